@@ -1,0 +1,22 @@
+# `make test` and `make demo` work on a fresh machine: they create .venv and install the project first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: test demo sandbox clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+sandbox: $(STAMP)
+	$(BIN)/numbers-bot sandbox --port 8765
+
+clean:
+	rm -rf $(VENV) build *.egg-info

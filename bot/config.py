@@ -1,0 +1,98 @@
+"""Configuration: the one place that reads the environment."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_VOBIZ_BASE_URL = "https://api.vobiz.ai/api"
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+
+_PRINCIPAL = re.compile(r"^[USW][A-Z0-9]{2,}$")
+_CHANNEL = re.compile(r"^[CGD][A-Z0-9]{2,}$")
+
+
+class ConfigError(Exception):
+    """Configuration that cannot start the bot; the message names the variable and says what is wrong."""
+
+
+class Settings(BaseSettings):
+    """Everything the bot is configured with. Tokens are SecretStr, so they never print."""
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
+
+    slack_bot_token: SecretStr
+    slack_signing_secret: SecretStr
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str = DEFAULT_SLACK_API_URL
+
+    vobiz_auth_id: str
+    vobiz_auth_token: SecretStr
+    vobiz_base_url: str = DEFAULT_VOBIZ_BASE_URL
+
+    numbers_bot_db: Path = Path("numbers-bot.db")
+
+    approvers: Annotated[tuple[str, ...], NoDecode] = ()
+    admins: Annotated[tuple[str, ...], NoDecode] = ()
+    approval_channel: str
+    history_channel: str
+    approval_ttl_hours: float = Field(default=24.0, gt=0, le=24 * 30)
+    release_needs_approval: bool = True
+
+    @field_validator("approvers", "admins", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = tuple(part.strip() for part in value.split(",") if part.strip())
+        if isinstance(value, (list, tuple)):
+            bad = [v for v in value if not isinstance(v, str) or not _PRINCIPAL.match(v)]
+            if bad:
+                raise ValueError(f"expected Slack user ids (U...) or user-group ids (S...), got {bad[0]!r}")
+            return tuple(value)
+        return value
+
+    @field_validator("approval_channel", "history_channel")
+    @classmethod
+    def _channel_id(cls, value: str) -> str:
+        value = value.strip()
+        if not _CHANNEL.match(value):
+            raise ValueError(f"expected a Slack channel id such as C0123456789, got {value!r}")
+        return value
+
+    @field_validator("vobiz_auth_id")
+    @classmethod
+    def _auth_id(cls, value: str) -> str:
+        value = value.strip()
+        if not re.match(r"^(MA|SA)_[A-Za-z0-9]+$", value):
+            raise ValueError("expected a Vobiz account id such as MA_XXXXXXXX")
+        return value
+
+    @field_validator("vobiz_base_url", "slack_api_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not re.match(r"^https?://", value):
+            raise ValueError("expected an http(s):// URL")
+        return value
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _trailing_slash(cls, value: str) -> str:
+        return value if value.endswith("/") else value + "/"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read Settings from the environment (plus overrides), turning validation errors into one
+    ConfigError line that names the environment variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = str(first["loc"][0]).upper() if first.get("loc") else "configuration"
+        if first["type"] == "missing":
+            raise ConfigError(f"{name} is not set") from None
+        reason = str(first.get("msg", "invalid")).removeprefix("Value error, ")
+        raise ConfigError(f"{name} is invalid: {reason}") from None

@@ -1,0 +1,30 @@
+"""Errors a person can act on. Every service refusal raises one; the one Slack error handler shows
+`user_message` where the person is. Nothing here may carry a token or a traceback."""
+
+from __future__ import annotations
+
+
+class ServiceError(Exception):
+    def __init__(self, user_message: str) -> None:
+        super().__init__(user_message)
+        self.user_message = user_message
+
+
+class InvalidInput(ServiceError):
+    """The person typed something we cannot use (a malformed number, a missing reason ...)."""
+
+
+class NotAllowed(ServiceError):
+    """The person may not do this (self-approval, not an approver, not the requester ...)."""
+
+
+class NotFound(ServiceError):
+    """The number, sub-account or request does not exist."""
+
+
+class Conflict(ServiceError):
+    """The thing is no longer in a state that allows this (already decided, expired ...)."""
+
+
+class VobizUnavailable(ServiceError):
+    """Vobiz could not be reached or refused a read; nothing was changed."""

@@ -1,0 +1,123 @@
+"""The domain's data: plain frozen dataclasses that services return and handlers render.
+
+Nothing here knows Slack or HTTP. Handlers read these; only services create them (from the store).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    """What an approval request asks for."""
+
+    PURCHASE = "purchase"
+    RELEASE = "release"  # the cancellable 24 h pending_release
+    RELEASE_NOW = "release_now"  # immediate=true, not cancellable: a force operation
+    FORCE_UNASSIGN = "force_unassign"  # unassign with force=true during the cool-off: a force operation
+
+    @property
+    def is_force(self) -> bool:
+        return self in (Kind.RELEASE_NOW, Kind.FORCE_UNASSIGN)
+
+
+class Status(StrEnum):
+    """Where a request is. PENDING is the only state a decision can leave."""
+
+    PENDING = "pending"
+    EXECUTING = "executing"  # approved; the Vobiz call is being made
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"  # Vobiz (or a pre-check such as the quote) said no; nothing changed at Vobiz
+    UNKNOWN = "outcome_unknown"  # timeout or 5xx on a money-moving call: being settled by re-reading
+    DENIED = "denied"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in (Status.SUCCEEDED, Status.FAILED, Status.DENIED, Status.CANCELLED, Status.EXPIRED)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: a Slack user id and the name Slack gave us for display."""
+
+    user_id: str
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class Quote:
+    """Fees of a number at one moment, in the number's currency."""
+
+    setup_fee: Decimal
+    monthly_fee: Decimal
+    currency: str
+
+
+@dataclass(frozen=True)
+class ApprovalRequest:
+    id: str  # short and human-friendly, e.g. "R7K2QX"; what buttons carry and people quote
+    kind: Kind
+    e164: str
+    status: Status
+    requester: Actor
+    reason: str
+    created_at: datetime  # aware, UTC
+    expires_at: datetime  # aware, UTC
+    quote: Quote | None = None  # purchase: the fees quoted to the approver
+    sub_account_id: str | None = None  # force_unassign: the sub-account the number leaves
+    cool_off_until: datetime | None = None  # force_unassign: when the cool-off would have ended
+    decided_by: Actor | None = None
+    decided_at: datetime | None = None
+    decision_reason: str | None = None  # deny reason
+    outcome_detail: str | None = None  # a sentence for people: Vobiz's reason, "no longer available" ...
+    new_quote: Quote | None = None  # purchase failed because the fees changed: the current fees
+    # release results, once executed
+    release_fee: Decimal | None = None
+    release_currency: str | None = None
+    cooldown_ends_at: datetime | None = None
+    undone_at: datetime | None = None
+    undone_by: Actor | None = None
+    # where the approval message lives, once posted
+    approval_channel: str | None = None
+    approval_ts: str | None = None
+    finished_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    id: int
+    at: datetime  # aware, UTC
+    actor: Actor
+    event: str  # requested, approved, denied, cancelled, expired, refused, executed, settled, undone, done
+    action: str  # purchase, release, release_now, force_unassign, assign, unassign, undo_release
+    outcome: str  # pending, succeeded, failed, outcome_unknown, denied, cancelled, expired, refused, cool_off
+    e164: str | None = None
+    sub_account_id: str | None = None
+    request_id: str | None = None
+    reason: str | None = None
+    quote: Quote | None = None
+    vobiz_error: str | None = None
+    detail: str | None = None
+
+
+@dataclass(frozen=True)
+class DirectResult:
+    """The result of a direct (unapproved) operation: assign or unassign."""
+
+    e164: str
+    sub_account_id: str | None
+    done: bool
+    audit_id: int
+    cool_off_until: datetime | None = None  # set when an unassign met the cool-off (done is False)
+    cool_off_remaining_seconds: int | None = None
+
+
+@dataclass(frozen=True)
+class RequestList:
+    mine: list[ApprovalRequest] = field(default_factory=list)
+    awaiting_me: list[ApprovalRequest] = field(default_factory=list)
