@@ -4,6 +4,7 @@
      ├── InvalidNumber (also ValueError)   bad E.164 input, raised before any request
      ├── APIConnectionError                 no HTTP answer (refused, reset, DNS ...)
      │    └── APITimeoutError               the request was sent but no answer came in time
+     ├── UnexpectedResponse                 a 2xx answer whose body could not be read as documented
      └── APIStatusError                     Vobiz answered with a 4xx/5xx status
           ├── BadRequest                    400
           ├── AuthenticationError           401
@@ -63,6 +64,19 @@ class APITimeoutError(APIConnectionError):
 
     def __init__(self, message: str = "Vobiz did not answer in time", *, request_sent: bool = True) -> None:
         super().__init__(message, request_sent=request_sent)
+
+
+class UnexpectedResponse(VobizError):
+    """Vobiz answered 2xx, but the body was not what the contract promises.
+
+    The call itself succeeded at Vobiz, so for a money-moving call the outcome is real but unread:
+    settle it by re-reading the account's numbers, never by repeating the call.
+    """
+
+    def __init__(self, message: str, *, status_code: int, body: Any = None) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.body = body
 
 
 class APIStatusError(VobizError):
