@@ -1,0 +1,102 @@
+"""The SQLite file: opening it, migrating it, and handing out one connection per unit of work.
+
+Bolt runs listeners on worker threads and a sqlite3 connection must not cross threads, so nothing here
+keeps a connection open: every `unit()` / `read()` opens its own and closes it afterwards.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from bot.store.migrations import MIGRATIONS
+
+log = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_S = 10.0
+FILE_MODE = 0o600
+
+
+class Store:
+    """The bot's database file. Opening it creates it (owner-only) and applies pending migrations."""
+
+    def __init__(self, path: str | os.PathLike[str], *, busy_timeout_s: float = BUSY_TIMEOUT_S) -> None:
+        self.path = Path(path)
+        self.busy_timeout_s = busy_timeout_s
+        self._create_private_file()
+        with self._connect() as db:
+            db.enable_wal()
+            # One immediate transaction around all pending migrations: two processes starting at once
+            # (web and worker) queue here instead of both creating the same table.
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                MIGRATIONS.apply(db)
+            except BaseException:
+                db.rollback()
+                raise
+            db.conn.execute("COMMIT")
+
+    def __repr__(self) -> str:
+        return f"Store({str(self.path)!r})"
+
+    @contextmanager
+    def unit(self) -> Iterator[Database]:
+        """One write transaction: committed when the block ends, rolled back if it raises.
+
+        `BEGIN IMMEDIATE` takes the write lock up front, so two writers queue on the busy timeout instead
+        of one failing when it upgrades a read to a write half-way through.
+        """
+        with self._connect() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.rollback()
+                raise
+            db.conn.execute("COMMIT")
+
+    @contextmanager
+    def read(self) -> Iterator[Database]:
+        """A connection for reads only (each statement sees the latest committed state)."""
+        with self._connect() as db:
+            yield db
+
+    def writable(self) -> bool:
+        """True when the file can take a write right now (for `/healthz`); never raises."""
+        try:
+            with self._connect() as db:
+                db.execute("BEGIN IMMEDIATE")
+                db.rollback()
+            return True
+        except (sqlite3.Error, OSError) as exc:
+            log.warning("database %s is not writable: %s", self.path, type(exc).__name__)
+            return False
+
+    def _create_private_file(self) -> None:
+        if self.path.parent and not self.path.parent.exists():
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        # Create it ourselves with 0600 so sqlite never makes it world-readable; SQLite gives the -wal and
+        # -shm files the same permissions as the database file.
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+        os.close(fd)
+        try:
+            if (self.path.stat().st_mode & 0o777) != FILE_MODE:
+                os.chmod(self.path, FILE_MODE)
+        except PermissionError:
+            log.warning("cannot restrict %s to its owner; check its permissions", self.path)
+
+    @contextmanager
+    def _connect(self) -> Iterator[Database]:
+        conn = sqlite3.connect(str(self.path), timeout=self.busy_timeout_s)
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_s * 1000)}")
+            conn.execute("PRAGMA foreign_keys = ON")
+            yield Database(conn, execute_plugins=False)
+        finally:
+            conn.close()

@@ -1,0 +1,58 @@
+"""Row-level access to the `outbox`: notifications written in the same transaction as the change they
+announce, and delivered (to Slack) later by whoever drains it."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlite_utils import Database
+
+from bot.store.timestamps import to_db
+
+Row = dict[str, Any]
+
+KINDS = frozenset({"history", "approval_message", "requester_notice"})
+MAX_ERROR_CHARS = 500
+
+
+def enqueue(db: Database, kind: str, ref: str | int, now: datetime) -> int:
+    if kind not in KINDS:
+        raise ValueError(f"unknown outbox kind {kind!r}")
+    stamp = to_db(now)
+    cursor = db.execute(
+        "INSERT INTO outbox (kind, ref, created_at, next_attempt_at) VALUES (?, ?, ?, ?)",
+        [kind, str(ref), stamp, stamp],
+    )
+    assert cursor.lastrowid is not None
+    return int(cursor.lastrowid)
+
+
+def due(db: Database, now: datetime, limit: int) -> list[Row]:
+    """Undelivered items whose time has come, oldest first (history lines stay in audit order)."""
+    cursor = db.execute(
+        "SELECT * FROM outbox WHERE done_at IS NULL AND next_attempt_at <= ? ORDER BY id LIMIT ?",
+        [to_db(now), int(limit)],
+    )
+    names = [c[0] for c in cursor.description]
+    return [dict(zip(names, values)) for values in cursor.fetchall()]
+
+
+def mark_done(db: Database, item_id: int, now: datetime) -> bool:
+    cursor = db.execute("UPDATE outbox SET done_at = ? WHERE id = ? AND done_at IS NULL", [to_db(now), item_id])
+    return cursor.rowcount == 1
+
+
+def retry_later(db: Database, item_id: int, error: str, delay: timedelta, now: datetime) -> bool:
+    cursor = db.execute(
+        "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? "
+        "WHERE id = ? AND done_at IS NULL",
+        [error[:MAX_ERROR_CHARS], to_db(now + delay), item_id],
+    )
+    return cursor.rowcount == 1
+
+
+def for_ref(db: Database, kind: str, ref: str | int) -> list[Row]:
+    cursor = db.execute("SELECT * FROM outbox WHERE kind = ? AND ref = ? ORDER BY id", [kind, str(ref)])
+    names = [c[0] for c in cursor.description]
+    return [dict(zip(names, values)) for values in cursor.fetchall()]
