@@ -86,6 +86,19 @@ class ApprovalRequest:
     approval_channel: str | None = None
     approval_ts: str | None = None
     finished_at: datetime | None = None
+    # added by the services: Vobiz's error code behind a failure, and what undoing a release refunded
+    vobiz_error: str | None = None
+    refund_amount: Decimal | None = None
+    refund_currency: str | None = None
+    refund_status: str | None = None  # "success" or "failed" (Vobiz still cancelled the release)
+    refund_error: str | None = None
+
+    @property
+    def undoable_until(self) -> datetime | None:
+        """When a completed 24 h release stops being undoable; None when it cannot be undone."""
+        if self.kind is not Kind.RELEASE or self.status is not Status.SUCCEEDED or self.undone_at is not None:
+            return None
+        return self.cooldown_ends_at
 
 
 @dataclass(frozen=True)
@@ -103,6 +116,18 @@ class AuditEntry:
     quote: Quote | None = None
     vobiz_error: str | None = None
     detail: str | None = None
+    cool_off_until: datetime | None = None  # an unassign that met the cool-off: when it ends
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """One notification waiting for delivery. kind: `history` (ref = audit id), `approval_message`
+    (ref = request id), `requester_notice` (ref = request id)."""
+
+    id: int
+    kind: str
+    ref: str
+    attempts: int = 0
 
 
 @dataclass(frozen=True)
