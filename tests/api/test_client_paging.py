@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from itertools import islice
 
 import httpx
@@ -88,7 +89,7 @@ def test_get_stops_reading_pages_once_it_finds_the_number() -> None:
     assert len(script.seen) == 1
 
 
-def subaccount_pages(total: int):  # type: ignore[no-untyped-def]
+def subaccount_pages(total: int) -> Callable[[httpx.Request], httpx.Response]:
     def handler(request: httpx.Request) -> httpx.Response:
         page = int(request.url.params["page"])
         size = int(request.url.params["size"])
