@@ -1,0 +1,55 @@
+"""The Slack surface: thin listeners and pure Block Kit builders.
+
+`register(app, services)` is the table of what Slack can send and which function answers it. The
+services reach every listener through one route: the global middleware from `handlers.context` puts
+them into `context`. Nothing here imports `api` or `bot.store`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from handlers import actions, commands, home, ids, views
+from handlers.context import Surface, make_injector, utc_now
+from handlers.errors import handle_error
+
+if TYPE_CHECKING:
+    from slack_bolt import App
+
+    from bot.services import Services
+
+
+def register(
+    app: App,
+    services: Services,
+    *,
+    approval_channel: str | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> None:
+    app.use(make_injector(services, Surface(approval_channel=approval_channel, clock=clock or utc_now)))
+
+    app.command(ids.COMMAND)(commands.handle_numbers)
+
+    app.action(ids.APPROVE)(actions.approve)
+    app.action(ids.DENY)(actions.deny)
+    app.action(ids.UNDO_RELEASE)(actions.undo_release)
+    app.action(ids.CANCEL_REQUEST)(actions.cancel_request)
+    app.action(ids.LIST_PAGE)(actions.list_page)
+    app.action(ids.INVENTORY_PAGE)(actions.inventory_page)
+    app.action(ids.REQUEST_PURCHASE)(actions.request_purchase)
+    app.action(ids.REQUEST_FORCE_UNASSIGN)(actions.request_force_unassign)
+
+    app.view(ids.PURCHASE_REASON_VIEW)(views.purchase_reason)
+    app.view(ids.RELEASE_REASON_VIEW)(views.release_reason)
+    app.view(ids.RELEASE_NOW_REASON_VIEW)(views.release_now_reason)
+    app.view(ids.FORCE_UNASSIGN_REASON_VIEW)(views.force_unassign_reason)
+    app.view(ids.DENY_REASON_VIEW)(views.deny_reason)
+
+    app.event("app_home_opened")(home.home_opened)
+
+    app.error(handle_error)
+
+
+__all__ = ["register"]

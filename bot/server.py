@@ -1,0 +1,153 @@
+"""HTTP serving glue: the WSGI router gunicorn (and `numbers-bot run`) serve, and start-up checks.
+
+Routes:
+- `POST /slack/events`: every Slack request (commands, interactivity, events), through Bolt's WSGI
+  adapter, which verifies Slack's signature (forged, stale or unsigned requests get 401).
+- `GET /healthz`: 200 only when the database accepts writes, else 503.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import sys
+import threading
+from collections.abc import Callable, Iterable
+from socketserver import ThreadingMixIn
+from typing import TYPE_CHECKING, Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+
+from bot.config import ConfigError, Settings, load_settings
+
+if TYPE_CHECKING:
+    from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
+
+    from bot.app import Bot
+
+log = logging.getLogger("bot.server")
+
+EVENTS_PATH = "/slack/events"
+HEALTH_PATH = "/healthz"
+_TEXT = [("Content-Type", "text/plain; charset=utf-8")]
+
+
+def make_wsgi_app(app: App, healthy: Callable[[], bool]) -> WSGIApplication:
+    slack = SlackRequestHandler(app, path=EVENTS_PATH)
+
+    def application(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO") or "/"
+        method = environ.get("REQUEST_METHOD", "GET").upper()
+        if path == EVENTS_PATH:
+            if method != "POST":
+                return _plain(start_response, "405 Method Not Allowed", "POST only\n", [("Allow", "POST")])
+            return slack(environ, start_response)
+        if path == HEALTH_PATH:
+            if method not in ("GET", "HEAD"):
+                return _plain(start_response, "405 Method Not Allowed", "GET only\n", [("Allow", "GET, HEAD")])
+            if _is_healthy(healthy):
+                return _plain(start_response, "200 OK", "ok\n")
+            return _plain(start_response, "503 Service Unavailable", "database is not writable\n")
+        return _plain(start_response, "404 Not Found", "not found\n")
+
+    return application
+
+
+def _is_healthy(healthy: Callable[[], bool]) -> bool:
+    try:
+        return bool(healthy())
+    except Exception:
+        log.exception("health check failed")
+        return False
+
+
+def _plain(
+    start_response: StartResponse, status: str, text: str, extra: list[tuple[str, str]] | None = None
+) -> list[bytes]:
+    body = text.encode()
+    start_response(status, [*_TEXT, ("Content-Length", str(len(body))), *(extra or [])])
+    return [body]
+
+
+# ---------------------------------------------------------------- a local server (no gunicorn)
+
+
+class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (the stdlib's name)
+        log.info("%s %s", self.address_string(), format % args)
+
+
+class LocalServer:
+    """The WSGI application on a threaded stdlib server: `numbers-bot run` without Socket Mode, and tests.
+
+    `port=0` picks a free port; `.url` is the base URL once started.
+    """
+
+    def __init__(self, application: WSGIApplication, *, host: str = "127.0.0.1", port: int = 0) -> None:
+        self._server = make_server(
+            host, port, application, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler
+        )
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    @property
+    def url(self) -> str:
+        host = self._server.server_address[0]
+        return f"http://{host}:{self.port}"
+
+    def serve_forever(self) -> None:
+        self._server.serve_forever()
+
+    def start(self) -> LocalServer:
+        self._thread = threading.Thread(target=self._server.serve_forever, name="numbers-bot-http", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(5)
+
+    def __enter__(self) -> LocalServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+# ---------------------------------------------------------------- start-up
+
+
+def load_settings_or_exit(exit_code: int = 2) -> Settings:
+    """Settings from the environment, or ONE line naming the variable on stderr and `SystemExit`."""
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        _fail(str(exc), exit_code)
+        raise  # unreachable: _fail exits
+
+
+def build_bot_or_exit(settings: Settings, exit_code: int = 2, **parts: Any) -> Bot:
+    """`build_bot`, turning a database that cannot be opened into one clear line and `SystemExit`."""
+    from bot.app import build_bot
+
+    try:
+        return build_bot(settings, **parts)
+    except (sqlite3.Error, OSError) as exc:
+        _fail(f"NUMBERS_BOT_DB is unusable: cannot open {settings.numbers_bot_db} ({exc.__class__.__name__}: {exc})", exit_code)
+        raise  # unreachable
+
+
+def _fail(line: str, exit_code: int) -> None:
+    print(f"numbers-bot: {line}", file=sys.stderr, flush=True)
+    raise SystemExit(exit_code) from None

@@ -1,0 +1,155 @@
+"""The `/numbers` slash command: ack, parse into a typed command, call one service method, render.
+
+The ack goes back to Slack at once (Bolt returns the HTTP response when `ack()` is called and runs
+the rest of the listener after it), so slow Vobiz answers never make Slack time out; results arrive
+through `respond()` (the command's response_url), always ephemeral.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from slack_sdk import WebClient
+
+from bot.services.records import Actor
+from handlers import blocks, modals
+from handlers.context import actor_of, services_of, surface_of
+from handlers.kit import Message
+from handlers.modals import ModalSubject
+from handlers.parsing import (
+    Assign,
+    Buy,
+    Command,
+    Help,
+    History,
+    Inventory,
+    ListNumbers,
+    Release,
+    Requests,
+    Show,
+    Unassign,
+    UsageError,
+    parse_command,
+)
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """One typed `/numbers` call and what its handler may use."""
+
+    services: Services
+    actor: Actor
+    client: WebClient
+    trigger_id: str
+    subject: ModalSubject  # where a modal opened by this command replies
+    approval_channel: str | None
+    now: datetime
+
+
+def handle_numbers(ack: Any, body: dict[str, Any], respond: Any, client: WebClient, context: Any) -> None:
+    ack()
+    try:
+        command = parse_command(body.get("text"))
+    except UsageError as error:
+        respond(**blocks.usage_error(error), response_type="ephemeral")
+        return
+    surface = surface_of(context)
+    invocation = Invocation(
+        services=services_of(context),
+        actor=actor_of(body),
+        client=client,
+        trigger_id=str(body.get("trigger_id", "")),
+        subject=ModalSubject(response_url=body.get("response_url"), channel_id=body.get("channel_id")),
+        approval_channel=surface.approval_channel,
+        now=surface.clock(),
+    )
+    reply = run(command, invocation)
+    if reply is not None:
+        respond(**reply, response_type="ephemeral")
+
+
+def run(command: Command, call: Invocation) -> Message | None:
+    """The one service call behind `command`, rendered; None when a modal took over."""
+    handler: Callable[[Any, Invocation], Message | None] = _HANDLERS[type(command)]
+    return handler(command, call)
+
+
+def _help(command: Help, call: Invocation) -> Message:
+    return blocks.help_message(command.topic)
+
+
+def _list(command: ListNumbers, call: Invocation) -> Message:
+    page = call.services.numbers.list_page(command.page, command.search)
+    return blocks.number_list(page, command.search)
+
+
+def _show(command: Show, call: Invocation) -> Message:
+    return blocks.number_detail(call.services.numbers.show(command.number))
+
+
+def _inventory(command: Inventory, call: Invocation) -> Message:
+    page = call.services.numbers.inventory_page(command.country, command.search, command.page)
+    return blocks.inventory_list(page, command.country, command.search)
+
+
+def _buy(command: Buy, call: Invocation) -> Message | None:
+    if command.reason is None:
+        subject = _with_number(call.subject, command.number)
+        call.client.views_open(trigger_id=call.trigger_id, view=modals.purchase_reason_modal(subject))
+        return None
+    request = call.services.approvals.request_purchase(call.actor, command.number, command.reason)
+    return blocks.request_created(request, call.approval_channel)
+
+
+def _release(command: Release, call: Invocation) -> Message | None:
+    if command.reason is None:
+        subject = _with_number(call.subject, command.number)
+        call.client.views_open(trigger_id=call.trigger_id, view=modals.release_reason_modal(subject, now=command.now))
+        return None
+    request = call.services.approvals.request_release(
+        call.actor, command.number, command.reason, immediate=command.now
+    )
+    return blocks.request_created(request, call.approval_channel)
+
+
+def _assign(command: Assign, call: Invocation) -> Message:
+    result = call.services.direct.assign(call.actor, command.number, command.sub_account_id)
+    return blocks.assign_result(result)
+
+
+def _unassign(command: Unassign, call: Invocation) -> Message:
+    result = call.services.direct.unassign(call.actor, command.number)
+    return blocks.unassign_result(result, now=call.now)
+
+
+def _requests(command: Requests, call: Invocation) -> Message:
+    return blocks.request_list(call.services.approvals.list_for(call.actor))
+
+
+def _history(command: History, call: Invocation) -> Message:
+    entries = call.services.history.latest(e164_raw=command.number, limit=20)
+    return blocks.history_message(entries, command.number)
+
+
+def _with_number(subject: ModalSubject, e164: str) -> ModalSubject:
+    return ModalSubject(e164=e164, response_url=subject.response_url, channel_id=subject.channel_id)
+
+
+_HANDLERS: dict[type, Callable[[Any, Invocation], Message | None]] = {
+    Help: _help,
+    ListNumbers: _list,
+    Show: _show,
+    Inventory: _inventory,
+    Buy: _buy,
+    Release: _release,
+    Assign: _assign,
+    Unassign: _unassign,
+    Requests: _requests,
+    History: _history,
+}

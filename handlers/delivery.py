@@ -1,0 +1,240 @@
+"""Draining the services' outbox to Slack.
+
+The services write a notification into the outbox in the same transaction as the change it announces;
+this module delivers them:
+
+- `history` (ref = audit id): one readable line in HISTORY_CHANNEL, at most one line per
+  `history_interval_s` (about a second) per channel, in audit order.
+- `approval_message` (ref = request id): posted to APPROVAL_CHANNEL the first time (then
+  `approvals.record_message`), re-drawn from the request's current state with `chat.update` after.
+- `requester_notice` (ref = request id): a DM telling the requester the decision and the outcome.
+
+A failed delivery is never lost: 429 waits for Retry-After, 5xx, timeouts and connection errors back
+off, anything else retries much later and is logged. A delivery failure only delays a message; it never
+touches what was executed. `deliver_due()` is one pass (the worker calls it); `drain()` repeats passes
+until nothing is due now, waiting out the history pacing with the injected `sleep`, so tests drain
+deterministically.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import urllib.error
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.services.errors import ServiceError
+from bot.services.records import AuditEntry, OutboxItem
+from handlers.blocks import approval_message, history_line, requester_notice
+from handlers.context import utc_now
+from handlers.reply import direct_message
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+log = logging.getLogger("handlers.delivery")
+
+HISTORY = "history"
+APPROVAL_MESSAGE = "approval_message"
+REQUESTER_NOTICE = "requester_notice"
+
+MAX_BACKOFF_S = 300.0
+PERMANENT_RETRY_S = 900.0  # Slack refused for a reason retrying soon will not fix (e.g. not_in_channel)
+TRANSIENT_ERRORS = (urllib.error.URLError, TimeoutError, ConnectionError, OSError)
+
+
+@dataclass(frozen=True)
+class DeliveryReport:
+    delivered: int = 0
+    retried: int = 0  # failed now, scheduled again
+    paced: int = 0  # history lines waiting for their channel's next slot
+
+    def __add__(self, other: DeliveryReport) -> DeliveryReport:
+        return DeliveryReport(
+            self.delivered + other.delivered, self.retried + other.retried, self.paced + other.paced
+        )
+
+
+class Delivery:
+    def __init__(
+        self,
+        services: Services,
+        client: WebClient,
+        *,
+        approval_channel: str,
+        history_channel: str,
+        now: Callable[[], datetime] = utc_now,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        history_interval_s: float = 1.0,
+        batch: int = 100,
+    ) -> None:
+        self._services = services
+        self._client = client
+        self._approval_channel = approval_channel
+        self._history_channel = history_channel
+        self._now = now
+        self._monotonic = monotonic
+        self._sleep = sleep
+        self._interval = history_interval_s
+        self._batch = batch
+        self._next_slot: dict[str, float] = {}
+        self._dm_channels: dict[str, str] = {}
+        self._lock = threading.Lock()  # one pass at a time: the worker and a test's drain() never overlap
+
+    # ------------------------------------------------------------ passes
+
+    def deliver_due(self) -> DeliveryReport:
+        """One pass over what is due now."""
+        with self._lock:
+            return self._pass()
+
+    def drain(self, *, max_passes: int = 1000) -> DeliveryReport:
+        """Deliver until nothing is due now; history pacing is waited out with the injected sleep."""
+        total = DeliveryReport()
+        for _ in range(max_passes):
+            with self._lock:
+                report = self._pass()
+            total += report
+            if report.paced:
+                self._sleep(max(0.0, self._next_free_slot() - self._monotonic()))
+                continue
+            if not report.delivered:
+                return total
+        return total
+
+    def _pass(self) -> DeliveryReport:
+        items: list[OutboxItem] = list(self._services.outbox.due(self._batch))
+        delivered = retried = paced = 0
+        drawn: set[tuple[str, str]] = set()
+        for item in items:
+            key = (item.kind, item.ref)
+            if item.kind in (APPROVAL_MESSAGE, REQUESTER_NOTICE) and key in drawn:
+                # drawn from the current state earlier in this pass, which already includes this change
+                self._services.outbox.done(item.id)
+                delivered += 1
+                continue
+            if item.kind == HISTORY and not self._slot_free(self._history_channel):
+                paced += 1
+                continue
+            if self._deliver(item):
+                delivered += 1
+                drawn.add(key)
+            else:
+                retried += 1
+        return DeliveryReport(delivered, retried, paced)
+
+    # ------------------------------------------------------------ one item
+
+    def _deliver(self, item: OutboxItem) -> bool:
+        try:
+            if item.kind == HISTORY:
+                self._post_history(item.ref)
+            elif item.kind == APPROVAL_MESSAGE:
+                self._draw_approval_message(item.ref)
+            elif item.kind == REQUESTER_NOTICE:
+                self._notify_requester(item.ref)
+            else:
+                raise ValueError(f"unknown outbox kind {item.kind!r}")
+        except Exception as exc:  # every failure becomes a later retry; nothing is dropped
+            delay, reason = self._retry_plan(exc, item)
+            self._services.outbox.retry_later(item.id, reason, delay)
+            return False
+        self._services.outbox.done(item.id)
+        return True
+
+    def _post_history(self, ref: str) -> None:
+        entry = self._audit_entry(int(ref))
+        self._take_slot(self._history_channel)
+        self._client.chat_postMessage(
+            channel=self._history_channel, text=history_line(entry), unfurl_links=False, unfurl_media=False
+        )
+
+    def _draw_approval_message(self, ref: str) -> None:
+        request = self._services.approvals.get(ref)
+        msg = approval_message(request, now=self._now())
+        if request.approval_channel and request.approval_ts:
+            try:
+                self._client.chat_update(
+                    channel=request.approval_channel, ts=request.approval_ts, text=msg["text"], blocks=msg["blocks"]
+                )
+                return
+            except SlackApiError as exc:
+                if _slack_error(exc) != "message_not_found":
+                    raise
+                log.warning("approval message of %s was deleted; posting it again", request.id)
+        posted = self._client.chat_postMessage(
+            channel=self._approval_channel, text=msg["text"], blocks=msg["blocks"], unfurl_links=False
+        )
+        self._services.approvals.record_message(request.id, str(posted["channel"]), str(posted["ts"]))
+
+    def _notify_requester(self, ref: str) -> None:
+        request = self._services.approvals.get(ref)
+        direct_message(self._client, request.requester.user_id, requester_notice(request, now=self._now()))
+
+    def _audit_entry(self, audit_id: int) -> AuditEntry:
+        entry = self._services.history.entry(audit_id)
+        if entry is None:
+            raise LookupError(f"audit entry {audit_id} does not exist")
+        return entry
+
+    # ------------------------------------------------------------ pacing and retries
+
+    def _slot_free(self, channel: str) -> bool:
+        return self._monotonic() >= self._next_slot.get(channel, float("-inf"))
+
+    def _take_slot(self, channel: str) -> None:
+        self._next_slot[channel] = self._monotonic() + self._interval
+
+    def _next_free_slot(self) -> float:
+        return min(self._next_slot.values(), default=self._monotonic())
+
+    def _retry_plan(self, exc: Exception, item: OutboxItem) -> tuple[float, str]:
+        backoff = min(MAX_BACKOFF_S, 2.0 * 2 ** max(0, item.attempts))
+        if isinstance(exc, SlackApiError):
+            status = getattr(exc.response, "status_code", 0) or 0
+            error = _slack_error(exc) or f"HTTP {status}"
+            if status == 429 or error == "ratelimited":
+                retry_after = _retry_after(exc)
+                log.info("Slack rate-limited outbox item %s; retrying in %.0fs", item.id, retry_after)
+                return retry_after, "slack: ratelimited"
+            if status >= 500 or error in ("internal_error", "fatal_error", "service_unavailable", "request_timeout"):
+                log.warning("Slack failed outbox item %s (%s); retrying in %.0fs", item.id, error, backoff)
+                return backoff, f"slack: {error}"
+            log.error("Slack refused outbox item %s (%s %s); retrying in %.0fs", item.id, item.kind, error, PERMANENT_RETRY_S)
+            return PERMANENT_RETRY_S, f"slack: {error}"
+        if isinstance(exc, TRANSIENT_ERRORS):
+            log.warning("could not reach Slack for outbox item %s (%s); retrying in %.0fs", item.id, type(exc).__name__, backoff)
+            return backoff, f"network: {type(exc).__name__}"
+        if isinstance(exc, ServiceError):
+            log.error("outbox item %s (%s %s) cannot be drawn: %s", item.id, item.kind, item.ref, exc.user_message)
+            return PERMANENT_RETRY_S, f"service: {type(exc).__name__}"
+        log.exception("outbox item %s (%s %s) failed unexpectedly", item.id, item.kind, item.ref)
+        return max(backoff, 60.0), f"bug: {type(exc).__name__}"
+
+
+def _slack_error(exc: SlackApiError) -> str:
+    response: Any = exc.response
+    try:
+        return str(response.get("error") or "")
+    except Exception:  # a non-JSON answer (an HTML 502 page)
+        return ""
+
+
+def _retry_after(exc: SlackApiError) -> float:
+    headers = getattr(exc.response, "headers", {}) or {}
+    for name, value in headers.items():
+        if name.lower() == "retry-after":
+            raw = value[0] if isinstance(value, list) else value
+            try:
+                return max(1.0, float(raw))
+            except (TypeError, ValueError):
+                break
+    return 30.0

@@ -1,0 +1,53 @@
+"""Every action_id, callback_id and block_id the bot uses, as named constants.
+
+Builders put them into Block Kit; `handlers.register` routes them back to listeners. Buttons on
+approval messages carry only the request id in their value; the service reloads the record.
+"""
+
+from __future__ import annotations
+
+COMMAND = "/numbers"
+
+# Approval messages (value: request id)
+APPROVE = "approval.approve"
+DENY = "approval.deny"
+UNDO_RELEASE = "approval.undo_release"
+# `/numbers requests` (value: request id)
+CANCEL_REQUEST = "request.cancel"
+
+# Paging (value: a small JSON object with the page to fetch and the filters)
+LIST_PAGE = "numbers.list.page"
+INVENTORY_PAGE = "numbers.inventory.page"
+
+# Buttons that open a reason modal (value: the E.164 number)
+REQUEST_PURCHASE = "numbers.inventory.request_purchase"
+REQUEST_FORCE_UNASSIGN = "numbers.unassign.request_force"
+
+# Modals (callback ids)
+PURCHASE_REASON_VIEW = "view.purchase_reason"
+RELEASE_REASON_VIEW = "view.release_reason"
+RELEASE_NOW_REASON_VIEW = "view.release_now_reason"
+FORCE_UNASSIGN_REASON_VIEW = "view.force_unassign_reason"
+DENY_REASON_VIEW = "view.deny_reason"
+
+# The one input of every reason modal
+REASON_BLOCK = "reason"
+REASON_INPUT = "reason_input"
+
+ACTION_IDS = (
+    APPROVE,
+    DENY,
+    UNDO_RELEASE,
+    CANCEL_REQUEST,
+    LIST_PAGE,
+    INVENTORY_PAGE,
+    REQUEST_PURCHASE,
+    REQUEST_FORCE_UNASSIGN,
+)
+VIEW_IDS = (
+    PURCHASE_REASON_VIEW,
+    RELEASE_REASON_VIEW,
+    RELEASE_NOW_REASON_VIEW,
+    FORCE_UNASSIGN_REASON_VIEW,
+    DENY_REASON_VIEW,
+)

@@ -1,0 +1,325 @@
+"""`/numbers` text -> one small typed command, or a `UsageError` a person can act on.
+
+Parsing is pure and strict about shape (which words, how many, what a number looks like); the
+services stay the authority on meaning (whether the number exists, whether a reason is acceptable).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+
+import phonenumbers
+
+from handlers.text import clip, one_line, unescape
+
+REASON_MAX = 500  # what the services accept; the modal input enforces it too
+SEARCH_MAX = 20
+_NUMBER_CHARS = re.compile(r"^[+0-9()./\-]+$")
+_TEL_LINK = re.compile(r"^<tel:([^|>]+)(?:\|[^>]*)?>$")
+_SUB_ACCOUNT = re.compile(r"^SA_[A-Za-z0-9]{1,40}$")
+_COUNTRY = re.compile(r"^[A-Za-z]{2}$")
+_SEARCH = re.compile(r"^\+?[0-9]{1,20}$")
+_NOW_FLAGS = ("--now", "--immediate", "—now")  # Slack on macOS turns "--" into an em dash
+
+
+@dataclass(frozen=True)
+class Help:
+    topic: str | None = None
+
+
+@dataclass(frozen=True)
+class ListNumbers:
+    search: str | None = None
+    page: int = 1
+
+
+@dataclass(frozen=True)
+class Show:
+    number: str
+
+
+@dataclass(frozen=True)
+class Inventory:
+    country: str | None = None
+    search: str | None = None
+    page: int = 1
+
+
+@dataclass(frozen=True)
+class Buy:
+    number: str
+    reason: str | None  # None: ask for it in a modal
+
+
+@dataclass(frozen=True)
+class Release:
+    number: str
+    reason: str | None
+    now: bool = False
+
+
+@dataclass(frozen=True)
+class Assign:
+    number: str
+    sub_account_id: str
+
+
+@dataclass(frozen=True)
+class Unassign:
+    number: str
+
+
+@dataclass(frozen=True)
+class Requests:
+    pass
+
+
+@dataclass(frozen=True)
+class History:
+    number: str | None = None
+
+
+Command = Help | ListNumbers | Show | Inventory | Buy | Release | Assign | Unassign | Requests | History
+
+
+@dataclass(frozen=True)
+class Usage:
+    """One subcommand as the help shows it."""
+
+    name: str
+    synopsis: str
+    summary: str
+    example: str
+
+
+USAGES: tuple[Usage, ...] = (
+    Usage("help", "help [subcommand]", "Show this help.", "help buy"),
+    Usage("list", "list [search]", "Our numbers, a page at a time; search by digits.", "list 9180"),
+    Usage("show", "show +E164", "Everything about one number.", "show +918012345678"),
+    Usage(
+        "inventory",
+        "inventory [COUNTRY] [search]",
+        "Numbers we can buy, with setup and monthly fees.",
+        "inventory IN 80",
+    ),
+    Usage(
+        "buy",
+        "buy +E164 <reason>",
+        "Ask to buy a number from inventory (an approver decides).",
+        "buy +918012345678 New Bengaluru support line",
+    ),
+    Usage(
+        "release",
+        "release +E164 <reason> [--now]",
+        "Ask to release a number (undoable for 24 h; --now is immediate and final, admins decide).",
+        "release +918012345678 Campaign ended",
+    ),
+    Usage(
+        "assign",
+        "assign +E164 SA_xxx",
+        "Give one of our numbers to a sub-account.",
+        "assign +918012345678 SA_SALES0001",
+    ),
+    Usage(
+        "unassign",
+        "unassign +E164",
+        "Take a number back from its sub-account (a 15-day cool-off applies after calls).",
+        "unassign +918012345678",
+    ),
+    Usage("requests", "requests", "Your requests, and those waiting for your decision.", "requests"),
+    Usage("history", "history [+E164]", "Who asked for what, who decided, what happened.", "history +918012345678"),
+)
+USAGE_BY_NAME = {usage.name: usage for usage in USAGES}
+_ALIASES = {"purchase": "buy", "ls": "list", "get": "show", "unrent": "release", "?": "help"}
+
+
+class UsageError(Exception):
+    """The text cannot be understood. `message` is plain text (escape it when rendering)."""
+
+    def __init__(self, message: str, *, subcommand: str | None = None, suggestion: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.subcommand = subcommand
+        self.suggestion = suggestion
+
+
+def parse_command(text: str | None) -> Command:
+    words = unescape(text or "").split()
+    if not words:
+        return Help()
+    name = words[0].lower()
+    name = _ALIASES.get(name, name)
+    args = words[1:]
+    parser = _PARSERS.get(name)
+    if parser is None:
+        shown = clip(one_line(words[0]), 30)
+        matches = difflib.get_close_matches(name, list(_PARSERS), n=1, cutoff=0.6)
+        suggestion = matches[0] if matches else None
+        raise UsageError(f"I don't know the subcommand “{shown}”.", suggestion=suggestion)
+    return parser(args, text_after(text or "", len(words[0])))
+
+
+def text_after(text: str, skip: int) -> str:
+    return unescape(text).strip()[skip:].strip()
+
+
+def _help(args: list[str], _rest: str) -> Help:
+    if not args:
+        return Help()
+    topic = _ALIASES.get(args[0].lower(), args[0].lower())
+    return Help(topic if topic in USAGE_BY_NAME else None)
+
+
+def _list(args: list[str], _rest: str) -> ListNumbers:
+    return ListNumbers(search=_search(args, "list"))
+
+
+def _show(args: list[str], _rest: str) -> Show:
+    return Show(_one_number(args, "show"))
+
+
+def _inventory(args: list[str], _rest: str) -> Inventory:
+    country: str | None = None
+    search: str | None = None
+    for arg in args:
+        if _COUNTRY.match(arg) and country is None:
+            country = arg.upper()
+        elif _SEARCH.match(arg) and search is None:
+            search = arg
+        else:
+            raise UsageError(
+                f"“{clip(arg, 30)}” is neither a two-letter country code nor digits to search for.",
+                subcommand="inventory",
+            )
+    return Inventory(country=country, search=search)
+
+
+def _buy(args: list[str], rest: str) -> Buy:
+    if not args:
+        raise UsageError("Which number? Say `buy +E164 <reason>`.", subcommand="buy")
+    number = parse_number(args[0], "buy")
+    return Buy(number, _reason(rest, args[0], "buy"))
+
+
+def _release(args: list[str], rest: str) -> Release:
+    now = any(arg.lower() in _NOW_FLAGS for arg in args)
+    kept = [arg for arg in args if arg.lower() not in _NOW_FLAGS]
+    if not kept:
+        raise UsageError("Which number? Say `release +E164 <reason>`.", subcommand="release")
+    number = parse_number(kept[0], "release")
+    for flag in _NOW_FLAGS:
+        rest = re.sub(rf"(?i)(^|\s){re.escape(flag)}(?=\s|$)", " ", rest)
+    return Release(number, _reason(rest.strip(), kept[0], "release"), now=now)
+
+
+def _assign(args: list[str], _rest: str) -> Assign:
+    if len(args) != 2:
+        raise UsageError("Say `assign +E164 SA_xxx`: a number and a sub-account id.", subcommand="assign")
+    number = parse_number(args[0], "assign")
+    if not _SUB_ACCOUNT.match(args[1]):
+        raise UsageError(
+            f"“{clip(args[1], 40)}” is not a sub-account id; they look like SA_SALES0001.",
+            subcommand="assign",
+        )
+    return Assign(number, args[1])
+
+
+def _unassign(args: list[str], _rest: str) -> Unassign:
+    return Unassign(_one_number(args, "unassign"))
+
+
+def _requests(args: list[str], _rest: str) -> Requests:
+    if args:
+        raise UsageError("`requests` takes nothing after it.", subcommand="requests")
+    return Requests()
+
+
+def _history(args: list[str], _rest: str) -> History:
+    if not args:
+        return History()
+    return History(_one_number(args, "history"))
+
+
+_PARSERS = {
+    "help": _help,
+    "list": _list,
+    "show": _show,
+    "inventory": _inventory,
+    "buy": _buy,
+    "release": _release,
+    "assign": _assign,
+    "unassign": _unassign,
+    "requests": _requests,
+    "history": _history,
+}
+
+
+def parse_number(token: str, subcommand: str | None = None) -> str:
+    """A token that could be a phone number, as E.164 (`+918012345678`), else `UsageError`."""
+    tel = _TEL_LINK.match(token)
+    raw = tel.group(1) if tel else token
+    digits = re.sub(r"\D", "", raw)
+    problem: str | None = None
+    if not _NUMBER_CHARS.match(raw):
+        problem = "is not a phone number"
+    elif len(digits) < 8:
+        problem = "is too short to be a phone number"
+    elif len(digits) > 15:
+        problem = "is too long to be a phone number"
+    else:
+        try:
+            parsed = phonenumbers.parse("+" + digits, None)
+        except phonenumbers.NumberParseException:
+            parsed = None
+        if parsed is None or not phonenumbers.is_possible_number(parsed):
+            problem = "is not a possible phone number"
+    if problem:
+        raise UsageError(
+            f"“{clip(one_line(token), 40)}” {problem}. Write it in E.164 form with the country code, "
+            "e.g. +918012345678.",
+            subcommand=subcommand,
+        )
+    return "+" + digits
+
+
+def _one_number(args: list[str], subcommand: str) -> str:
+    if len(args) != 1:
+        synopsis = USAGE_BY_NAME[subcommand].synopsis
+        raise UsageError(f"Say `{synopsis}`: exactly one number.", subcommand=subcommand)
+    return parse_number(args[0], subcommand)
+
+
+def _search(args: list[str], subcommand: str) -> str | None:
+    if not args:
+        return None
+    joined = "".join(args)
+    cleaned = re.sub(r"[\s\-()./]", "", joined)
+    if not _SEARCH.match(cleaned) or len(cleaned) > SEARCH_MAX:
+        raise UsageError(
+            f"Search by the digits of a number, e.g. `{subcommand} 9180`; “{clip(one_line(joined), 30)}” is not that.",
+            subcommand=subcommand,
+        )
+    return cleaned
+
+
+def _reason(rest: str, number_token: str, subcommand: str) -> str | None:
+    reason = one_line(rest[len(number_token):] if rest.startswith(number_token) else rest)
+    if not reason:
+        return None
+    check_reason(reason, subcommand)
+    return reason
+
+
+def check_reason(reason: str, subcommand: str | None = None) -> str:
+    """The reason stripped, or `UsageError` when it is empty or too long."""
+    reason = reason.strip()
+    if not reason:
+        raise UsageError("Please give a reason.", subcommand=subcommand)
+    if len(reason) > REASON_MAX:
+        raise UsageError(
+            f"The reason is {len(reason):,} characters long; keep it to {REASON_MAX}.",
+            subcommand=subcommand,
+        )
+    return reason

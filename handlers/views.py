@@ -1,0 +1,96 @@
+"""Modal submissions. The reason is checked before the ack, so a bad one shows as an error on the
+modal's input. Requests that quote Vobiz (purchase, release, force unassign) ack first and report
+by `respond()` to where the modal was opened from; the denial touches only our database, so it runs
+before the ack and a refusal (not an approver, own request) is shown on the modal itself by the one
+error handler.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_sdk import WebClient
+
+from bot.services.records import ApprovalRequest
+from handlers import blocks, ids
+from handlers.context import actor_of, reason_from, services_of, surface_of
+from handlers.modals import ModalSubject
+from handlers.parsing import UsageError, check_reason, parse_number
+from handlers.reply import reply
+
+
+def purchase_reason(ack: Any, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: Any) -> None:
+    e164, reason = _number_and_reason(ack, view)
+    if e164 is None or reason is None:
+        return
+    ack()
+    actor = actor_of(body)
+    request = services_of(context).approvals.request_purchase(actor, e164, reason)
+    _report(context, client, actor.user_id, request)
+
+
+def release_reason(ack: Any, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: Any) -> None:
+    _release(ack, body, view, client, context, immediate=False)
+
+
+def release_now_reason(ack: Any, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: Any) -> None:
+    _release(ack, body, view, client, context, immediate=True)
+
+
+def force_unassign_reason(
+    ack: Any, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: Any
+) -> None:
+    e164, reason = _number_and_reason(ack, view)
+    if e164 is None or reason is None:
+        return
+    ack()
+    actor = actor_of(body)
+    request = services_of(context).approvals.request_force_unassign(actor, e164, reason)
+    _report(context, client, actor.user_id, request)
+
+
+def deny_reason(ack: Any, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: Any) -> None:
+    reason = _reason_or_errors(ack, view)
+    if reason is None:
+        return
+    subject = ModalSubject.from_metadata(view.get("private_metadata"))
+    actor = actor_of(body)
+    request = services_of(context).approvals.deny(subject.request_id or "", actor, reason)
+    ack()
+    reply(context, client, actor.user_id, blocks.decision_ack(request, now=surface_of(context).clock()))
+
+
+def _release(
+    ack: Any, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: Any, *, immediate: bool
+) -> None:
+    e164, reason = _number_and_reason(ack, view)
+    if e164 is None or reason is None:
+        return
+    ack()
+    actor = actor_of(body)
+    request = services_of(context).approvals.request_release(actor, e164, reason, immediate=immediate)
+    _report(context, client, actor.user_id, request)
+
+
+def _report(context: Any, client: WebClient, user_id: str, request: ApprovalRequest) -> None:
+    reply(context, client, user_id, blocks.request_created(request, surface_of(context).approval_channel))
+
+
+def _reason_or_errors(ack: Any, view: dict[str, Any]) -> str | None:
+    try:
+        return check_reason(reason_from(view))
+    except UsageError as error:
+        ack(response_action="errors", errors={ids.REASON_BLOCK: error.message})
+        return None
+
+
+def _number_and_reason(ack: Any, view: dict[str, Any]) -> tuple[str | None, str | None]:
+    reason = _reason_or_errors(ack, view)
+    if reason is None:
+        return None, None
+    subject = ModalSubject.from_metadata(view.get("private_metadata"))
+    try:
+        return parse_number(subject.e164 or ""), reason
+    except UsageError as error:
+        ack(response_action="errors", errors={ids.REASON_BLOCK: error.message})
+        return None, None

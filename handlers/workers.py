@@ -1,0 +1,89 @@
+"""Background work the app runs beside the listeners, in daemon threads that `stop()` ends:
+
+- outbox delivery: one `Delivery.deliver_due()` pass every `delivery_interval_s` (or sooner on `wake()`);
+- maintenance: `approvals.settle_unknown()` and `approvals.expire_due()` once at start-up, then every
+  `maintenance_interval_s`.
+
+A failing pass is logged and the loop goes on; nothing here raises into the app.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from handlers.delivery import Delivery
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+log = logging.getLogger("handlers.workers")
+
+
+class Workers:
+    def __init__(
+        self,
+        services: Services,
+        delivery: Delivery,
+        *,
+        delivery_interval_s: float = 0.5,
+        maintenance_interval_s: float = 60.0,
+    ) -> None:
+        self._services = services
+        self._delivery = delivery
+        self._delivery_interval_s = delivery_interval_s
+        self._maintenance_interval_s = maintenance_interval_s
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    @property
+    def running(self) -> bool:
+        return any(t.is_alive() for t in self._threads)
+
+    def start(self) -> None:
+        if self.running:
+            return
+        self._stop.clear()
+        self._threads = [
+            threading.Thread(target=self._delivery_loop, name="numbers-bot-delivery", daemon=True),
+            threading.Thread(target=self._maintenance_loop, name="numbers-bot-maintenance", daemon=True),
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        for thread in self._threads:
+            thread.join(timeout_s)
+        self._threads = []
+
+    def wake(self) -> None:
+        """Deliver now rather than at the next tick."""
+        self._wake.set()
+
+    def maintain(self) -> None:
+        """Settle unknown outcomes and expire overdue requests (also what the loop does)."""
+        _guarded("settle_unknown", self._services.approvals.settle_unknown)
+        _guarded("expire_due", self._services.approvals.expire_due)
+
+    def _delivery_loop(self) -> None:
+        while not self._stop.is_set():
+            _guarded("outbox delivery", self._delivery.deliver_due)
+            self._wake.wait(self._delivery_interval_s)
+            self._wake.clear()
+
+    def _maintenance_loop(self) -> None:
+        while not self._stop.is_set():
+            self.maintain()
+            self._stop.wait(self._maintenance_interval_s)
+
+
+def _guarded(name: str, work: Callable[[], object]) -> None:
+    try:
+        work()
+    except Exception:
+        log.exception("%s failed; trying again on the next tick", name)
