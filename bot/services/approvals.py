@@ -1,0 +1,364 @@
+"""Approval requests: asking, deciding (approve, deny), cancelling, expiring, undoing a release.
+
+A request leaves PENDING through exactly one guarded update (`... WHERE id = ? AND status = 'pending'`)
+committed together with its audit row and notifications; only the caller whose update took effect goes on
+to call Vobiz. Everyone else is told who got there first.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from api.errors import VobizError
+from api.models import PhoneNumber
+
+from bot.config import Settings
+from bot.services import journal, validation, wording
+from bot.services.clock import Clock
+from bot.services.errors import Conflict, NotAllowed, NotFound
+from bot.services.execution import Executor
+from bot.services.journal import SYSTEM
+from bot.services.outcomes import load
+from bot.services.policy import Policy, cancel_refusal
+from bot.services.quotes import QuoteUnavailable, quote_of
+from bot.services.records import Actor, ApprovalRequest, Kind, Quote, RequestList, Status
+from bot.services.rows import db_values, request_from_row, request_to_row
+from bot.services.settlement import Settler
+from bot.services.undo import ReleaseUndo
+from bot.services.vobiz_failures import read_failure
+from bot.store import Store, audit, requests
+from bot.store.timestamps import from_db, to_db
+
+if TYPE_CHECKING:
+    from api.client import VobizClient
+
+ID_ATTEMPTS = 20
+LIST_LIMIT = 25
+OPEN_STATUSES = (Status.PENDING, Status.EXECUTING, Status.UNKNOWN)
+
+
+def random_request_id() -> str:
+    return "R" + "".join(secrets.choice(validation.CROCKFORD) for _ in range(validation.REQUEST_ID_LENGTH))
+
+
+class Approvals:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        vobiz: VobizClient,
+        store: Store,
+        policy: Policy,
+        clock: Clock,
+        new_id: Callable[[], str] = random_request_id,
+    ) -> None:
+        self._settings = settings
+        self._vobiz = vobiz
+        self._store = store
+        self._policy = policy
+        self._clock = clock
+        self._new_id = new_id
+        self._settler = Settler(vobiz=vobiz, store=store, clock=clock)
+        self._executor = Executor(vobiz=vobiz, store=store, clock=clock, settler=self._settler)
+        self._undo = ReleaseUndo(vobiz=vobiz, store=store, policy=policy, clock=clock)
+
+    # asking --------------------------------------------------------------------------------------
+
+    def request_purchase(self, actor: Actor, e164_raw: str, reason: str) -> ApprovalRequest:
+        """Ask to buy a number from inventory, quoting its current fees to the approver."""
+        e164 = validation.e164(e164_raw)
+        why = validation.reason(reason)
+        try:
+            entry = self._vobiz.numbers.find_in_inventory(e164)
+        except VobizError as exc:
+            raise read_failure(exc, f"looking up {wording.number(e164)} in the inventory") from None
+        if entry is None:
+            raise NotFound(
+                f"{wording.number(e164)} is not in Vobiz's inventory: someone may have bought it, it may be in "
+                "quarantine after a release, or it was never stocked. Nothing was requested."
+            )
+        try:
+            quote = quote_of(entry)
+        except QuoteUnavailable as exc:
+            raise NotFound(f"{exc} for {wording.number(e164)}, so it cannot be quoted. Nothing was requested.") from None
+        return self._create(Kind.PURCHASE, e164, actor, why, quote=quote)
+
+    def request_release(self, actor: Actor, e164_raw: str, reason: str, *, immediate: bool = False) -> ApprovalRequest:
+        """Ask to release a number (24 h cancellable), or with `immediate` at once (a force operation).
+
+        When RELEASE_NEEDS_APPROVAL is off, an ordinary release is carried out at once and returned final.
+        """
+        e164 = validation.e164(e164_raw)
+        why = validation.reason(reason)
+        owned = self._owned(e164, "releasing")
+        if owned.status == "pending_release":
+            raise Conflict(f"{wording.number(e164)} is already pending release; nothing was requested.")
+        kind = Kind.RELEASE_NOW if immediate else Kind.RELEASE
+        request = self._create(kind, e164, actor, why)
+        if kind is Kind.RELEASE and not self._settings.release_needs_approval:
+            won = self._leave_pending(
+                request,
+                SYSTEM,
+                Status.EXECUTING,
+                {"decided_by": SYSTEM, "decided_at": self._clock(), "decision_reason": "no approval needed (RELEASE_NEEDS_APPROVAL is off)"},
+                event="approved",
+                tell_requester=False,
+            )
+            return self._executor.run(won)
+        return request
+
+    def request_force_unassign(self, actor: Actor, e164_raw: str, reason: str) -> ApprovalRequest:
+        """Ask an admin to take a number back from its sub-account during the 15-day cool-off."""
+        e164 = validation.e164(e164_raw)
+        why = validation.reason(reason)
+        owned = self._owned(e164, "force unassigning")
+        if owned.owner in (None, self._vobiz.auth_id):
+            raise Conflict(f"{wording.number(e164)} is not assigned to a sub-account, so there is nothing to unassign.")
+        return self._create(Kind.FORCE_UNASSIGN, e164, actor, why, sub_account_id=owned.owner, cool_off_until=self._known_cool_off(e164))
+
+    # deciding ------------------------------------------------------------------------------------
+
+    def approve(self, request_id: str, actor: Actor) -> ApprovalRequest:
+        request = self._pending_for_decision(request_id, actor, "approve")
+        won = self._leave_pending(
+            request, actor, Status.EXECUTING, {"decided_by": actor, "decided_at": self._clock()}, event="approved", tell_requester=False
+        )
+        return self._executor.run(won)
+
+    def deny(self, request_id: str, actor: Actor, reason: str) -> ApprovalRequest:
+        rid = validation.request_id(request_id)
+        why = validation.reason(reason, what="a reason for denying")
+        request = self._pending_for_decision(rid, actor, "deny")
+        now = self._clock()
+        return self._leave_pending(
+            request,
+            actor,
+            Status.DENIED,
+            {"decided_by": actor, "decided_at": now, "decision_reason": why, "finished_at": now},
+            event="denied",
+            tell_requester=True,
+            audit_reason=why,
+        )
+
+    def cancel(self, request_id: str, actor: Actor) -> ApprovalRequest:
+        request = self._pending(validation.request_id(request_id))
+        refusal = cancel_refusal(request.requester.user_id, actor.user_id)
+        if refusal:
+            self._refuse(request, actor, "cancel", refusal)
+        now = self._clock()
+        return self._leave_pending(
+            request, actor, Status.CANCELLED, {"decided_by": actor, "decided_at": now, "finished_at": now}, event="cancelled", tell_requester=False
+        )
+
+    def undo_release(self, request_id: str, actor: Actor) -> ApprovalRequest:
+        return self._undo.undo(self._get(validation.request_id(request_id)), actor)
+
+    # reading -------------------------------------------------------------------------------------
+
+    def get(self, request_id: str) -> ApprovalRequest:
+        """The request as it is now (a pending request past its expiry is expired first)."""
+        request = self._get(validation.request_id(request_id))
+        if request.status is Status.PENDING and self._due(request):
+            self._expire(request)
+            return load(self._store, request.id)
+        return request
+
+    def list_for(self, actor: Actor) -> RequestList:
+        """The actor's own recent requests, and the pending ones they may decide."""
+        self.expire_due()
+        with self._store.read() as db:
+            mine = requests.select(db, "requester_id = ?", [actor.user_id], limit=LIST_LIMIT)
+            pending = requests.select(db, "status = ?", [Status.PENDING.value], order_by="created_at")
+        awaiting = [r for r in map(request_from_row, pending) if self._policy.may_decide(r, actor.user_id)]
+        return RequestList(mine=[request_from_row(r) for r in mine], awaiting_me=awaiting[:LIST_LIMIT])
+
+    # housekeeping (the app runs these periodically and at start-up) -------------------------------
+
+    def expire_due(self) -> list[ApprovalRequest]:
+        with self._store.read() as db:
+            rows = requests.select(db, "status = ? AND expires_at <= ?", [Status.PENDING.value, to_db(self._clock())], order_by="expires_at")
+        expired = []
+        for request in map(request_from_row, rows):
+            if self._expire(request):
+                expired.append(load(self._store, request.id))
+        return expired
+
+    def settle_unknown(self) -> list[ApprovalRequest]:
+        return self._settler.settle_all()
+
+    def record_message(self, request_id: str, channel: str, ts: str) -> None:
+        """Remember where the approval message was posted, so later changes update it in place."""
+        rid = validation.request_id(request_id)
+        with self._store.unit() as db:
+            found = requests.update_where(
+                db, rid, "1 = 1", [], db_values({"approval_channel": channel, "approval_ts": ts, "updated_at": self._clock()})
+            )
+        if not found:
+            raise NotFound(f"There is no request {rid}.")
+
+    # internals -----------------------------------------------------------------------------------
+
+    def _create(
+        self,
+        kind: Kind,
+        e164: str,
+        actor: Actor,
+        reason: str,
+        *,
+        quote: Quote | None = None,
+        sub_account_id: str | None = None,
+        cool_off_until: datetime | None = None,
+    ) -> ApprovalRequest:
+        now = self._clock()
+        ttl = timedelta(hours=self._settings.approval_ttl_hours)
+        with self._store.unit() as db:
+            open_ = requests.select(
+                db, "e164 = ? AND kind = ? AND status IN (?, ?, ?)", [e164, kind.value, *(s.value for s in OPEN_STATUSES)], limit=1
+            )
+            if open_:
+                other = request_from_row(open_[0])
+                raise Conflict(f"There is already an open {kind.value.replace('_', ' ')} request for {wording.number(e164)}: {other.id} ({other.status.value}).")
+            for _ in range(ID_ATTEMPTS):
+                request = ApprovalRequest(
+                    id=self._new_id(),
+                    kind=kind,
+                    e164=e164,
+                    status=Status.PENDING,
+                    requester=actor,
+                    reason=reason,
+                    created_at=now,
+                    expires_at=now + ttl,
+                    quote=quote,
+                    sub_account_id=sub_account_id,
+                    cool_off_until=cool_off_until,
+                )
+                try:
+                    with db.atomic():  # a savepoint: a taken id undoes only this insert
+                        requests.insert(db, request_to_row(request, now=now))
+                    break
+                except requests.DuplicateId:
+                    continue
+            else:
+                raise RuntimeError("could not draw a free request id")
+            journal.record(db, now, journal.about(request, actor, "requested", Status.PENDING.value, reason=reason, quote=quote))
+            journal.announce(db, now, request.id, tell_requester=False)
+        return request
+
+    def _get(self, rid: str) -> ApprovalRequest:
+        return load(self._store, rid)
+
+    def _pending(self, rid: str) -> ApprovalRequest:
+        """The request if it can still be decided; otherwise Conflict saying why (expiring it if due)."""
+        request = self._get(rid)
+        if request.status is not Status.PENDING:
+            raise Conflict(already_decided(request))
+        if self._due(request):
+            self._expire(request)
+            raise Conflict(expired_message(request))
+        return request
+
+    def _pending_for_decision(self, request_id: str, actor: Actor, verb: str) -> ApprovalRequest:
+        request = self._pending(validation.request_id(request_id))
+        refusal = self._policy.decision_refusal(request, actor.user_id)
+        if refusal:
+            self._refuse(request, actor, verb, refusal)
+        return request
+
+    def _refuse(self, request: ApprovalRequest, actor: Actor, verb: str, refusal: str) -> None:
+        """Audit the refused attempt (nothing else changes), then raise NotAllowed."""
+        now = self._clock()
+        with self._store.unit() as db:
+            journal.record(db, now, journal.about(request, actor, "refused", "refused", detail=f"tried to {verb}: {refusal}"))
+        raise NotAllowed(refusal)
+
+    def _leave_pending(
+        self,
+        request: ApprovalRequest,
+        actor: Actor,
+        to: Status,
+        fields: dict[str, object],
+        *,
+        event: str,
+        tell_requester: bool,
+        audit_reason: str | None = None,
+    ) -> ApprovalRequest:
+        """The guarded transition out of PENDING. Exactly one caller wins; the others get Conflict."""
+        now = self._clock()
+        changes: dict[str, object] = {"status": to, "updated_at": now}
+        for name, value in fields.items():
+            if isinstance(value, Actor):
+                changes[f"{name}_id"], changes[f"{name}_name"] = value.user_id, value.name
+            else:
+                changes[name] = value
+        with self._store.unit() as db:
+            won = requests.update_where(
+                db, request.id, "status = ? AND expires_at > ?", [Status.PENDING.value, to_db(now)], db_values(changes)
+            )
+            if won:
+                journal.record(db, now, journal.about(request, actor, event, to.value, reason=audit_reason, quote=request.quote))
+                journal.announce(db, now, request.id, tell_requester=tell_requester)
+            row = requests.get(db, request.id)
+        assert row is not None
+        current = request_from_row(row)
+        if won:
+            return current
+        if current.status is Status.PENDING:  # it expired between the check and the update
+            self._expire(current)
+            raise Conflict(expired_message(current))
+        raise Conflict(already_decided(current))
+
+    def _due(self, request: ApprovalRequest) -> bool:
+        return self._clock() >= request.expires_at
+
+    def _expire(self, request: ApprovalRequest) -> bool:
+        now = self._clock()
+        changes = {"status": Status.EXPIRED, "finished_at": now, "updated_at": now}
+        with self._store.unit() as db:
+            won = requests.update_where(
+                db, request.id, "status = ? AND expires_at <= ?", [Status.PENDING.value, to_db(now)], db_values(changes)
+            )
+            if won:
+                detail = f"nobody decided within {self._settings.approval_ttl_hours:g} hours"
+                journal.record(db, now, journal.about(request, SYSTEM, "expired", Status.EXPIRED.value, detail=detail))
+                journal.announce(db, now, request.id, tell_requester=True)
+        return won
+
+    def _owned(self, e164: str, doing: str) -> PhoneNumber:
+        try:
+            owned = self._vobiz.numbers.get(e164)
+        except VobizError as exc:
+            raise read_failure(exc, f"{doing} {wording.number(e164)}") from None
+        if owned is None:
+            raise NotFound(f"{wording.number(e164)} is not one of the account's numbers. Nothing was requested.")
+        return owned
+
+    def _known_cool_off(self, e164: str) -> datetime | None:
+        """When the cool-off ends, as the last unassign attempt that met it reported (if still ahead)."""
+        with self._store.read() as db:
+            row = audit.latest_where(db, "e164 = ? AND outcome = 'cool_off' AND cool_off_until > ?", [e164, to_db(self._clock())])
+        return from_db(row["cool_off_until"]) if row else None
+
+
+def already_decided(request: ApprovalRequest) -> str:
+    who = wording.who(request.decided_by)
+    at = wording.when(request.decided_at)
+    status = request.status
+    if status is Status.EXECUTING:
+        return f"{who} already approved this at {at}; it is being carried out now."
+    if status in (Status.SUCCEEDED, Status.FAILED, Status.UNKNOWN):
+        result = {Status.SUCCEEDED: "it succeeded", Status.FAILED: "it failed", Status.UNKNOWN: "its outcome is being checked"}[status]
+        return f"{who} already approved this at {at}; {result}."
+    if status is Status.DENIED:
+        return f"{who} already denied this at {at} ({request.decision_reason})."
+    if status is Status.CANCELLED:
+        return f"{wording.who(request.requester)} cancelled this at {at}."
+    if status is Status.EXPIRED:
+        return expired_message(request)
+    return f"This request is {status.value}."
+
+
+def expired_message(request: ApprovalRequest) -> str:
+    return f"This request expired at {wording.when(request.expires_at)}; nothing was done. Ask again if it is still needed."

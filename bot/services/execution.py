@@ -1,0 +1,192 @@
+"""Carrying out an approved request: the one Vobiz call that moves money or numbers, and its outcome.
+
+Only the approver who won the guarded pending -> executing transition gets here, so each request makes
+at most one such call. Before it, the bot re-reads the number (a purchase is bound to its quote). After
+it, a clear refusal is FAILED, success is SUCCEEDED, and a call that may or may not have happened
+(timeout, dropped connection, 5xx) is OUTCOME_UNKNOWN and handed to the settler at once.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from api.errors import NotFound as VobizNotFound
+from api.errors import PermissionDenied, PurchaseDebitFailed, RateLimited, VobizError
+from api.models import PhoneNumber
+
+from bot.services import vobiz_failures, wording
+from bot.services.clock import Clock
+from bot.services.journal import SYSTEM
+from bot.services.outcomes import Outcome, finish, load
+from bot.services.quotes import QuoteUnavailable, quote_of
+from bot.services.records import ApprovalRequest, Kind, Status
+from bot.services.settlement import Settler
+from bot.store import Store
+
+if TYPE_CHECKING:
+    from api.client import VobizClient
+
+log = logging.getLogger(__name__)
+
+
+def failed(detail: str, exc: BaseException | None = None, **changes: object) -> Outcome:
+    return Outcome(Status.FAILED, detail, vobiz_failures.code(exc) if exc else None, dict(changes))
+
+
+def unknown_detail(what: str, number: str, exc: BaseException) -> str:
+    return (
+        f"The {what} of {number} may or may not have gone through: {vobiz_failures.why_unknown(exc)}. "
+        "Checking by re-reading the account's numbers."
+    )
+
+
+def unknown(detail: str, exc: BaseException) -> Outcome:
+    return Outcome(Status.UNKNOWN, detail, vobiz_failures.code(exc))
+
+
+class Executor:
+    def __init__(self, *, vobiz: VobizClient, store: Store, clock: Clock, settler: Settler) -> None:
+        self._vobiz = vobiz
+        self._store = store
+        self._clock = clock
+        self._settler = settler
+
+    def run(self, request: ApprovalRequest) -> ApprovalRequest:
+        """Execute a request that is EXECUTING; returns it in its outcome state."""
+        try:
+            outcome = self._attempt(request)
+        except Exception as exc:  # a bug rather than a Vobiz answer: the call may or may not have happened
+            log.exception("unexpected error executing request %s", request.id)
+            outcome = unknown("Something unexpected went wrong while carrying this out; checking with Vobiz what happened.", exc)
+        actor = request.decided_by or SYSTEM
+        final = finish(self._store, self._clock(), request, outcome, from_statuses=[Status.EXECUTING], event="executed", actor=actor)
+        if final is None:  # settled by someone else meanwhile
+            return load(self._store, request.id)
+        if final.status is Status.UNKNOWN:
+            return self._settler.settle(final, first_attempt=True)
+        return final
+
+    def _attempt(self, request: ApprovalRequest) -> Outcome:
+        if request.kind is Kind.PURCHASE:
+            return self._purchase(request)
+        if request.kind in (Kind.RELEASE, Kind.RELEASE_NOW):
+            return self._release(request)
+        if request.kind is Kind.FORCE_UNASSIGN:
+            return self._force_unassign(request)
+        raise AssertionError(f"unknown kind {request.kind}")
+
+    # purchase ------------------------------------------------------------------------------------
+
+    def _purchase(self, request: ApprovalRequest) -> Outcome:
+        number = wording.number(request.e164)
+        try:
+            current = self._vobiz.numbers.find_in_inventory(request.e164)
+        except VobizError as exc:
+            return failed(f"I could not re-check {number} with Vobiz before buying it ({vobiz_failures.reason(exc)}); nothing was bought. Ask again.", exc)
+        if current is None:
+            return failed(f"{number} is no longer available in Vobiz's inventory; nothing was bought or charged.")
+        try:
+            new_quote = quote_of(current)
+        except QuoteUnavailable as exc:
+            return failed(f"Vobiz no longer says what {number} costs ({exc}); nothing was bought.")
+        if request.quote is not None and new_quote != request.quote:
+            return failed(
+                f"The price of {number} changed since it was requested: now {wording.quote(new_quote)}, "
+                f"was {wording.quote(request.quote)}. Nothing was bought; ask again to get the new price approved.",
+                new_quote_setup_fee=new_quote.setup_fee,
+                new_quote_monthly_fee=new_quote.monthly_fee,
+                new_quote_currency=new_quote.currency,
+            )
+        try:
+            self._vobiz.numbers.purchase(request.e164)
+        except PurchaseDebitFailed as exc:
+            return failed(
+                "Vobiz could not take the payment: the debit failed (insufficient balance?); "
+                f"nothing was charged and {number} is still in inventory.",
+                exc,
+            )
+        except VobizNotFound as exc:
+            return failed(f"{number} is no longer available in Vobiz's inventory; nothing was bought or charged.", exc)
+        except RateLimited as exc:
+            return failed("Vobiz is rate-limiting the bot and refused the purchase; nothing was bought. Ask again in a minute.", exc)
+        except VobizError as exc:
+            if vobiz_failures.outcome_unknown(exc):
+                return unknown(unknown_detail("purchase", number, exc), exc)
+            return failed(f"Vobiz refused the purchase of {number}: {vobiz_failures.reason(exc)}. Nothing was bought.", exc)
+        return Outcome(Status.SUCCEEDED, f"Bought {number} for {wording.quote(new_quote)}.")
+
+    # release -------------------------------------------------------------------------------------
+
+    def _release(self, request: ApprovalRequest) -> Outcome:
+        number = wording.number(request.e164)
+        immediate = request.kind is Kind.RELEASE_NOW
+        owned = self._owned(request)
+        if isinstance(owned, Outcome):
+            return owned
+        if owned.status == "pending_release":
+            return failed(f"{number} is already pending release; nothing was done.")
+        try:
+            result = self._vobiz.numbers.release(request.e164, immediate=immediate)
+        except PermissionDenied as exc:
+            return failed(f"Vobiz says the account does not own {number} ({vobiz_failures.reason(exc)}); nothing was released.", exc)
+        except VobizNotFound as exc:
+            return failed(f"Vobiz does not know {number} ({vobiz_failures.reason(exc)}); nothing was released.", exc)
+        except VobizError as exc:
+            if vobiz_failures.outcome_unknown(exc):
+                return unknown(unknown_detail("release", number, exc), exc)
+            return failed(f"Vobiz refused to release {number}: {vobiz_failures.reason(exc)}. Nothing was released.", exc)
+        fee = wording.money(result.release_fee, owned.currency) if result.release_fee is not None else "no fee stated"
+        cancellable = result.cancellable and not immediate
+        if cancellable:
+            detail = (
+                f"Released {number} (release fee {fee}). It stays pending_release until "
+                f"{wording.when(result.cooldown_ends_at)} and can be undone until then."
+            )
+        elif immediate:
+            detail = f"Released {number} immediately (release fee {fee}); this cannot be undone."
+        else:
+            detail = f"Vobiz released {number} at once (release fee {fee}); this cannot be undone."
+        return Outcome(
+            Status.SUCCEEDED,
+            detail,
+            changes={
+                "release_fee": result.release_fee,
+                "release_currency": owned.currency,
+                "cooldown_ends_at": result.cooldown_ends_at if cancellable else None,
+            },
+        )
+
+    # force unassign ------------------------------------------------------------------------------
+
+    def _force_unassign(self, request: ApprovalRequest) -> Outcome:
+        number = wording.number(request.e164)
+        owned = self._owned(request)
+        if isinstance(owned, Outcome):
+            return owned
+        if owned.owner != request.sub_account_id:
+            where = "the master account" if owned.owner in (None, self._vobiz.auth_id) else owned.owner
+            return failed(f"{number} is no longer with {request.sub_account_id} (it is with {where}); nothing was done.")
+        try:
+            self._vobiz.numbers.unassign_subaccount(request.e164, force=True)
+        except PermissionDenied as exc:
+            return failed(
+                f"Vobiz refused to force it: the bot's Vobiz account is not an admin-role account "
+                f"({vobiz_failures.reason(exc)}). {number} stays with {request.sub_account_id}.",
+                exc,
+            )
+        except VobizError as exc:
+            if vobiz_failures.outcome_unknown(exc):
+                return unknown(unknown_detail("force unassign", number, exc), exc)
+            return failed(f"Vobiz refused to unassign {number}: {vobiz_failures.reason(exc)}. Nothing changed.", exc)
+        return Outcome(Status.SUCCEEDED, f"Moved {number} from {request.sub_account_id} back to the master account (forced during the cool-off).")
+
+    def _owned(self, request: ApprovalRequest) -> PhoneNumber | Outcome:
+        number = wording.number(request.e164)
+        try:
+            owned = self._vobiz.numbers.get(request.e164)
+        except VobizError as exc:
+            return failed(f"I could not re-check {number} with Vobiz ({vobiz_failures.reason(exc)}); nothing was done. Ask again.", exc)
+        if owned is None:
+            return failed(f"{number} is no longer one of the account's numbers; nothing was done.")
+        return owned

@@ -1,0 +1,77 @@
+"""Writing what happened: one audit row (plus its `history` outbox item) per event, and the outbox items
+that tell Slack a request changed. Always called inside the unit that makes the change, so the change, its
+audit row and its notifications commit together or not at all."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlite_utils import Database
+
+from bot.services.records import Actor, ApprovalRequest, Quote
+from bot.services.rows import db_value, quote_columns
+from bot.store import audit, outbox
+
+SYSTEM = Actor("numbers-bot", "numbers-bot")
+
+
+@dataclass(frozen=True)
+class Event:
+    actor: Actor
+    event: str  # requested, approved, denied, cancelled, expired, refused, executed, settled, undone, done ...
+    action: str  # purchase, release, release_now, force_unassign, assign, unassign, undo_release
+    outcome: str
+    e164: str | None = None
+    sub_account_id: str | None = None
+    request_id: str | None = None
+    reason: str | None = None
+    quote: Quote | None = None
+    vobiz_error: str | None = None
+    detail: str | None = None
+    cool_off_until: datetime | None = None
+
+
+def about(request: ApprovalRequest, actor: Actor, event: str, outcome: str, **extra: object) -> Event:
+    """An event about a request, carrying its number, sub-account and id."""
+    fields: dict[str, object] = {
+        "actor": actor,
+        "event": event,
+        "action": request.kind.value,
+        "outcome": outcome,
+        "e164": request.e164,
+        "sub_account_id": request.sub_account_id,
+        "request_id": request.id,
+    }
+    fields.update(extra)
+    return Event(**fields)  # type: ignore[arg-type]
+
+
+def record(db: Database, now: datetime, event: Event) -> int:
+    """Append the audit row and queue its history line; returns the audit id."""
+    row = {
+        "at": db_value(now),
+        "actor_id": event.actor.user_id,
+        "actor_name": event.actor.name,
+        "event": event.event,
+        "action": event.action,
+        "outcome": event.outcome,
+        "e164": event.e164,
+        "sub_account_id": event.sub_account_id,
+        "request_id": event.request_id,
+        "reason": event.reason,
+        "vobiz_error": event.vobiz_error,
+        "detail": event.detail,
+        "cool_off_until": db_value(event.cool_off_until),
+    }
+    row.update(quote_columns("quote", event.quote))
+    audit_id = audit.append(db, row)
+    outbox.enqueue(db, "history", audit_id, now)
+    return audit_id
+
+
+def announce(db: Database, now: datetime, request_id: str, *, tell_requester: bool) -> None:
+    """The request's state changed: re-draw its approval message, and tell the requester if it concerns them."""
+    outbox.enqueue(db, "approval_message", request_id, now)
+    if tell_requester:
+        outbox.enqueue(db, "requester_notice", request_id, now)

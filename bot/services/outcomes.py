@@ -1,0 +1,73 @@
+"""Recording how an approved request ended: the guarded move out of EXECUTING (or OUTCOME_UNKNOWN) with its
+audit row and notifications, in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from bot.services import journal
+from bot.services.errors import NotFound
+from bot.services.records import Actor, ApprovalRequest, Status
+from bot.services.rows import db_values, request_from_row
+from bot.store import Store, requests
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: Status
+    detail: str
+    vobiz_error: str | None = None
+    changes: dict[str, Any] = field(default_factory=dict)  # extra request columns (new quote, release fee ...)
+
+
+def load(store: Store, request_id: str) -> ApprovalRequest:
+    with store.read() as db:
+        row = requests.get(db, request_id)
+    if row is None:
+        raise NotFound(f"There is no request {request_id}.")
+    return request_from_row(row)
+
+
+def finish(
+    store: Store,
+    now: datetime,
+    request: ApprovalRequest,
+    outcome: Outcome,
+    *,
+    from_statuses: Iterable[Status],
+    event: str,
+    actor: Actor,
+) -> ApprovalRequest | None:
+    """Move the request to its outcome if it is still in `from_statuses`; None if someone else already did."""
+    changes = {
+        "status": outcome.status,
+        "outcome_detail": outcome.detail,
+        "vobiz_error": outcome.vobiz_error,
+        "finished_at": now if outcome.status.is_terminal else None,
+        "updated_at": now,
+        **outcome.changes,
+    }
+    with store.unit() as db:
+        won = requests.transition(db, request.id, [s.value for s in from_statuses], db_values(changes))
+        if not won:
+            return None
+        journal.record(
+            db,
+            now,
+            journal.about(
+                request,
+                actor,
+                event,
+                outcome.status.value,
+                detail=outcome.detail,
+                vobiz_error=outcome.vobiz_error,
+                quote=request.quote,
+            ),
+        )
+        journal.announce(db, now, request.id, tell_requester=True)
+        row = requests.get(db, request.id)
+    assert row is not None
+    return request_from_row(row)

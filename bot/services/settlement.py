@@ -1,0 +1,140 @@
+"""Settling calls whose outcome is unknown (timeout, dropped connection, 5xx) by re-reading the account's
+numbers, never by repeating the call. Also settles requests left in EXECUTING by a crash."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from api.errors import VobizError
+
+from bot.services import journal, vobiz_failures, wording
+from bot.services.clock import Clock
+from bot.services.journal import SYSTEM
+from bot.services.outcomes import Outcome, finish, load
+from bot.services.records import ApprovalRequest, Kind, Status
+from bot.services.rows import db_values, request_from_row
+from bot.store import Store, requests
+from bot.store.timestamps import to_db
+
+if TYPE_CHECKING:
+    from api.client import VobizClient
+
+log = logging.getLogger(__name__)
+
+# After this long Vobiz must have finished with a call that timed out; also when EXECUTING counts as stuck.
+SETTLE_GRACE = timedelta(minutes=1)
+RELEASE_COOLDOWN = timedelta(hours=24)
+STOPPED = "The bot stopped while carrying this out. "
+
+
+class Settler:
+    def __init__(self, *, vobiz: VobizClient, store: Store, clock: Clock) -> None:
+        self._vobiz = vobiz
+        self._store = store
+        self._clock = clock
+
+    def settle(self, request: ApprovalRequest, *, first_attempt: bool) -> ApprovalRequest:
+        """Decide an UNKNOWN (or stuck EXECUTING) request from what Vobiz shows now.
+
+        What Vobiz shows proves a success at once. It proves a failure only once Vobiz must have finished
+        with the call: at once when it answered (a 5xx), otherwise a grace period after the call (after a
+        timeout or a dropped connection Vobiz may still be carrying it out). Until then it stays UNKNOWN.
+        """
+        try:
+            outcome = self._verdict(request)
+        except VobizError as exc:
+            log.warning("could not settle request %s: %s", request.id, vobiz_failures.code(exc))
+            if first_attempt or request.status is Status.EXECUTING:
+                self._note_unsettled(request, self._read_failed_detail(request, exc), "settle_failed", vobiz_failures.code(exc))
+            return load(self._store, request.id)
+        if outcome.status is Status.FAILED and not self._failure_is_final(request):
+            if first_attempt:
+                recheck = (request.decided_at or self._clock()) + SETTLE_GRACE
+                detail = (
+                    f"{(request.outcome_detail or '').rstrip()} Re-reading the account's numbers shows it has not "
+                    f"happened yet, but Vobiz may still be working on the call; the bot checks again after "
+                    f"{wording.when(recheck)}."
+                ).strip()
+                self._note_unsettled(request, detail, "settle_deferred", None)
+            return load(self._store, request.id)
+        final = finish(self._store, self._clock(), request, outcome, from_statuses=[request.status], event="settled", actor=SYSTEM)
+        return final or load(self._store, request.id)
+
+    def _failure_is_final(self, request: ApprovalRequest) -> bool:
+        if request.status is Status.UNKNOWN and vobiz_failures.vobiz_answered(request.vobiz_error):
+            return True
+        return self._clock() >= (request.decided_at or self._clock()) + SETTLE_GRACE
+
+    def settle_all(self) -> list[ApprovalRequest]:
+        """Every UNKNOWN request, and every EXECUTING one older than a minute; returns those now settled."""
+        cutoff = to_db(self._clock() - SETTLE_GRACE)
+        with self._store.read() as db:
+            rows = requests.select(
+                db,
+                "status = ? OR (status = ? AND decided_at <= ?)",
+                [Status.UNKNOWN.value, Status.EXECUTING.value, cutoff],
+                order_by="created_at",
+            )
+        settled = []
+        for request in map(request_from_row, rows):
+            after = self.settle(request, first_attempt=False)
+            if after.status.is_terminal:
+                settled.append(after)
+        return settled
+
+    def _verdict(self, request: ApprovalRequest) -> Outcome:
+        owned = self._vobiz.numbers.get(request.e164)
+        number = wording.number(request.e164)
+        prefix = (STOPPED if request.status is Status.EXECUTING else "") + "Settled by re-reading the account's numbers: "
+        if request.kind is Kind.PURCHASE:
+            if owned is not None:
+                return Outcome(Status.SUCCEEDED, f"{prefix}{number} is now the account's, so the purchase went through.")
+            return Outcome(Status.FAILED, f"{prefix}{number} is not the account's, so nothing was bought.")
+        if request.kind in (Kind.RELEASE, Kind.RELEASE_NOW):
+            if owned is None or owned.status in ("pending_release", "released"):
+                state = "no longer listed" if owned is None else owned.status
+                changes: dict[str, object] = {"release_currency": owned.currency if owned else None}
+                undo = ""
+                if request.kind is Kind.RELEASE and owned is not None and owned.status == "pending_release":
+                    # The call was made after the decision, so its 24 h window ends no earlier than this.
+                    ends = (request.decided_at or self._clock()) + RELEASE_COOLDOWN
+                    changes["cooldown_ends_at"] = ends
+                    undo = f" It can be undone until about {wording.when(ends)}."
+                return Outcome(
+                    Status.SUCCEEDED,
+                    f"{prefix}{number} is {state}, so the release went through (the release fee is not known).{undo}",
+                    changes=changes,
+                )
+            return Outcome(Status.FAILED, f"{prefix}{number} is still {owned.status or 'active'}, so it was not released.")
+        if request.kind is Kind.FORCE_UNASSIGN:
+            if owned is None:
+                return Outcome(Status.FAILED, f"{prefix}{number} is no longer among the account's numbers at all.")
+            if owned.owner in (None, self._vobiz.auth_id):
+                return Outcome(Status.SUCCEEDED, f"{prefix}{number} is back with the master account, so the force unassign went through.")
+            return Outcome(Status.FAILED, f"{prefix}{number} is still with {owned.owner}, so it was not unassigned.")
+        raise AssertionError(f"unknown kind {request.kind}")
+
+    def _read_failed_detail(self, request: ApprovalRequest, exc: VobizError) -> str:
+        base = STOPPED if request.status is Status.EXECUTING else (request.outcome_detail or "")
+        return (
+            f"{base.rstrip()} Re-reading the account's numbers failed too ({vobiz_failures.reason(exc)}), so the "
+            "outcome is still unknown. The bot re-checks by itself; do not repeat this by hand until it is settled."
+        ).strip()
+
+    def _note_unsettled(self, request: ApprovalRequest, detail: str, event: str, vobiz_error: str | None) -> None:
+        """Not settled yet: stay (or become) OUTCOME_UNKNOWN and say why."""
+        now = self._clock()
+        changes = {"status": Status.UNKNOWN, "outcome_detail": detail, "updated_at": now}
+        if vobiz_error is not None and request.vobiz_error is None:
+            changes["vobiz_error"] = vobiz_error
+        with self._store.unit() as db:
+            if not requests.transition(db, request.id, [request.status.value], db_values(changes)):
+                return
+            journal.record(
+                db,
+                now,
+                journal.about(request, SYSTEM, event, Status.UNKNOWN.value, detail=detail, vobiz_error=vobiz_error),
+            )
+            journal.announce(db, now, request.id, tell_requester=True)
