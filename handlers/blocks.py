@@ -79,14 +79,17 @@ STATUS_WORD = {
 
 def help_message(topic: str | None = None) -> Message:
     usages = [USAGE_BY_NAME[topic]] if topic in USAGE_BY_NAME else list(USAGES)
-    lines = [f"*`/numbers {u.synopsis}`*  {u.summary}\n      e.g. `/numbers {u.example}`" for u in usages]
+    lines = [
+        f"*`/numbers {escape(u.synopsis)}`*  {escape(u.summary)}\n      e.g. `/numbers {escape(u.example)}`"
+        for u in usages
+    ]
     title = f"/numbers {topic}" if topic in USAGE_BY_NAME else "/numbers: telephone numbers from Vobiz"
     blocks = [header(title), *text_sections(lines)]
     if topic not in USAGE_BY_NAME:
         blocks.append(
             context("Buying, releasing and force operations wait for an approver; everything is in `/numbers history`.")
         )
-    return message(f"{title}. " + " | ".join(f"/numbers {u.synopsis}" for u in usages), blocks)
+    return message(f"{title}. " + " | ".join(f"/numbers {escape(u.synopsis)}" for u in usages), blocks)
 
 
 def usage_error(error: UsageError) -> Message:
@@ -95,7 +98,7 @@ def usage_error(error: UsageError) -> Message:
         lines.append(f"Did you mean `{escape(error.suggestion)}`?")
     usage = USAGE_BY_NAME.get(error.subcommand or error.suggestion or "")
     if usage:
-        lines.append(f"Usage: `/numbers {usage.synopsis}`, e.g. `/numbers {usage.example}`")
+        lines.append(f"Usage: `/numbers {escape(usage.synopsis)}`, e.g. `/numbers {escape(usage.example)}`")
     lines.append("`/numbers help` lists everything.")
     text = "\n".join(lines)
     return message(text, [section(text)])

@@ -127,7 +127,7 @@ def deny_reason_modal(subject: ModalSubject, *, e164: str | None = None) -> View
 
 
 def home_view(requests: RequestList) -> View:
-    usage_lines = "\n".join(f"`/numbers {u.synopsis}`  {u.summary}" for u in USAGES)
+    usage_lines = "\n".join(f"`/numbers {escape(u.synopsis)}`  {escape(u.summary)}" for u in USAGES)
     blocks: list[Block] = [
         header("Telephone numbers"),
         section("Ask for numbers with `/numbers` in any channel. Approvers decide in the approvals channel."),

@@ -18,6 +18,7 @@ REASON_MAX = 500  # what the services accept; the modal input enforces it too
 SEARCH_MAX = 20
 _NUMBER_CHARS = re.compile(r"^[+0-9()./\-]+$")
 _TEL_LINK = re.compile(r"^<tel:([^|>]+)(?:\|[^>]*)?>$")
+_TEL_ANYWHERE = re.compile(r"<tel:([^|>\s]+)(?:\|[^>]*)?>")
 _SUB_ACCOUNT = re.compile(r"^SA_[A-Za-z0-9]{1,40}$")
 _COUNTRY = re.compile(r"^[A-Za-z]{2}$")
 _SEARCH = re.compile(r"^\+?[0-9]{1,20}$")
@@ -146,7 +147,8 @@ class UsageError(Exception):
 
 
 def parse_command(text: str | None) -> Command:
-    words = unescape(text or "").split()
+    normalized = _normalize(text or "")
+    words = normalized.split()
     if not words:
         return Help()
     name = words[0].lower()
@@ -158,11 +160,13 @@ def parse_command(text: str | None) -> Command:
         matches = difflib.get_close_matches(name, list(_PARSERS), n=1, cutoff=0.6)
         suggestion = matches[0] if matches else None
         raise UsageError(f"I don't know the subcommand “{shown}”.", suggestion=suggestion)
-    return parser(args, text_after(text or "", len(words[0])))
+    return parser(args, normalized[len(words[0]):].strip())
 
 
-def text_after(text: str, skip: int) -> str:
-    return unescape(text).strip()[skip:].strip()
+def _normalize(text: str) -> str:
+    """Slack's escaping undone once, `<tel:...|...>` links (clients may add them) made plain numbers."""
+    text = _TEL_ANYWHERE.sub(lambda m: m.group(1), text)
+    return unescape(text).strip()
 
 
 def _help(args: list[str], _rest: str) -> Help:

@@ -1,0 +1,144 @@
+"""`/numbers` text -> typed commands, and the clear messages for everything else."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from handlers.blocks import usage_error
+from handlers.parsing import (
+    Assign,
+    Buy,
+    Help,
+    History,
+    Inventory,
+    ListNumbers,
+    Release,
+    Requests,
+    Show,
+    Unassign,
+    UsageError,
+    parse_command,
+)
+from slack_checks import all_text, assert_no_injected_markup, assert_within_limits
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", Help()),
+        ("   ", Help()),
+        ("help", Help()),
+        ("help release", Help("release")),
+        ("HELP nonsense", Help()),
+        ("list", ListNumbers()),
+        ("list 9180", ListNumbers(search="9180")),
+        ("list +91 80", ListNumbers(search="+9180")),
+        ("show +918012345678", Show("+918012345678")),
+        ("show +91-80-1234-5678", Show("+918012345678")),
+        ("show <tel:+918012345678|+91 80 1234 5678>", Show("+918012345678")),
+        ("inventory", Inventory()),
+        ("inventory in", Inventory(country="IN")),
+        ("inventory US 415", Inventory(country="US", search="415")),
+        ("inventory 80 IN", Inventory(country="IN", search="80")),
+        ("buy +918012345678 New Bengaluru line", Buy("+918012345678", "New Bengaluru line")),
+        ("purchase +918012345678 x", Buy("+918012345678", "x")),
+        ("buy +918012345678", Buy("+918012345678", None)),
+        ("release +918012345678 Campaign over", Release("+918012345678", "Campaign over", now=False)),
+        ("release --now +918012345678 Leaked", Release("+918012345678", "Leaked", now=True)),
+        ("release +918012345678 Leaked --now", Release("+918012345678", "Leaked", now=True)),
+        ("release +918012345678", Release("+918012345678", None, now=False)),
+        ("assign +918012345678 SA_SALES0001", Assign("+918012345678", "SA_SALES0001")),
+        ("unassign +918012345678", Unassign("+918012345678")),
+        ("requests", Requests()),
+        ("history", History()),
+        ("history +918012345678", History("+918012345678")),
+    ],
+)
+def test_well_formed_commands(text: str, expected: object) -> None:
+    assert parse_command(text) == expected
+
+
+def usage_of(text: str) -> UsageError:
+    with pytest.raises(UsageError) as caught:
+        parse_command(text)
+    return caught.value
+
+
+def test_buy_12_says_it_is_not_a_phone_number_and_how_to_write_one() -> None:
+    error = usage_of("buy 12 need it")
+    assert "“12” is too short to be a phone number" in error.message
+    assert "+918012345678" in error.message
+    assert error.subcommand == "buy"
+
+
+def test_buy_alone_asks_which_number() -> None:
+    error = usage_of("buy")
+    assert "Which number?" in error.message
+    assert "buy +E164 <reason>" in all_text(usage_error(error)).replace("&lt;", "<").replace("&gt;", ">")
+
+
+@pytest.mark.parametrize(("typed", "meant"), [("bye", "buy"), ("lsit", "list"), ("hsitory", "history"), ("relese", "release")])
+def test_unknown_subcommands_get_a_did_you_mean(typed: str, meant: str) -> None:
+    error = usage_of(f"{typed} +918012345678")
+    assert error.suggestion == meant
+    assert f"Did you mean `{meant}`?" in all_text(usage_error(error))
+
+
+def test_an_unknown_subcommand_without_a_near_match_just_points_at_help() -> None:
+    error = usage_of("frobnicate")
+    assert error.suggestion is None
+    assert "`/numbers help`" in all_text(usage_error(error))
+
+
+def test_4000_characters_of_junk_give_a_short_clear_message() -> None:
+    error = usage_of("q" * 4000)
+    assert len(error.message) < 120
+    msg = usage_error(error)
+    assert_within_limits(msg)
+
+
+def test_4000_character_reason_is_refused_with_the_limit() -> None:
+    error = usage_of("buy +918012345678 " + "x" * 4000)
+    assert "4,000 characters" in error.message and "500" in error.message
+
+
+@pytest.mark.parametrize("reason", ["<!channel> now", "see <https://evil.example|click>", "a &amp; b &lt;!here&gt;"])
+def test_hostile_reasons_are_kept_as_typed_and_never_rendered_as_markup(reason: str) -> None:
+    command = parse_command(f"buy +918012345678 {reason}")
+    assert isinstance(command, Buy)
+    assert command.reason is not None
+    # Slack's own escaping of typed text is undone once; the services store what the person typed
+    assert "&amp;" not in command.reason and "&lt;" not in command.reason
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "show", "show 1 2", "show abc", "show +1", "show +123456789012345678",
+        "assign +918012345678", "assign +918012345678 sales", "assign +918012345678 SA_<!channel>",
+        "unassign", "inventory INDIA", "inventory IN US 80 90", "list abc", "requests mine",
+        "release --now", "release", "history 12",
+    ],
+)
+def test_malformed_arguments_get_a_usage_error_naming_the_subcommand(text: str) -> None:
+    error = usage_of(text)
+    assert error.subcommand == text.split()[0]
+    msg = usage_error(error)
+    assert_no_injected_markup(msg)
+
+
+def test_assign_with_a_malformed_sub_account_explains_the_shape() -> None:
+    assert "they look like SA_SALES0001" in usage_of("assign +918012345678 sales").message
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=300))
+def test_any_text_parses_or_gives_a_usage_error_that_renders_safely(text: str) -> None:
+    try:
+        parse_command(text)
+    except UsageError as error:
+        msg = usage_error(error)
+        assert_no_injected_markup(msg)
+        assert_within_limits(msg)
