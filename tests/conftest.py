@@ -9,7 +9,8 @@ fragments (found beside the repository, as CI lays them out).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import ssl
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -21,6 +22,12 @@ REPO = Path(__file__).resolve().parent.parent
 SHARED_DIR = REPO.parent / "shared"
 OPENAPI_DIR = SHARED_DIR / "vobiz-openapi"
 
+# Building an SSL context costs ~50-100 ms, and httpx builds one per client even for plain http://.
+# Sharing one keeps the many short-lived clients of the sandbox tests fast.
+SHARED_SSL_CONTEXT = ssl.create_default_context()
+
+SandboxClientFactory = Callable[..., httpx.Client]
+
 
 @pytest.fixture
 def sandbox() -> Iterator[SandboxServer]:
@@ -30,11 +37,30 @@ def sandbox() -> Iterator[SandboxServer]:
 
 
 @pytest.fixture
-def sandbox_http(sandbox: SandboxServer) -> Iterator[httpx.Client]:
+def sandbox_as(sandbox: SandboxServer) -> Iterator[SandboxClientFactory]:
+    """`sandbox_as(auth_id=None, *, authenticated=True, timeout=5.0)`: a plain httpx client for the
+    sandbox (paths start `/api/v1/`) with the X-Auth headers of the master (default) or a seeded
+    sub-account, or none at all. Clients are closed after the test."""
+    clients: list[httpx.Client] = []
+
+    def make(auth_id: str | None = None, *, authenticated: bool = True, timeout: float = 5.0) -> httpx.Client:
+        headers = {}
+        if authenticated:
+            account, token = sandbox.credentials(auth_id)
+            headers = {"X-Auth-ID": account, "X-Auth-Token": token}
+        client = httpx.Client(base_url=sandbox.root_url, headers=headers, timeout=timeout, verify=SHARED_SSL_CONTEXT)
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.close()
+
+
+@pytest.fixture
+def sandbox_http(sandbox_as: SandboxClientFactory) -> httpx.Client:
     """A plain httpx client for the sandbox with the master account's headers; paths start `/api/v1/`."""
-    headers = {"X-Auth-ID": sandbox.auth_id, "X-Auth-Token": sandbox.auth_token}
-    with httpx.Client(base_url=sandbox.root_url, headers=headers, timeout=5.0) as client:
-        yield client
+    return sandbox_as()
 
 
 @pytest.fixture(scope="session")

@@ -148,7 +148,11 @@ class Gateway:
 def _rate_limited(retry_after: int) -> Reply:
     body = {
         "status": "error",
-        "error": {"code": "RATE_LIMIT_EXCEEDED", "message": "rate limit exceeded", "details": {"retryAfter": retry_after}},
+        "error": {
+            "code": "RATE_LIMIT_EXCEEDED",
+            "message": "rate limit exceeded",
+            "details": {"retryAfter": retry_after},
+        },
     }
     return Reply(429, body, (("Retry-After", str(retry_after)),))
 

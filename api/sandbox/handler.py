@@ -45,6 +45,8 @@ class SandboxHTTPServer(ThreadingHTTPServer):
 
 class SandboxHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # small JSON answers must not wait for delayed ACKs
+    wbufsize = -1  # buffered: headers and body leave in one write when the stdlib flushes after a request
     server: SandboxHTTPServer
     server_version = "VobizSandbox/1.0"
 

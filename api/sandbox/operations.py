@@ -143,7 +143,7 @@ class NumbersApi:
                 number.release_fee_charged = fee
                 number.release_fee_payer = payer.auth_id
             self.state.record(
-                "release", e164=number.e164, by=acting.auth_id, immediate=immediate, release_fee=fee, payer=payer.auth_id
+                "release", e164=number.e164, by=acting.auth_id, immediate=immediate, fee=fee, payer=payer.auth_id
             )
             body = {
                 "cancel_url": f"/api/v1/account/{acting.auth_id}/numbers/{number.e164}/cancel-release",
@@ -179,7 +179,8 @@ class NumbersApi:
             else:
                 payer.balance += fee
                 body.update(currency=payer.currency, refund_amount=wire.amount(fee), refund_status="success")
-            self.state.record("cancel_release", e164=number.e164, by=acting.auth_id, refunded=not self.state.modes.refund_fails)
+            refunded = not self.state.modes.refund_fails
+            self.state.record("cancel_release", e164=number.e164, by=acting.auth_id, refunded=refunded)
             return Reply(200, body)
 
     # 10. POST /account/{auth_id}/numbers/{e164}/assign-subaccount --------------------------------
@@ -231,8 +232,14 @@ class NumbersApi:
         until = number.last_call_at + COOL_OFF_PERIOD
         if now < until:
             remaining = math.ceil((until - now).total_seconds())
-            body = {"error": "did_cool_off_in_effect", "cool_off_until": wire.iso(until), "cool_off_remaining_seconds": remaining}
-            raise Refusal(409, body)
+            raise Refusal(
+                409,
+                {
+                    "error": "did_cool_off_in_effect",
+                    "cool_off_until": wire.iso(until),
+                    "cool_off_remaining_seconds": remaining,
+                },
+            )
 
     # 12. GET /accounts/{auth_id}/sub-accounts/[{sub_auth_id}/] ----------------------------------
 

@@ -5,9 +5,10 @@ same seed always gives the same world.
 
 from __future__ import annotations
 
+import functools
 import random
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -84,8 +85,24 @@ class World:
     accounts: dict[str, Account]
     numbers: dict[str, Number]  # by e164
 
+    def copy(self) -> World:
+        """An independent copy (only the mutable containers inside records need their own copies)."""
+        return World(
+            accounts={key: replace(a) for key, a in self.accounts.items()},
+            numbers={
+                key: replace(n, capabilities=dict(n.capabilities), tags=list(n.tags)) for key, n in self.numbers.items()
+            },
+        )
+
 
 def build_world(seed: int = SEED, start: datetime = START) -> World:
+    """A fresh, independent copy of the world for this seed and start."""
+    return _built_world(seed, start).copy()
+
+
+@functools.lru_cache(maxsize=8)
+def _built_world(seed: int, start: datetime) -> World:
+    # Validating a few hundred numbers with phonenumbers takes a while; every server reuses the result.
     rng = random.Random(seed)
     accounts = _accounts(rng, start)
     used: set[str] = set()

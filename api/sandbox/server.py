@@ -64,7 +64,7 @@ class SandboxServer:
         self._stopping.clear()
         self._httpd = SandboxHTTPServer((self.host, self._requested_port), self._gateway, self._control)
         self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="vobiz-sandbox", daemon=True
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.01}, name="vobiz-sandbox", daemon=True
         )
         self._thread.start()
         return self
@@ -225,9 +225,8 @@ class SandboxServer:
         """Numbers available to buy (of `country`, if given), sorted."""
         with self._state.lock:
             self._state.settle()
-            return sorted(
-                n.e164 for n in self._state.numbers.values() if n.in_inventory and (country is None or n.country == country)
-            )
+            numbers = self._state.numbers.values()
+            return sorted(n.e164 for n in numbers if n.in_inventory and (country is None or n.country == country))
 
 
 def run_standalone(host: str = "127.0.0.1", port: int = 8765, latency_ms: int = 0, strict_casing: bool = False) -> None:

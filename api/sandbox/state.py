@@ -104,8 +104,9 @@ class SandboxState:
         """Apply every timer that has run out by now: releases end, quarantines end."""
         with self.lock:
             for number in self.numbers.values():
-                if number.status == "pending_release" and number.cooldown_ends_at and number.cooldown_ends_at <= self._now:
-                    self.quarantine(number, at=number.cooldown_ends_at)
+                ends = number.cooldown_ends_at
+                if number.status == "pending_release" and ends is not None and ends <= self._now:
+                    self.quarantine(number, at=ends)
                 if number.quarantine_ends_at and number.quarantine_ends_at <= self._now:
                     self.restock(number, at=number.quarantine_ends_at)
 
@@ -181,7 +182,7 @@ class SandboxState:
         """Append to the sandbox's own audit trail (Vobiz's `did_assignment_audit` and the like)."""
         with self.lock:
             entry = {"at": iso(self._now), "action": action}
-            entry.update({k: (iso(v) if isinstance(v, datetime) else amount(v) if isinstance(v, Decimal) else v) for k, v in details.items()})
+            entry.update({key: _jsonable(value) for key, value in details.items()})
             self.audit.append(entry)
 
     # Control -----------------------------------------------------------------------------------
@@ -265,6 +266,14 @@ class SandboxState:
             }
 
 
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return iso(value)
+    if isinstance(value, Decimal):
+        return amount(value)
+    return value
+
+
 def _decimal(value: Any, name: str, *, minimum: Decimal | None = None) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal)):
         raise ControlError(f"{name} must be a number")
@@ -272,8 +281,10 @@ def _decimal(value: Any, name: str, *, minimum: Decimal | None = None) -> Decima
         result = Decimal(str(value))
     except InvalidOperation:
         raise ControlError(f"{name} must be a number") from None
-    if not result.is_finite() or (minimum is not None and result < minimum):
-        raise ControlError(f"{name} must be a number of at least {minimum}" if minimum is not None else f"{name} must be finite")
+    if not result.is_finite():
+        raise ControlError(f"{name} must be a finite number")
+    if minimum is not None and result < minimum:
+        raise ControlError(f"{name} must be at least {minimum}")
     return result
 
 
