@@ -59,7 +59,7 @@ def update_where(db: Database, request_id: str, condition: str, params: list[Any
     return cursor.rowcount == 1
 
 
-def select(db: Database, where: str, params: list[Any], *, order_by: str = "created_at DESC", limit: int | None = None) -> list[Row]:
+def select(db: Database, where: str, params: list[Any], *, order_by: str = "created_at DESC, rowid DESC", limit: int | None = None) -> list[Row]:
     sql = f"SELECT * FROM requests WHERE {where} ORDER BY {order_by}"
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
