@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import socket
+import sys
 import threading
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -34,6 +35,12 @@ class SandboxHTTPServer(ThreadingHTTPServer):
     def track(self, connection: socket.socket, *, open_: bool) -> None:
         with self._connections_lock:
             (self._connections.add if open_ else self._connections.discard)(connection)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hung up (a timeout, a test that gave up) is routine here; anything else is logged."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        logger.exception("sandbox connection from %s failed", client_address)
 
     def close_connections(self) -> None:
         """Shut every open client connection, so no handler thread outlives `stop()` for long."""

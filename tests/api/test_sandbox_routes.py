@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
+from datetime import timedelta
 from decimal import Decimal
 
 import httpx
 import pytest
 
-from api.sandbox import SandboxServer
+from api.sandbox import START, SandboxServer
 
 MA = "MA_SANDBOX01"
 SALES, SUPPORT, ENGINEERING = "SA_SALES0001", "SA_SUPPORT001", "SA_ENGINEER01"
@@ -455,8 +456,7 @@ def test_unassign_within_15_days_of_a_call_is_409_with_the_documented_body(
     sandbox: SandboxServer, sandbox_http: httpx.Client
 ) -> None:
     number = sandbox.owned_numbers(SALES, recent_call=True)[0]
-    last_call = sandbox.now().replace(day=1, hour=8, minute=0)  # 1 h before the sandbox's start
-    sandbox.set_last_call(number, last_call)
+    sandbox.set_last_call(number, START - timedelta(hours=1))
     response = sandbox_http.delete(assign_path(number))
     assert response.status_code == 409
     assert response.json() == {
