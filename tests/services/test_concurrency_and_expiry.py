@@ -8,7 +8,7 @@ import pytest
 
 from bot.services.errors import Conflict
 from bot.services.records import Actor, Status
-from tests.services.conftest import APPROVER, OUTSIDER, REQUESTER, SECOND_APPROVER, World
+from tests.services.world import APPROVER, OUTSIDER, REQUESTER, SECOND_APPROVER, World
 
 
 def test_twenty_concurrent_approvals_make_exactly_one_purchase(world: World, in_number: str) -> None:

@@ -8,7 +8,7 @@ import pytest
 
 from bot.services.errors import Conflict, InvalidInput, NotAllowed, NotFound, VobizUnavailable
 from bot.services.records import Kind, Status
-from tests.services.conftest import ADMIN, APPROVER, OUTSIDER, REQUESTER, World
+from tests.services.world import ADMIN, APPROVER, OUTSIDER, REQUESTER, World
 
 SALES = "SA_SALES0001"
 

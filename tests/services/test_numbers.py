@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.services.errors import InvalidInput, NotFound, VobizUnavailable
-from tests.services.conftest import World
+from tests.services.world import World
 
 
 def test_list_pages_and_search(world: World) -> None:

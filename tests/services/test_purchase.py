@@ -8,7 +8,7 @@ import pytest
 
 from bot.services.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.services.records import Kind, Quote, Status
-from tests.services.conftest import APPROVER, GROUP_MEMBER, OUTSIDER, REQUESTER, SECOND_APPROVER, World
+from tests.services.world import APPROVER, GROUP_MEMBER, OUTSIDER, REQUESTER, SECOND_APPROVER, World
 
 
 def test_approved_purchase_buys_the_number_and_debits_the_balance(world: World, in_number: str) -> None:

@@ -11,7 +11,7 @@ from bot.services.approvals import Approvals
 from bot.services.errors import InvalidInput, NotFound
 from bot.services.policy import Policy
 from bot.services.records import Status
-from tests.services.conftest import APPROVER, REQUESTER, World
+from tests.services.world import APPROVER, REQUESTER, World
 
 
 def test_a_pending_request_survives_a_restart_and_can_then_be_approved(world: World, in_number: str) -> None:

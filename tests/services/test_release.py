@@ -9,7 +9,7 @@ import pytest
 
 from bot.services.errors import Conflict, NotAllowed, NotFound
 from bot.services.records import Kind, Status
-from tests.services.conftest import ADMIN, APPROVER, OUTSIDER, REQUESTER, SECOND_APPROVER, World
+from tests.services.world import ADMIN, APPROVER, OUTSIDER, REQUESTER, SECOND_APPROVER, World
 
 MASTER_RELEASE_FEE = Decimal(700)
 

@@ -10,7 +10,7 @@ import pytest
 from bot.services.records import Status
 from bot.store import requests
 from bot.store.timestamps import to_db
-from tests.services.conftest import APPROVER, REQUESTER, World
+from tests.services.world import APPROVER, REQUESTER, World
 
 
 def wait_until(condition, timeout: float = 3.0) -> None:  # type: ignore[no-untyped-def]
