@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 import weakref
 from collections.abc import Callable
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -28,6 +29,9 @@ from handlers.directory import SlackDirectory
 from handlers.workers import Workers
 
 SLACK_TIMEOUT_S = 10
+# Listeners ack on these threads and then make their Vobiz calls on them too; Bolt's default (5) lets a
+# handful of slow Vobiz calls starve new requests of a thread to ack on.
+LISTENER_THREADS = 32
 
 
 @dataclass
@@ -62,6 +66,7 @@ def build_bot(
     clock: Callable[[], datetime] = utc_now,
     sleep: Callable[[float], None] = time.sleep,
     monotonic: Callable[[], float] = time.monotonic,
+    listener_executor: Executor | None = None,
 ) -> Bot:
     client = slack_client or WebClient(
         token=settings.slack_bot_token.get_secret_value(),
@@ -83,6 +88,8 @@ def build_bot(
         token_verification_enabled=False,
         process_before_response=False,
         name="numbers-bot",
+        listener_executor=listener_executor
+        or ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="numbers-bot-listener"),
     )
     handlers.register(app, services, approval_channel=settings.approval_channel, clock=clock)
     delivery = Delivery(

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from handlers import actions, commands, home, ids, views
 from handlers.context import Surface, make_injector, utc_now
-from handlers.errors import handle_error
+from handlers.errors import handle_error, handled_after_ack as guarded
 
 if TYPE_CHECKING:
     from slack_bolt import App
@@ -30,22 +30,22 @@ def register(
 ) -> None:
     app.use(make_injector(services, Surface(approval_channel=approval_channel, clock=clock or utc_now)))
 
-    app.command(ids.COMMAND)(commands.handle_numbers)
+    app.command(ids.COMMAND)(guarded(commands.handle_numbers))
 
-    app.action(ids.APPROVE)(actions.approve)
-    app.action(ids.DENY)(actions.deny)
-    app.action(ids.UNDO_RELEASE)(actions.undo_release)
-    app.action(ids.CANCEL_REQUEST)(actions.cancel_request)
-    app.action(ids.LIST_PAGE)(actions.list_page)
-    app.action(ids.INVENTORY_PAGE)(actions.inventory_page)
-    app.action(ids.REQUEST_PURCHASE)(actions.request_purchase)
-    app.action(ids.REQUEST_FORCE_UNASSIGN)(actions.request_force_unassign)
+    app.action(ids.APPROVE)(guarded(actions.approve))
+    app.action(ids.DENY)(guarded(actions.deny))
+    app.action(ids.UNDO_RELEASE)(guarded(actions.undo_release))
+    app.action(ids.CANCEL_REQUEST)(guarded(actions.cancel_request))
+    app.action(ids.LIST_PAGE)(guarded(actions.list_page))
+    app.action(ids.INVENTORY_PAGE)(guarded(actions.inventory_page))
+    app.action(ids.REQUEST_PURCHASE)(guarded(actions.request_purchase))
+    app.action(ids.REQUEST_FORCE_UNASSIGN)(guarded(actions.request_force_unassign))
 
-    app.view(ids.PURCHASE_REASON_VIEW)(views.purchase_reason)
-    app.view(ids.RELEASE_REASON_VIEW)(views.release_reason)
-    app.view(ids.RELEASE_NOW_REASON_VIEW)(views.release_now_reason)
-    app.view(ids.FORCE_UNASSIGN_REASON_VIEW)(views.force_unassign_reason)
-    app.view(ids.DENY_REASON_VIEW)(views.deny_reason)
+    app.view(ids.PURCHASE_REASON_VIEW)(guarded(views.purchase_reason))
+    app.view(ids.RELEASE_REASON_VIEW)(guarded(views.release_reason))
+    app.view(ids.RELEASE_NOW_REASON_VIEW)(guarded(views.release_now_reason))
+    app.view(ids.FORCE_UNASSIGN_REASON_VIEW)(guarded(views.force_unassign_reason))
+    app.view(ids.DENY_REASON_VIEW)(guarded(views.deny_reason))
 
     app.event("app_home_opened")(home.home_opened)
 

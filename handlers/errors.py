@@ -11,9 +11,11 @@ message. Nothing Slack-bound ever carries a traceback or a token.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import BoltResponse
@@ -66,6 +68,29 @@ def handle_error(
         )
     _deliver(body, context, client, msg)
     return BoltResponse(status=200, body="") if not acked else None
+
+
+def handled_after_ack(listener: Callable[..., None]) -> Callable[..., None]:
+    """Send an error raised after `ack()` straight to `handle_error` instead of back into Bolt.
+
+    Bolt 1.x (ThreadListenerRunner, process_before_response=False) resets the acknowledgement to None
+    when a listener raises after acking; if that happens before the request thread has seen the ack,
+    Slack gets no answer for 3 seconds and then a 404 ("unhandled request"), and shows the person an
+    error on top of our refusal. Errors before the ack still go through Bolt, whose error path lets
+    `handle_error` answer in the HTTP response (modal errors). The listener's own arguments are what
+    Bolt injects (`functools.wraps` keeps them visible); it must take ack, body, client and context.
+    """
+
+    @functools.wraps(listener)
+    def guarded(**kwargs: Any) -> None:
+        try:
+            listener(**kwargs)
+        except Exception as error:
+            if kwargs["ack"].response is None:
+                raise
+            handle_error(error, kwargs["body"], kwargs["context"], kwargs["client"], None)
+
+    return guarded
 
 
 def _modal_errors(text: str) -> BoltResponse:
