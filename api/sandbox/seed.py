@@ -100,6 +100,11 @@ def build_world(seed: int = SEED, start: datetime = START) -> World:
     return _built_world(seed, start).copy()
 
 
+def clear_cache() -> None:
+    """Forget built worlds, so the next build_world starts from scratch (for determinism tests)."""
+    _built_world.cache_clear()
+
+
 @functools.lru_cache(maxsize=8)
 def _built_world(seed: int, start: datetime) -> World:
     # Validating a few hundred numbers with phonenumbers takes a while; every server reuses the result.

@@ -283,7 +283,8 @@ def test_a_pending_release_cannot_change_hands(sandbox: SandboxServer, sandbox_h
     release(sandbox_http, number)
     path = f"/api/v1/account/{MA}/numbers/{enc(number)}/assign-subaccount"
     response = sandbox_http.post(path, json={"sub_account_id": SALES})
-    assert (response.status_code, response.json()) == (409, {"error": "conflict", "message": "number is pending release"})
+    assert response.status_code == 409
+    assert response.json() == {"error": "conflict", "message": "number is pending release"}
 
 
 def test_balance_is_kept_exactly_in_rupees(sandbox: SandboxServer, sandbox_http: httpx.Client) -> None:
