@@ -205,7 +205,7 @@ def conversations_open(ws: Workspace, params: Params, ctx: Context) -> dict[str,
         if _flag(params, "return_im"):
             body.update({"is_im": True, "user": users[0], "created": int(ws.clock())})
     else:
-        channel_id = ws.mpim_id(users)
+        channel_id = ws.open_mpim(users)
         body = {"id": channel_id}
     return {"channel": body}
 

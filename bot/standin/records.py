@@ -51,6 +51,11 @@ class Call:
     fault: str | None = None  # the injected fault kind, when one was used
 
     @property
+    def time(self) -> float:
+        """When the call arrived (the fake's clock); the same as `at`."""
+        return self.at
+
+    @property
     def ok(self) -> bool:
         return self.status == 200 and bool(self.response.get("ok"))
 

@@ -32,7 +32,8 @@ shown to the user (`FakeSlack.ephemerals`), a failed or late (> 3 s) ack shows `
 the error "dispatch_failed"``/``"operation_timeout"``, a view_submission answer closes, updates,
 pushes or annotates the modal, and sending view_closed closes it first.
 
-* `send_http(url, signed, retry_num=None)` posts with httpx, returns ``(status, body, headers)``.
+* `send_http(url, signed, retry_num=None)` posts with httpx, returns ``(status, body, headers)``;
+  `close()` closes its client.
 * `send_app(app, signed, retry_num=None)` runs ``app.dispatch(BoltRequest(...))`` and returns the
   ``BoltResponse`` (slack_bolt is imported only there).
 ``retry_num`` adds ``X-Slack-Retry-Num`` and ``X-Slack-Retry-Reason`` as Slack's redeliveries carry.
@@ -118,6 +119,7 @@ class SlackRequests:
         self.verification_token = verification_token
         self.clock = clock
         self.ack_deadline = ack_deadline
+        self._http: httpx.Client | None = None  # one client for all send_http calls (cheap to reuse)
 
     def __repr__(self) -> str:  # never shows the signing secret
         return f"<SlackRequests team={self.team_id} fake={self.fake!r}>"
@@ -422,7 +424,7 @@ class SlackRequests:
         self._before_send(signed)
         started = time.monotonic()
         try:
-            response = httpx.post(
+            response = self._http_client().post(
                 url, content=signed.body.encode(), headers=self._headers(signed, retry_num, retry_reason), timeout=timeout
             )
         except httpx.TimeoutException:
@@ -430,6 +432,17 @@ class SlackRequests:
             raise
         self._after_answer(signed, response.status_code, response.text, time.monotonic() - started > self.ack_deadline)
         return response.status_code, response.text, dict(response.headers)
+
+    def _http_client(self) -> httpx.Client:
+        if self._http is None:
+            self._http = httpx.Client()
+        return self._http
+
+    def close(self) -> None:
+        """Close the HTTP client `send_http` uses (it is reopened on the next send)."""
+        if self._http is not None:
+            self._http.close()
+            self._http = None
 
     def send_app(
         self, app: App, signed: SignedRequest, retry_num: int | None = None, *, retry_reason: str = "http_timeout"

@@ -120,6 +120,7 @@ class Workspace:
         self._clear()
 
     def _clear(self) -> None:
+        self.version = 0  # grows with every change; lets waiters check a predicate without the lock
         self._counter = 0
         self._event_seq = 0
         self._last_ts_us = 0
@@ -135,11 +136,14 @@ class Workspace:
         self._uploads: dict[str, Upload] = {}
         self._tickets: dict[str, str] = {}
         self._events: list[SlackEvent] = []
+        self._mpims: set[str] = set()
 
     def reset(self) -> None:
         """Forget everything recorded (keeps users, user groups and channels)."""
         with self.lock:
+            version = self.version
             self._clear()
+            self.version = version + 1
             self.changed.notify_all()
 
     # ------------------------------------------------------------------------------------ identifiers
@@ -177,8 +181,11 @@ class Workspace:
                 return user_id
         return candidates[0] if self.users is None else None
 
-    def mpim_id(self, user_ids: Iterable[str]) -> str:
+    def open_mpim(self, user_ids: Iterable[str]) -> str:
+        """The stable id of the group DM of these users with the bot (it exists from now on)."""
         digest = hashlib.sha1(",".join(sorted(user_ids)).encode()).hexdigest().upper()[:10]
+        with self.lock:
+            self._mpims.add("G" + digest)
         return "G" + digest
 
     def resolve_channel(self, channel: str | None) -> str:
@@ -194,7 +201,7 @@ class Workspace:
                 raise ApiError("channel_not_found")
             return channel
         if channel[0] in "CG":
-            if self.channels is not None and channel not in self.channels and channel not in self._messages:
+            if self.channels is not None and channel not in self.channels and channel not in self._mpims:
                 raise ApiError("channel_not_found")
             return channel
         raise ApiError("channel_not_found")
@@ -216,6 +223,7 @@ class Workspace:
         with self.lock:
             self._event_seq += 1
             self._events.append(SlackEvent(kind=kind, seq=self._event_seq, at=self.clock(), subject=subject))
+            self.version += 1
             self.changed.notify_all()
 
     def drain_events(self) -> list[SlackEvent]:

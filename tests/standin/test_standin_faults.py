@@ -68,13 +68,13 @@ def test_error_code_fault_answers_ok_false_with_that_code(client: WebClient, sla
 
 
 def test_hang_answers_late_but_the_call_still_takes_effect(slack: FakeSlack) -> None:
-    slack.fail_next("chat.postMessage", "hang", seconds=0.3)
+    slack.fail_next("chat.postMessage", "hang", seconds=0.15)
     with pytest.raises(httpx.ReadTimeout):
         httpx.post(
             slack.api_url + "chat.postMessage",
             json={"channel": "C0APPROVAL", "text": "did it post?"},
             headers={"Authorization": f"Bearer {TOKEN}"},
-            timeout=0.05,
+            timeout=0.02,
         )
     # The client gave up; Slack did not: the outcome is unknown to the caller, but real.
     posted = slack.wait_for(lambda: slack.messages("C0APPROVAL"), timeout=2)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -135,3 +136,51 @@ def test_views_publish_sets_the_users_home(client: WebClient, slack: FakeSlack) 
     with pytest.raises(SlackApiError) as excinfo:
         client.views_publish(user_id="U0REQUEST", view=modal())
     assert error_of(excinfo) == "invalid_arguments"
+
+
+# ------------------------------------------------------------------------- answers to view_submission
+
+
+def open_modal(client: WebClient, slack: FakeSlack, view: dict[str, Any] | None = None) -> str:
+    return str(client.views_open(trigger_id=slack.issue_trigger("U0REQUEST"), view=view or modal())["view"]["id"])
+
+
+def test_an_empty_ack_closes_only_the_top_modal(client: WebClient, slack: FakeSlack) -> None:
+    root = open_modal(client, slack)
+    pushed = client.views_push(trigger_id=slack.issue_trigger("U0REQUEST"), view=modal("Confirm", "confirm"))["view"]
+
+    on_top = slack.apply_view_submission_response("U0REQUEST", pushed["id"], 200, "")
+
+    assert on_top is not None and on_top.id == root
+    assert [v.id for v in slack.views("U0REQUEST")] == [root]
+
+
+def test_response_actions_update_push_clear_and_errors(client: WebClient, slack: FakeSlack) -> None:
+    root = open_modal(client, slack)
+
+    updated = slack.apply_view_submission_response(
+        "U0REQUEST", root, 200, json.dumps({"response_action": "update", "view": modal("Quote", "quote")}))
+    assert updated is not None and (updated.id, updated.title) == (root, "Quote")
+
+    pushed = slack.apply_view_submission_response(
+        "U0REQUEST", root, 200, json.dumps({"response_action": "push", "view": modal("Confirm", "confirm")}))
+    assert pushed is not None and [v.title for v in slack.views("U0REQUEST")] == ["Quote", "Confirm"]
+
+    with_errors = slack.apply_view_submission_response(
+        "U0REQUEST", pushed.id, 200, json.dumps({"response_action": "errors", "errors": {"reason": "Too short"}}))
+    assert with_errors is not None and with_errors.errors == {"reason": "Too short"}
+
+    assert slack.apply_view_submission_response("U0REQUEST", pushed.id, 200, '{"response_action": "clear"}') is None
+    assert slack.views("U0REQUEST") == []
+
+
+def test_a_failed_or_invalid_answer_leaves_the_modal_open_with_slacks_alert(client: WebClient, slack: FakeSlack) -> None:
+    view_id = open_modal(client, slack)
+
+    failed = slack.apply_view_submission_response("U0REQUEST", view_id, 500, "")
+    assert failed is not None and failed.alert == "We had some trouble connecting. Try again?"
+
+    bad_update = {"response_action": "update", "view": modal(title="A title far longer than twenty-four")}
+    invalid = slack.apply_view_submission_response("U0REQUEST", view_id, 200, json.dumps(bad_update))
+    assert invalid is not None and invalid.title == "Buy a number"
+    assert invalid.alert is not None and "/view/title/text" in invalid.alert
