@@ -13,7 +13,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "handlers"))
 
 from api.sandbox import SandboxServer  # noqa: E402
 from bot.standin.webapi import FakeSlack  # noqa: E402
-from world import World, build_world, fake_slack  # noqa: E402
+from scenario_world import World, build_world, fake_slack  # noqa: E402
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.services.records import Status
 from handlers import ids
 from slack_checks import assert_no_injected_markup, assert_no_traceback, assert_within_limits
-from world import ADMIN, APPROVER, GROUPIE, OTHER, REQUESTER, World
+from scenario_world import ADMIN, APPROVER, GROUPIE, OTHER, REQUESTER, World
 
 
 def test_purchase_approved_end_to_end(world: World) -> None:
