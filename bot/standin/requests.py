@@ -64,6 +64,7 @@ if TYPE_CHECKING:
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
 ACK_DEADLINE_SECONDS = 3.0  # Slack gives up on an app that has not answered within three seconds
+REPLAY_WINDOW_SECONDS = 5 * 60  # Slack's advice: refuse requests more than five minutes old
 
 _MULTI_VALUE_KEYS = {"selected_options", "selected_users", "selected_conversations", "selected_channels"}
 
@@ -80,7 +81,7 @@ class SignedRequest:
     channel_id: str | None = None
     view_id: str | None = None
     command: str | None = None
-    forged: bool = False  # tampered with after signing: no real user is waiting for the answer
+    forged: bool = False  # tampered, signed with another secret or replayed: nobody waits for the answer
 
     def payload(self) -> dict[str, Any]:
         """The body decoded as the app will read it (form fields, or the JSON of ``payload=``)."""
@@ -129,15 +130,18 @@ class SlackRequests:
     def sign(
         self, body: str, *, content_type: str = FORM, timestamp: int | None = None, secret: str | None = None
     ) -> SignedRequest:
-        """Sign any body; `secret` signs with another secret (a forgery)."""
-        ts = int(self.clock()) if timestamp is None else int(timestamp)
+        """Sign any body; `secret` signs with another secret (a forgery), and a `timestamp` more than
+        five minutes off makes a replay. Neither has a user waiting for the answer."""
+        now = int(self.clock())
+        ts = now if timestamp is None else int(timestamp)
+        replayed = abs(now - ts) > REPLAY_WINDOW_SECONDS
         headers = {
             "Content-Type": content_type,
             "X-Slack-Request-Timestamp": str(ts),
             "X-Slack-Signature": signature(self._secret if secret is None else secret, ts, body),
             "User-Agent": "Slackbot 1.0 (+https://api.slack.com/robots)",
         }
-        return SignedRequest(body=body, headers=headers, forged=secret is not None)
+        return SignedRequest(body=body, headers=headers, forged=secret is not None or replayed)
 
     # ------------------------------------------------------------------------------------ people
 
