@@ -528,8 +528,9 @@ def unassign_result(result: DirectResult, *, now: datetime) -> Message:
     until = slack_date(result.cool_off_until) if result.cool_off_until else "an unknown time"
     left = f", {duration(remaining)} from now" if remaining is not None else ""
     text = (
-        f":hourglass: {number} had a call in the last 15 days, so it stays with its sub-account "
-        f"until {until}{left}. An admin can approve taking it back now with force."
+        f":hourglass: {number} is in its 15-day cool-off (it had a call recently), so it stays with "
+        f"{escape(result.sub_account_id or 'its sub-account')} until {until}{left}. "
+        "An admin can approve taking it back now with force."
     )
     blocks = [
         section(text),

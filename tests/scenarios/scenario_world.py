@@ -12,7 +12,7 @@ import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -38,17 +38,19 @@ CHANNELS = {APPROVALS: "approvals", HISTORY: "numbers-history", GENERAL: "genera
 VOBIZ_WRITES = ("purchase", "release", "cancel_release", "assign", "unassign")
 
 
-class MovableClock:
-    """Real time plus an offset the test can move forward (expiry, settle grace)."""
+class ScenarioClock:
+    """The bot's clock follows the sandbox's (Vobiz's) clock plus the real time elapsed, so expiry,
+    cool-offs and release cooldowns agree on both sides; `advance` moves both."""
 
-    def __init__(self) -> None:
-        self.offset = timedelta(0)
+    def __init__(self, sandbox: SandboxServer) -> None:
+        self._sandbox = sandbox
+        self._started = time.monotonic()
 
     def __call__(self) -> datetime:
-        return datetime.now(timezone.utc) + self.offset
+        return self._sandbox.now() + timedelta(seconds=time.monotonic() - self._started)
 
     def advance(self, **delta: float) -> None:
-        self.offset += timedelta(**delta)
+        self._sandbox.advance(timedelta(**delta).total_seconds())
 
 
 @dataclass
@@ -118,7 +120,7 @@ class World:
     slack: FakeSlack
     sandbox: SandboxServer
     requests: SlackRequests
-    clock: MovableClock
+    clock: ScenarioClock
     time: FakeTime
     settings: Settings
     db_path: Path
@@ -232,7 +234,7 @@ def build_world(
     **settings_changes: Any,
 ) -> World:
     settings = make_settings(slack, sandbox, db_path, **settings_changes)
-    clock = MovableClock()
+    clock = ScenarioClock(sandbox)
     fake_time = FakeTime()
     listeners = TrackingExecutor()
     vobiz = VobizClient(
