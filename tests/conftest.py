@@ -12,10 +12,12 @@ from __future__ import annotations
 import ssl
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
+from api import VobizClient
 from api.sandbox import SandboxServer
 
 REPO = Path(__file__).resolve().parent.parent
@@ -37,18 +39,28 @@ def sandbox() -> Iterator[SandboxServer]:
 
 
 @pytest.fixture
-def sandbox_as(sandbox: SandboxServer) -> Iterator[SandboxClientFactory]:
-    """`sandbox_as(auth_id=None, *, authenticated=True, timeout=5.0)`: a plain httpx client for the
-    sandbox (paths start `/api/v1/`) with the X-Auth headers of the master (default) or a seeded
-    sub-account, or none at all. Clients are closed after the test."""
+def sandbox_client_for() -> Iterator[SandboxClientFactory]:
+    """`sandbox_client_for(server, auth_id=None, *, authenticated=True, timeout=5.0, base_url=None)`: a plain
+    httpx client for any SandboxServer, with the X-Auth headers of its master (default) or a seeded
+    sub-account, or none. `base_url` defaults to the server's root (paths then start `/api/v1/`); pass
+    `server.control_url` for the control API. Clients are closed after the test."""
     clients: list[httpx.Client] = []
 
-    def make(auth_id: str | None = None, *, authenticated: bool = True, timeout: float = 5.0) -> httpx.Client:
+    def make(
+        server: SandboxServer,
+        auth_id: str | None = None,
+        *,
+        authenticated: bool = True,
+        timeout: float = 5.0,
+        base_url: str | None = None,
+    ) -> httpx.Client:
         headers = {}
         if authenticated:
-            account, token = sandbox.credentials(auth_id)
+            account, token = server.credentials(auth_id)
             headers = {"X-Auth-ID": account, "X-Auth-Token": token}
-        client = httpx.Client(base_url=sandbox.root_url, headers=headers, timeout=timeout, verify=SHARED_SSL_CONTEXT)
+        client = httpx.Client(
+            base_url=base_url or server.root_url, headers=headers, timeout=timeout, verify=SHARED_SSL_CONTEXT
+        )
         clients.append(client)
         return client
 
@@ -58,9 +70,39 @@ def sandbox_as(sandbox: SandboxServer) -> Iterator[SandboxClientFactory]:
 
 
 @pytest.fixture
+def sandbox_as(sandbox: SandboxServer, sandbox_client_for: SandboxClientFactory) -> SandboxClientFactory:
+    """`sandbox_as(auth_id=None, *, authenticated=True, timeout=5.0, base_url=None)`: `sandbox_client_for`
+    bound to the `sandbox` fixture's server."""
+
+    def make(auth_id: str | None = None, **options: object) -> httpx.Client:
+        return sandbox_client_for(sandbox, auth_id, **options)
+
+    return make
+
+
+@pytest.fixture
 def sandbox_http(sandbox_as: SandboxClientFactory) -> httpx.Client:
     """A plain httpx client for the sandbox with the master account's headers; paths start `/api/v1/`."""
     return sandbox_as()
+
+
+@pytest.fixture
+def vobiz_for() -> Iterator[Callable[..., VobizClient]]:
+    """`vobiz_for(server, auth_id=None, **options)`: the project's VobizClient pointed at a sandbox, as the
+    master (default) or a seeded sub-account; `options` go to VobizClient (timeout, max_retries, sleep ...).
+    Clients are closed after the test."""
+    clients: list[VobizClient] = []
+
+    def make(server: SandboxServer, auth_id: str | None = None, **options: Any) -> VobizClient:
+        account, token = server.credentials(auth_id)
+        options.setdefault("transport", httpx.HTTPTransport(verify=SHARED_SSL_CONTEXT))
+        client = VobizClient(account, token, base_url=server.base_url, **options)
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.close()
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -20,10 +20,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def control(sandbox: SandboxServer) -> Iterator[httpx.Client]:
+def control(sandbox: SandboxServer, sandbox_as: Callable[..., httpx.Client]) -> httpx.Client:
     """No credentials: the control API needs none."""
-    with httpx.Client(base_url=sandbox.control_url, timeout=5) as client:
-        yield client
+    return sandbox_as(authenticated=False, base_url=sandbox.control_url)
 
 
 def enc(e164: str) -> str:

@@ -165,20 +165,21 @@ def test_bad_fault_requests_are_refused_with_a_reason(
 # Latency -------------------------------------------------------------------------------------------------
 
 
-def test_latency_delays_every_api_answer_but_not_the_control_api() -> None:
+def test_latency_delays_every_api_answer_but_not_the_control_api(
+    sandbox_client_for: SandboxClientFactory,
+) -> None:
     with SandboxServer(latency_ms=120) as slow:
-        headers = {"X-Auth-ID": slow.auth_id, "X-Auth-Token": slow.auth_token}
-        with httpx.Client(base_url=slow.root_url, headers=headers) as client:
-            started = time.monotonic()
-            assert client.get(LIST).status_code == 200
-            assert time.monotonic() - started >= 0.12
-            started = time.monotonic()
-            assert client.get("/_sandbox/state").status_code == 200
-            assert time.monotonic() - started < 0.12
-            slow.configure(latency_ms=0)
-            started = time.monotonic()
-            client.get(LIST)
-            assert time.monotonic() - started < 0.12
+        client = sandbox_client_for(slow)
+        started = time.monotonic()
+        assert client.get(LIST).status_code == 200
+        assert time.monotonic() - started >= 0.12
+        started = time.monotonic()
+        assert client.get("/_sandbox/state").status_code == 200
+        assert time.monotonic() - started < 0.12
+        slow.configure(latency_ms=0)
+        started = time.monotonic()
+        client.get(LIST)
+        assert time.monotonic() - started < 0.12
 
 
 # Casing and encoding tolerance (§6.3-6.4) -----------------------------------------------------------------
@@ -221,27 +222,28 @@ def test_a_trailing_slash_is_optional(sandbox_http: httpx.Client) -> None:
     assert sandbox_http.get(f"/api/v1/accounts/{MA}/sub-accounts").status_code == 200
 
 
-def test_strict_casing_404s_the_undocumented_casing_and_serves_the_documented_one() -> None:
+def test_strict_casing_404s_the_undocumented_casing_and_serves_the_documented_one(
+    sandbox_client_for: SandboxClientFactory,
+) -> None:
     with SandboxServer(strict_casing=True) as strict:
-        headers = {"X-Auth-ID": strict.auth_id, "X-Auth-Token": strict.auth_token}
-        with httpx.Client(base_url=strict.root_url, headers=headers) as http:
-            number = strict.owned_numbers(MA)[0]
-            wrong = {
-                ("GET", f"/api/v1/account/{MA}/numbers"),
-                ("GET", f"/api/v1/account/{MA}/inventory/numbers"),
-                ("POST", f"/api/v1/account/{MA}/numbers/purchase-from-inventory"),
-                ("DELETE", f"/api/v1/account/{MA}/numbers/{enc(number)}"),
-                ("POST", f"/api/v1/Account/{MA}/numbers/{enc(number)}/cancel-release"),
-                ("POST", f"/api/v1/Account/{MA}/numbers/{enc(number)}/assign-subaccount"),
-                ("DELETE", f"/api/v1/Account/{MA}/numbers/{enc(number)}/assign-subaccount"),
-            }
-            for method, path in wrong:
-                response = http.request(method, path, json={"sub_account_id": SALES, "e164": number})
-                assert response.status_code == 404, (method, path)
-            assert strict.describe(number)["where"] == "owned"
-            assert http.get(f"/api/v1/Account/{MA}/numbers").status_code == 200
-            assigned = f"/api/v1/account/{MA}/numbers/{enc(number)}/assign-subaccount"
-            assert http.post(assigned, json={"sub_account_id": SALES}).status_code == 200
+        http = sandbox_client_for(strict)
+        number = strict.owned_numbers(MA)[0]
+        wrong = {
+            ("GET", f"/api/v1/account/{MA}/numbers"),
+            ("GET", f"/api/v1/account/{MA}/inventory/numbers"),
+            ("POST", f"/api/v1/account/{MA}/numbers/purchase-from-inventory"),
+            ("DELETE", f"/api/v1/account/{MA}/numbers/{enc(number)}"),
+            ("POST", f"/api/v1/Account/{MA}/numbers/{enc(number)}/cancel-release"),
+            ("POST", f"/api/v1/Account/{MA}/numbers/{enc(number)}/assign-subaccount"),
+            ("DELETE", f"/api/v1/Account/{MA}/numbers/{enc(number)}/assign-subaccount"),
+        }
+        for method, path in wrong:
+            response = http.request(method, path, json={"sub_account_id": SALES, "e164": number})
+            assert response.status_code == 404, (method, path)
+        assert strict.describe(number)["where"] == "owned"
+        assert http.get(f"/api/v1/Account/{MA}/numbers").status_code == 200
+        assigned = f"/api/v1/account/{MA}/numbers/{enc(number)}/assign-subaccount"
+        assert http.post(assigned, json={"sub_account_id": SALES}).status_code == 200
 
 
 # Older-API behaviour modes ---------------------------------------------------------------------------

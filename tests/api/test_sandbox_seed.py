@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from collections import Counter
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -22,33 +23,33 @@ MA = "MA_SANDBOX01"
 SUBS = ("SA_SALES0001", "SA_SUPPORT001", "SA_ENGINEER01")
 CURRENCY = {"IN": "INR", "US": "USD", "GB": "GBP"}
 REPO = Path(__file__).resolve().parents[2]
+SandboxClientFactory = Callable[..., httpx.Client]
 
 
-def everything(server: SandboxServer) -> tuple[list[dict], list[dict], dict]:
+def everything(http: httpx.Client) -> tuple[list[dict], list[dict], dict]:
     """(owned list, inventory list, sub-accounts) as the API answers them, all pages."""
-    headers = {"X-Auth-ID": server.auth_id, "X-Auth-Token": server.auth_token}
-    with httpx.Client(base_url=server.base_url, headers=headers) as http:
-        def pages(path: str) -> list[dict]:
-            items: list[dict] = []
-            for page in range(1, 10):
-                body = http.get(path, params={"page": page, "per_page": 100}).json()
-                items += body["items"]
-                if page * 100 >= body["total"]:
-                    return items
-            raise AssertionError("more than 900 numbers?")
 
-        owned = pages(f"/v1/Account/{MA}/numbers")
-        inventory = pages(f"/v1/Account/{MA}/inventory/numbers")
-        subs = http.get(f"/v1/accounts/{MA}/sub-accounts/").json()
+    def pages(path: str) -> list[dict]:
+        items: list[dict] = []
+        for page in range(1, 10):
+            body = http.get(path, params={"page": page, "per_page": 100}).json()
+            items += body["items"]
+            if page * 100 >= body["total"]:
+                return items
+        raise AssertionError("more than 900 numbers?")
+
+    owned = pages(f"/api/v1/Account/{MA}/numbers")
+    inventory = pages(f"/api/v1/Account/{MA}/inventory/numbers")
+    subs = http.get(f"/api/v1/accounts/{MA}/sub-accounts/").json()
     return owned, inventory, subs
 
 
-def test_two_servers_with_one_seed_answer_identically() -> None:
+def test_two_servers_with_one_seed_answer_identically(sandbox_client_for: SandboxClientFactory) -> None:
     with SandboxServer(seed=7) as first:
         seed.clear_cache()  # so the second server builds its world from scratch
         with SandboxServer(seed=7) as second:
             assert first.port != second.port
-            assert everything(first) == everything(second)
+            assert everything(sandbox_client_for(first)) == everything(sandbox_client_for(second))
             assert first.snapshot() == second.snapshot()
 
 
@@ -72,8 +73,8 @@ def test_the_seed_alone_decides_the_world_even_in_another_process(sandbox: Sandb
     assert other.stdout.strip() == here
 
 
-def test_inventory_has_hundreds_of_valid_numbers_in_three_countries(sandbox: SandboxServer) -> None:
-    _, inventory, _ = everything(sandbox)
+def test_inventory_has_hundreds_of_valid_numbers_in_three_countries(sandbox_http: httpx.Client) -> None:
+    _, inventory, _ = everything(sandbox_http)
     assert len(inventory) >= 300
     assert Counter(item["country"] for item in inventory) == {"IN": 160, "US": 100, "GB": 60}
     for item in inventory:
@@ -85,8 +86,8 @@ def test_inventory_has_hundreds_of_valid_numbers_in_three_countries(sandbox: San
     assert len({item["e164"] for item in inventory}) == len({item["id"] for item in inventory}) == len(inventory)
 
 
-def test_fees_are_whole_and_plausible_per_currency(sandbox: SandboxServer) -> None:
-    owned, inventory, _ = everything(sandbox)
+def test_fees_are_whole_and_plausible_per_currency(sandbox_http: httpx.Client) -> None:
+    owned, inventory, _ = everything(sandbox_http)
     monthly_range = {"INR": (100, 1000), "USD": (1, 5), "GBP": (1, 5)}
     for item in owned + inventory:
         assert type(item["setup_fee"]) is int and type(item["monthly_fee"]) is int
@@ -96,8 +97,8 @@ def test_fees_are_whole_and_plausible_per_currency(sandbox: SandboxServer) -> No
     assert len({item["monthly_fee"] for item in inventory if item["currency"] == "INR"}) > 3
 
 
-def test_owned_numbers_are_spread_over_the_master_and_every_team(sandbox: SandboxServer) -> None:
-    owned, _, subs = everything(sandbox)
+def test_owned_numbers_are_spread_over_the_master_and_every_team(sandbox_http: httpx.Client) -> None:
+    owned, _, subs = everything(sandbox_http)
     assert len(owned) >= 25
     owners = Counter(item["account_id"] for item in owned)
     assert set(owners) == {MA, *SUBS} and all(owners[sub] >= 3 for sub in SUBS)
