@@ -86,7 +86,12 @@ class SandboxHandler(BaseHTTPRequestHandler):
         """Silenced: the request log (and run_standalone's printer) records every API request."""
 
     def _handle(self) -> None:
-        body = self._read_body()
+        try:
+            body = self._read_body()
+        except ValueError:
+            self.close_connection = True
+            self._send(Reply(400, error("bad_request", "the request body's length is unreadable")))
+            return
         if body is None:
             self._send(Reply(413, error("payload_too_large", "the request body is too large")))
             return
@@ -107,6 +112,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
         self._send(outcome)
 
     def _read_body(self) -> bytes | None:
+        """The body; None when it is too large; ValueError when its framing is unreadable."""
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
             return self._read_chunked()
         length = int(self.headers.get("Content-Length") or 0)

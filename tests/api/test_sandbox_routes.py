@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import socket
 from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
@@ -540,3 +541,18 @@ def test_trunk_assign_and_unassign(sandbox: SandboxServer, sandbox_http: httpx.C
     unknown = sandbox_http.post(f"/api/v1/Account/{MA}/numbers/%2B919999999999/assign", json={"trunk_group_id": trunk})
     assert unknown.status_code == 404
     assert sandbox_http.post(path, json={}).status_code == 400
+
+
+def test_an_unreadable_content_length_is_a_400_not_a_hang_up(sandbox: SandboxServer) -> None:
+    request = (
+        f"POST {purchase_path()} HTTP/1.1\r\nHost: sandbox\r\nX-Auth-ID: {MA}\r\n"
+        f"X-Auth-Token: {sandbox.auth_token}\r\nContent-Length: lots\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", sandbox.port), timeout=5) as connection:
+        connection.sendall(request.encode())
+        received = b""
+        while chunk := connection.recv(4096):  # the sandbox closes the connection after this answer
+            received += chunk
+    answer = received.decode()
+    assert answer.startswith("HTTP/1.1 400 ")
+    assert answer.endswith('{"error": "bad_request", "message": "the request body\'s length is unreadable"}')
