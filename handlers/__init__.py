@@ -36,8 +36,10 @@ def register(
     app.action(ids.DENY)(guarded(actions.deny))
     app.action(ids.UNDO_RELEASE)(guarded(actions.undo_release))
     app.action(ids.CANCEL_REQUEST)(guarded(actions.cancel_request))
-    app.action(ids.LIST_PAGE)(guarded(actions.list_page))
-    app.action(ids.INVENTORY_PAGE)(guarded(actions.inventory_page))
+    for action_id in ids.LIST_PAGE:
+        app.action(action_id)(guarded(actions.list_page))
+    for action_id in ids.INVENTORY_PAGE:
+        app.action(action_id)(guarded(actions.inventory_page))
     app.action(ids.REQUEST_PURCHASE)(guarded(actions.request_purchase))
     app.action(ids.REQUEST_FORCE_UNASSIGN)(guarded(actions.request_force_unassign))
 

@@ -161,13 +161,14 @@ def read_page_value(value: str) -> dict[str, object]:
     return data
 
 
-def _pager(page: PageLike, action_id: str, **filters: str | None) -> list[Block]:
+def _pager(page: PageLike, action_ids: tuple[str, str], **filters: str | None) -> list[Block]:
+    previous, following = action_ids
     elements: list[Block] = []
     if page.has_previous:
-        elements.append(button("◀ Previous", action_id, _page_value(page.page - 1, **filters)))
+        elements.append(button("◀ Previous", previous, _page_value(page.page - 1, **filters)))
     if page.has_next:
-        elements.append(button("Next ▶", action_id, _page_value(page.page + 1, **filters)))
-    return [actions(*elements, block_id=f"{action_id}.nav")] if elements else []
+        elements.append(button("Next ▶", following, _page_value(page.page + 1, **filters)))
+    return [actions(*elements, block_id=f"{previous}.nav")] if elements else []
 
 
 def _page_summary(page: PageLike, noun: str) -> str:

@@ -15,9 +15,14 @@ UNDO_RELEASE = "approval.undo_release"
 # `/numbers requests` (value: request id)
 CANCEL_REQUEST = "request.cancel"
 
-# Paging (value: a small JSON object with the page to fetch and the filters)
-LIST_PAGE = "numbers.list.page"
-INVENTORY_PAGE = "numbers.inventory.page"
+# Paging (value: a small JSON object with the page to fetch and the filters). Slack wants action ids
+# unique within a block, so Previous and Next differ; each pair goes to one listener.
+LIST_PREVIOUS = "numbers.list.previous"
+LIST_NEXT = "numbers.list.next"
+INVENTORY_PREVIOUS = "numbers.inventory.previous"
+INVENTORY_NEXT = "numbers.inventory.next"
+LIST_PAGE = (LIST_PREVIOUS, LIST_NEXT)
+INVENTORY_PAGE = (INVENTORY_PREVIOUS, INVENTORY_NEXT)
 
 # Buttons that open a reason modal (value: the E.164 number)
 REQUEST_PURCHASE = "numbers.inventory.request_purchase"
@@ -39,8 +44,8 @@ ACTION_IDS = (
     DENY,
     UNDO_RELEASE,
     CANCEL_REQUEST,
-    LIST_PAGE,
-    INVENTORY_PAGE,
+    *LIST_PAGE,
+    *INVENTORY_PAGE,
     REQUEST_PURCHASE,
     REQUEST_FORCE_UNASSIGN,
 )

@@ -63,8 +63,25 @@ def limit_violations(payload: Any, *, max_blocks: int = 50) -> list[str]:
                 problems.append(f"modal {key} longer than 24")
         if len(payload.get("private_metadata", "")) > 3000:
             problems.append("private_metadata longer than 3000")
+    if isinstance(blocks, list):
+        block_ids = [b["block_id"] for b in blocks if isinstance(b, dict) and "block_id" in b]
+        if len(block_ids) != len(set(block_ids)):
+            problems.append(f"repeated block_id in {block_ids}")
+        for block in blocks:
+            action_ids = [e.get("action_id") for e in _interactive_elements(block) if e.get("action_id")]
+            if len(action_ids) != len(set(action_ids)):
+                problems.append(f"repeated action_id within one block: {action_ids}")
     _walk_limits(payload, problems)
     return problems
+
+
+def _interactive_elements(block: Any) -> list[dict[str, Any]]:
+    if not isinstance(block, dict):
+        return []
+    elements = list(block.get("elements") or []) if block.get("type") == "actions" else []
+    if isinstance(block.get("accessory"), dict):
+        elements.append(block["accessory"])
+    return [e for e in elements if isinstance(e, dict)]
 
 
 def _walk_limits(node: Any, problems: list[str]) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from slack_bolt.response import BoltResponse
+from slack_sdk import WebClient
 
 from api.client import VobizClient
 from api.sandbox import SandboxServer
@@ -230,6 +231,7 @@ def build_world(
     db_path: Path,
     *,
     vobiz_timeout: float = 5.0,
+    slack_timeout: float = 5.0,
     start_workers: bool = False,
     **settings_changes: Any,
 ) -> World:
@@ -242,6 +244,7 @@ def build_world(
     )
     bot = build_bot(
         settings,
+        slack_client=WebClient(token=BOT_TOKEN, base_url=slack.api_url, timeout=slack_timeout),
         vobiz=vobiz,
         start_workers=start_workers,
         clock=clock,

@@ -1,0 +1,61 @@
+"""Reading paths: list with paging, show, inventory with its purchase button, history, the Home tab."""
+
+from __future__ import annotations
+
+from handlers import ids
+from scenario_world import ADMIN, REQUESTER, World
+from slack_checks import assert_no_injected_markup, assert_within_limits
+
+
+def test_list_pages_fetch_only_the_page_shown(world: World) -> None:
+    world.command(REQUESTER, "list")
+    first = world.reply_to(REQUESTER, "Our numbers")
+    assert "page 1 of" in first.as_text()
+    assert [b.text for b in first.buttons()] == ["Next ▶"]
+    world.sandbox.clear_requests()
+
+    world.click(REQUESTER, first, "Next ▶")
+    second = world.reply_to(REQUESTER, "page 2 of")
+    assert second.replaced == 1 and second.ts == first.ts  # the same message, re-drawn
+    [read] = world.sandbox.requests("list_numbers")
+    assert "page=2" in read["path"]
+    assert_within_limits({"blocks": second.blocks})
+
+
+def test_show_a_number(world: World) -> None:
+    e164 = world.sandbox.owned_numbers(world.sandbox.auth_id)[0]
+    world.command(REQUESTER, f"show {e164}")
+    detail = world.reply_to(REQUESTER, "Monthly fee")
+    assert "Owner" in detail.as_text() and world.sandbox.auth_id in detail.as_text()
+
+
+def test_inventory_page_with_a_request_purchase_button_that_asks_for_a_reason(world: World) -> None:
+    world.command(REQUESTER, "inventory IN")
+    page = world.reply_to(REQUESTER, "Numbers we can buy IN")
+    offers = [b for b in page.buttons() if b.action_id == ids.REQUEST_PURCHASE]
+    assert offers and "Setup" in page.as_text() and "/month" in page.as_text()
+    world.click(REQUESTER, page, offers[0])
+    modal = world.modal_of(REQUESTER)
+    assert modal.callback_id == ids.PURCHASE_REASON_VIEW
+    world.submit(REQUESTER, {"reason": "Chennai office"})
+    world.reply_to(REQUESTER, "waiting for an approver")
+    [request] = world.requests_of(REQUESTER)
+    assert request.e164 == offers[0].value and request.quote is not None
+
+
+def test_history_of_a_number_after_a_request(world: World) -> None:
+    e164 = world.sandbox.inventory_numbers("IN")[0]
+    request_id = world.ask_to_buy(e164)
+    world.command(ADMIN, f"history {e164}")
+    history = world.reply_to(ADMIN, "History of")
+    assert request_id in history.as_text() and "requested" in history.as_text()
+    assert_no_injected_markup({"blocks": history.blocks})
+
+
+def test_the_home_tab_shows_usage_and_requests(world: World) -> None:
+    world.ask_to_buy(world.sandbox.inventory_numbers("IN")[0])
+    world.send(world.requests.app_home_opened(ADMIN))
+    home = world.slack.wait_for(lambda: world.slack.home(ADMIN))
+    text = "\n".join(str(b) for b in home.blocks)
+    assert "Waiting for your decision" in text and "/numbers" in text
+    assert any(b.action_id == ids.APPROVE for b in home.buttons())

@@ -1,0 +1,82 @@
+"""Outbox delivery to Slack when Slack misbehaves: nothing lost, nothing executed twice, history paced."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from api.sandbox import SandboxServer
+from bot.services.records import Status
+from bot.standin.webapi import FakeSlack
+from scenario_world import APPROVALS, APPROVER, HISTORY, REQUESTER, World, build_world
+
+
+@pytest.fixture
+def impatient(slack: FakeSlack, sandbox: SandboxServer, tmp_path: Path) -> Iterator[World]:
+    """A world whose Slack client gives up after 0.3 s."""
+    world = build_world(slack, sandbox, tmp_path / "bot.db", slack_timeout=0.3)
+    yield world
+    world.bot.stop()
+
+
+def test_a_rate_limited_post_waits_for_retry_after_and_is_not_lost(world: World) -> None:
+    world.slack.fail_next("chat.postMessage", "ratelimited", count=3, retry_after=30)
+    request_id = world.ask_to_buy(world.sandbox.inventory_numbers("IN")[0])  # drains once
+    assert [m for m in world.slack.messages(APPROVALS) if request_id in m.text] == []
+    assert [c.status for c in world.slack.calls("chat.postMessage")][:1] == [429]
+
+    report = world.drain()  # not due yet: Retry-After is honoured
+    assert report.delivered == 0
+    world.clock.advance(seconds=31)
+    world.drain()
+    world.clock.advance(seconds=31)
+    world.drain()
+    assert world.approval_message(request_id).buttons()
+    assert any(request_id in line for line in world.history_lines())
+
+
+def test_a_failed_chat_update_is_retried_and_never_changes_what_was_executed(world: World) -> None:
+    request_id = world.ask_to_buy(world.sandbox.inventory_numbers("IN")[1])
+    message = world.approval_message(request_id)
+    world.click(APPROVER, message, "Approve")
+    world.slack.fail_next("chat.update", "server_error", count=2)
+    world.drain()
+    assert world.request(request_id).status is Status.SUCCEEDED
+    assert world.slack.message(APPROVALS, message.ts).buttons()  # still the old drawing, for now
+    for _ in range(3):
+        world.clock.advance(minutes=5)
+        world.drain()
+    redrawn = world.slack.message(APPROVALS, message.ts)
+    assert "is ours now" in redrawn.as_text() and redrawn.buttons() == []
+    assert len(world.sandbox.requests("purchase")) == 1
+
+
+def test_a_slack_timeout_is_retried_later(impatient: World) -> None:
+    world = impatient
+    world.slack.fail_next("conversations.open", "hang", seconds=1.0, count=2)
+    request_id = world.ask_to_buy(world.sandbox.inventory_numbers("IN")[2])
+    world.click(APPROVER, world.approval_message(request_id), "Deny")
+    world.modal_of(APPROVER)
+    world.submit(APPROVER, {"reason": "Not this quarter"})
+    world.drain()  # the DM times out
+    assert world.dms(REQUESTER) == []
+    for _ in range(3):
+        world.clock.advance(minutes=5)
+        world.drain()
+    dms = world.dms(REQUESTER)
+    assert dms and "Denied" in dms[-1].as_text()
+
+
+def test_history_lines_are_paced_to_one_a_second_per_channel(world: World) -> None:
+    for index in range(3):
+        world.ask_to_buy(world.sandbox.inventory_numbers("US")[index])
+    world.drain()
+    lines = world.history_lines()
+    assert len(lines) >= 3
+    posts = [c for c in world.slack.calls("chat.postMessage") if c.params.get("channel") == HISTORY]
+    assert len(posts) == len(lines)
+    # every line after the first waited its turn on the (injected) clock: about a second apart
+    assert sum(world.time.slept) >= len(lines) - 1 - 0.01
+    assert all(step <= 1.0 for step in world.time.slept)
