@@ -15,6 +15,10 @@ $(STAMP): pyproject.toml
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
+# The real bot with a sandbox Vobiz and a stand-in Slack, at a prompt (`help` there lists the commands).
+demo: $(STAMP)
+	$(BIN)/numbers-bot console
+
 sandbox: $(STAMP)
 	$(BIN)/numbers-bot sandbox --port 8765
 

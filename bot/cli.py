@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 
 def _sandbox(args: argparse.Namespace) -> int:
@@ -20,15 +21,25 @@ def _run(args: argparse.Namespace) -> int:
 
     from bot.server import LocalServer, build_bot_or_exit, load_settings_or_exit, make_wsgi_app
 
+    import signal
+
+    from slack_sdk.errors import SlackApiError
+
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = load_settings_or_exit(2)
     bot = build_bot_or_exit(settings, 2)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # platforms stop processes with SIGTERM
     try:
         if settings.slack_app_token is not None:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-            print("numbers-bot: Socket Mode", file=sys.stderr, flush=True)
-            SocketModeHandler(bot.app, settings.slack_app_token.get_secret_value()).start()
+            print("numbers-bot: connecting to Slack in Socket Mode", file=sys.stderr, flush=True)
+            try:
+                SocketModeHandler(bot.app, settings.slack_app_token.get_secret_value()).start()
+            except SlackApiError as exc:
+                error = exc.response.get("error") if exc.response is not None else None
+                print(f"numbers-bot: Slack refused the Socket Mode connection ({error}); check SLACK_APP_TOKEN", file=sys.stderr)
+                return 1
         else:
             server = LocalServer(make_wsgi_app(bot.app, bot.healthy), host=args.host, port=args.port)
             print(f"numbers-bot: serving Slack requests at {server.url}/slack/events", file=sys.stderr, flush=True)
@@ -36,6 +47,13 @@ def _run(args: argparse.Namespace) -> int:
     finally:
         bot.stop()
     return 0
+
+
+def _console(args: argparse.Namespace) -> int:
+    """Try the bot without Slack or Vobiz (`make demo`); see `bot.console`."""
+    from bot.console import run
+
+    return run(script=args.script, db=args.db, latency_ms=args.latency_ms, person=args.person)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,6 +71,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--host", default="0.0.0.0")
     run.add_argument("--port", type=int, default=3000, help="HTTP port when not in Socket Mode (default 3000)")
     run.set_defaults(func=_run)
+
+    console = sub.add_parser("console", help="try the bot locally: the real app, a sandbox Vobiz and a stand-in Slack")
+    console.add_argument("--script", type=Path, metavar="FILE", help="run the console commands in FILE; exit 1 if a step fails")
+    console.add_argument("--db", type=Path, metavar="PATH", help="SQLite database to use (default: a fresh temporary one)")
+    console.add_argument("--latency-ms", type=int, default=0, metavar="N", help="delay every sandbox Vobiz answer by N ms")
+    console.add_argument("--as", dest="person", default="asha", metavar="NAME", help="start as this demo person (default asha)")
+    console.set_defaults(func=_console)
     return parser
 
 
