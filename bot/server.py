@@ -108,7 +108,9 @@ class LocalServer:
         self._server.serve_forever()
 
     def start(self) -> LocalServer:
-        self._thread = threading.Thread(target=self._server.serve_forever, name="numbers-bot-http", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="numbers-bot-http", daemon=True
+        )
         self._thread.start()
         return self
 
