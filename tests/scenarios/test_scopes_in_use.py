@@ -1,0 +1,35 @@
+"""The scopes in manifest.yml against what a real run sent to Slack: every method the bot called in a
+full scenario needs only scopes the manifest asks for, and together they need all of them."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import yaml
+
+from scenario_world import ADMIN, APPROVER, GROUPIE, REQUESTER, World
+
+TESTS = Path(__file__).resolve().parent.parent
+_spec = importlib.util.spec_from_file_location("manifest_checks", TESTS / "test_manifest.py")
+assert _spec is not None and _spec.loader is not None
+manifest_checks = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(manifest_checks)
+
+
+def test_a_full_run_needs_exactly_the_manifest_scopes(world: World) -> None:
+    first = world.ask_to_buy(world.sandbox.inventory_numbers("IN")[0])
+    world.click(GROUPIE, world.approval_message(first), "Approve")  # group approver: usergroups.users.list
+    second = world.ask_to_buy(world.sandbox.inventory_numbers("IN")[1])
+    world.click(APPROVER, world.approval_message(second), "Deny")  # views.open
+    world.modal_of(APPROVER)
+    world.submit(APPROVER, {"reason": "not now"})
+    world.send(world.requests.app_home_opened(ADMIN))  # views.publish
+    world.command(REQUESTER, "list")
+    world.drain()  # approval messages, updates, DMs (conversations.open), history lines
+
+    called = {c.method for c in world.slack.calls()} - {"response_url", "upload"}
+    assert called <= manifest_checks.methods_called_in_source() | {"auth.test"}  # Bolt asks who the bot is
+    needed = manifest_checks.scopes_for(called) | {"commands"}
+    manifest = yaml.safe_load((TESTS.parent / "manifest.yml").read_text())
+    assert needed == set(manifest["oauth_config"]["scopes"]["bot"])
