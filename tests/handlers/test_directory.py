@@ -1,0 +1,25 @@
+"""SlackDirectory against FakeSlack on a real socket: group members, and Slack's refusals passed on."""
+
+from __future__ import annotations
+
+import pytest
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.standin.webapi import FakeSlack
+from handlers.directory import SlackDirectory
+
+
+def test_members_of_a_user_group_come_from_usergroups_users_list() -> None:
+    with FakeSlack("xoxb-directory", usergroups={"S0APPROVERS": ["U0ONE", "U0TWO"]}) as slack:
+        directory = SlackDirectory(WebClient(token="xoxb-directory", base_url=slack.api_url))
+        assert directory.members_of("S0APPROVERS") == frozenset({"U0ONE", "U0TWO"})
+        assert [c.params["usergroup"] for c in slack.calls("usergroups.users.list")] == ["S0APPROVERS"]
+
+
+def test_slack_refusing_is_raised_not_read_as_an_empty_group() -> None:
+    with FakeSlack("xoxb-directory", usergroups={}) as slack:
+        directory = SlackDirectory(WebClient(token="xoxb-directory", base_url=slack.api_url))
+        slack.fail_next("usergroups.users.list", "error:missing_scope")
+        with pytest.raises(SlackApiError):
+            directory.members_of("S0APPROVERS")
