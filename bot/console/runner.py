@@ -20,7 +20,7 @@ from typing import TextIO
 from bot.console import mrkdwn
 from bot.console.buttons import ButtonBoard
 from bot.console.display import Display
-from bot.console.people import CHANNELS, PEOPLE, person_named
+from bot.console.people import CHANNELS, PEOPLE, Person, person_named
 from bot.console.session import Outcome, Session
 from bot.console.world import ConsoleWorld
 from bot.standin import View
@@ -31,7 +31,7 @@ MAX_MODAL_ROUNDS = 5
 
 
 @contextmanager
-def _data_dir(db: Path | None) -> Iterator[Path]:
+def _data_dir(db: Path | None, stderr: TextIO) -> Iterator[Path]:
     """The database path: `db`, or a fresh one in a temporary directory that is removed afterwards
     unless the bot logged something there worth reading."""
     if db is not None:
@@ -44,7 +44,7 @@ def _data_dir(db: Path | None) -> Iterator[Path]:
     finally:
         log = directory / LOG_NAME
         if log.exists() and log.stat().st_size:
-            print(f"numbers-bot console: the bot logged warnings; kept {log}", file=sys.stderr)
+            print(f"numbers-bot console: the bot logged warnings; kept {log}", file=stderr)
         else:
             shutil.rmtree(directory, ignore_errors=True)
 
@@ -101,30 +101,36 @@ def run(
         interactive = _is_tty(stdin)
         lines, source = enumerate((line.rstrip("\n") for line in stdin), start=1), "<stdin>"
 
-    with _data_dir(db) as db_path, _logging_to(db_path.parent / LOG_NAME):
+    with _data_dir(db, stderr) as db_path, _logging_to(db_path.parent / LOG_NAME):
         try:
             world = ConsoleWorld(db_path, latency_ms=latency_ms).start()
         except (sqlite3.Error, OSError) as exc:
             print(f"numbers-bot console: cannot start: {exc.__class__.__name__}: {exc}", file=stderr)
             return EXIT_USAGE
         try:
-            board = ButtonBoard()
-            names = mrkdwn.Names(users={p.user_id: p.name for p in PEOPLE}, channels=CHANNELS)
-            display = Display(
-                stdout,
-                names=names,
-                clock=world.now,
-                board=board,
-                style=mrkdwn.Style(ansi=_is_tty(stdout)),
-                dm_owner=world.dm_owner,
-            )
-            world.slack.on_event.append(display.on_event)
-            session = Session(world, display, board, person=me)
+            session = open_session(world, stdout, person=me, ansi=_is_tty(stdout))
             if interactive:
-                return _interactive(session, display, read_line or input)
-            return _scripted(session, display, lines, source, stderr)
+                return _interactive(session, session.display, read_line or input)
+            return _scripted(session, session.display, lines, source, stderr)
         finally:
             world.stop()
+
+
+def open_session(world: ConsoleWorld, out: TextIO, *, person: Person, ansi: bool = False) -> Session:
+    """A session on a started world, printing to `out` everything the stand-in Slack sees from now on
+    (`close_session` stops that)."""
+    board = ButtonBoard()
+    names = mrkdwn.Names(users={p.user_id: p.name for p in PEOPLE}, channels=CHANNELS)
+    display = Display(
+        out, names=names, clock=world.now, board=board, style=mrkdwn.Style(ansi=ansi), dm_owner=world.dm_owner
+    )
+    world.slack.on_event.append(display.on_event)
+    return Session(world, display, board, person=person)
+
+
+def close_session(session: Session) -> None:
+    if session.display.on_event in session.world.slack.on_event:
+        session.world.slack.on_event.remove(session.display.on_event)
 
 
 def _is_tty(stream: TextIO) -> bool:
@@ -162,7 +168,7 @@ def _scripted(
             return EXIT_STEP_FAILED
         if outcome.quit:
             break
-    display.say(f"numbers-bot console: {steps} steps, all passed.")
+    display.say(f"numbers-bot console: {steps} step{'' if steps == 1 else 's'}, all passed.")
     return EXIT_OK
 
 

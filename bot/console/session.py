@@ -37,7 +37,7 @@ Console commands (everything else you type is an error, and fails a script):
   read #CHANNEL [N]     show the last N messages of #approvals, #numbers-history or dm (default 3)
   home                  open the bot's App Home tab
   advance 25h           move Vobiz's and the bot's clocks forward (s, m, h, d)
-  expect TEXT           (scripts) the latest output contains TEXT, else the script fails
+  expect TEXT           (scripts) the latest output contains TEXT (case matters), else the script fails
   expect-not TEXT       (scripts) the latest output does not contain TEXT
   help | quit           this help | leave (Ctrl-D too)
 In a terminal, a modal that opens for you asks for each field in turn; type cancel to close it."""
