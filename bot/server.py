@@ -14,18 +14,17 @@ import sys
 import threading
 from collections.abc import Callable, Iterable
 from socketserver import ThreadingMixIn
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
+from bot.app import Bot, build_bot
 from bot.config import ConfigError, Settings, load_settings
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
-
-    from bot.app import Bot
 
 log = logging.getLogger("bot.server")
 
@@ -136,20 +135,16 @@ def load_settings_or_exit(exit_code: int = 2) -> Settings:
         return load_settings()
     except ConfigError as exc:
         _fail(str(exc), exit_code)
-        raise  # unreachable: _fail exits
 
 
 def build_bot_or_exit(settings: Settings, exit_code: int = 2, **parts: Any) -> Bot:
     """`build_bot`, turning a database that cannot be opened into one clear line and `SystemExit`."""
-    from bot.app import build_bot
-
     try:
         return build_bot(settings, **parts)
     except (sqlite3.Error, OSError) as exc:
         _fail(f"NUMBERS_BOT_DB is unusable: cannot open {settings.numbers_bot_db} ({exc.__class__.__name__}: {exc})", exit_code)
-        raise  # unreachable
 
 
-def _fail(line: str, exit_code: int) -> None:
+def _fail(line: str, exit_code: int) -> NoReturn:
     print(f"numbers-bot: {line}", file=sys.stderr, flush=True)
     raise SystemExit(exit_code) from None

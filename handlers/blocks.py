@@ -32,7 +32,6 @@ from handlers.parsing import USAGE_BY_NAME, USAGES, UsageError
 from handlers.shapes import NumberLike, PageLike
 from handlers.text import (
     channel_mention,
-    clip,
     clip_escaped,
     display_number,
     duration,
@@ -585,7 +584,3 @@ def history_message(entries: Sequence[AuditEntry], e164: str | None = None) -> M
     else:
         blocks.append(section("Nothing recorded yet."))
     return message(f"{escape(title)}: {len(entries)} entries", blocks)
-
-
-def short_id(text: str, limit: int = 40) -> str:
-    return clip(one_line(text), limit)

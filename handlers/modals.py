@@ -15,7 +15,7 @@ from handlers import ids
 from handlers.blocks import request_list_blocks
 from handlers.kit import MODAL_BUTTON, MODAL_TITLE, PRIVATE_METADATA, VIEW_BLOCKS, Block, context, fit, header, plain, section
 from handlers.parsing import REASON_MAX, USAGES
-from handlers.text import display_number, escape, number_label
+from handlers.text import escape, number_label
 
 View = dict[str, Any]
 
@@ -136,7 +136,3 @@ def home_view(requests: RequestList) -> View:
         context("This tab refreshes each time you open it."),
     ]
     return {"type": "home", "blocks": fit(blocks, VIEW_BLOCKS)}
-
-
-def subject_label(subject: ModalSubject) -> str:
-    return display_number(subject.e164) if subject.e164 else (subject.request_id or "")

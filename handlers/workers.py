@@ -61,10 +61,6 @@ class Workers:
             thread.join(timeout_s)
         self._threads = []
 
-    def wake(self) -> None:
-        """Deliver now rather than at the next tick."""
-        self._wake.set()
-
     def maintain(self) -> None:
         """Settle unknown outcomes and expire overdue requests (also what the loop does)."""
         _guarded("settle_unknown", self._services.approvals.settle_unknown)
