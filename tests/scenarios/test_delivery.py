@@ -80,3 +80,15 @@ def test_history_lines_are_paced_to_one_a_second_per_channel(world: World) -> No
     # every line after the first waited its turn on the (injected) clock: about a second apart
     assert sum(world.time.slept) >= len(lines) - 1 - 0.01
     assert all(step <= 1.0 for step in world.time.slept)
+
+
+def test_a_deleted_approval_message_is_posted_again_and_then_updated_there(world: World) -> None:
+    request_id = world.ask_to_buy(world.sandbox.inventory_numbers("IN")[3])
+    original = world.approval_message(request_id)
+    world.click(APPROVER, original, "Approve")
+    world.slack.fail_next("chat.update", "error:message_not_found")
+    world.drain()
+    current = [m for m in world.slack.messages(APPROVALS) if request_id in m.text]
+    assert len(current) == 2  # the original (deleted, as far as Slack said) and the re-post
+    assert "is ours now" in current[-1].as_text()
+    assert world.request(request_id).approval_ts == current[-1].ts

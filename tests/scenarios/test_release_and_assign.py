@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from bot.services.records import Kind, Status
 from handlers import ids
-from scenario_world import ADMIN, APPROVER, REQUESTER, World
+from api.sandbox import SandboxServer
+from bot.standin.webapi import FakeSlack
+from scenario_world import ADMIN, APPROVER, REQUESTER, World, build_world
 
 SALES = "SA_SALES0001"
 
@@ -148,3 +151,20 @@ def test_unassign_outside_the_cool_off_just_happens(world: World) -> None:
     world.command(REQUESTER, f"unassign {e164}")
     world.reply_to(REQUESTER, "taken back")
     assert world.sandbox.describe(e164)["owner"] == world.sandbox.auth_id
+
+
+def test_without_release_approval_a_release_happens_at_once_and_says_so(
+    slack: FakeSlack, sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    world = build_world(slack, sandbox, tmp_path / "bot.db", release_needs_approval=False)
+    try:
+        e164 = sandbox.owned_numbers(sandbox.auth_id)[6]
+        world.command(REQUESTER, f"release {e164} Done with it")
+        reply = world.reply_to(REQUESTER, "pending release")
+        assert "Your request" in reply.as_text()
+        assert sandbox.describe(e164)["status"] == "pending_release"
+        world.drain()
+        [request] = world.requests_of(REQUESTER)
+        assert request.status is Status.SUCCEEDED
+    finally:
+        world.bot.stop()
