@@ -31,9 +31,9 @@ from handlers.parsing import (
     Requests,
     Show,
     Unassign,
-    UsageError,
     parse_command,
 )
+from handlers.reply import reply
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -52,26 +52,23 @@ class Invocation:
     now: datetime
 
 
-def handle_numbers(ack: Any, body: dict[str, Any], respond: Any, client: WebClient, context: Any) -> None:
+def handle_numbers(ack: Any, body: dict[str, Any], client: WebClient, context: Any) -> None:
     ack()
-    try:
-        command = parse_command(body.get("text"))
-    except UsageError as error:
-        respond(**blocks.usage_error(error), response_type="ephemeral")
-        return
+    actor = actor_of(body)
+    command = parse_command(body.get("text"))  # a UsageError goes to the error handler, like every refusal
     surface = surface_of(context)
     invocation = Invocation(
         services=services_of(context),
-        actor=actor_of(body),
+        actor=actor,
         client=client,
         trigger_id=str(body.get("trigger_id", "")),
         subject=ModalSubject(response_url=body.get("response_url"), channel_id=body.get("channel_id")),
         approval_channel=surface.approval_channel,
         now=surface.clock(),
     )
-    reply = run(command, invocation)
-    if reply is not None:
-        respond(**reply, response_type="ephemeral")
+    answer = run(command, invocation)
+    if answer is not None:
+        reply(context, client, actor.user_id, answer)
 
 
 def run(command: Command, call: Invocation) -> Message | None:
