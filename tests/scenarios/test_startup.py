@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from api.sandbox import SandboxServer
+from bot.standin.requests import SlackRequests
 from bot.standin.webapi import FakeSlack
 from scenario_world import BOT_TOKEN, SIGNING_SECRET
 
@@ -124,3 +125,40 @@ def test_run_uses_socket_mode_when_an_app_token_is_set(slack: FakeSlack, sandbox
     assert done.returncode == 1
     assert "Socket Mode" in done.stderr and "Traceback" not in done.stderr
     assert "xapp-1-not-a-real-token" not in done.stderr
+
+
+def test_gunicorn_serves_the_wsgi_application_as_the_procfile_says(
+    slack: FakeSlack, sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    env = environment(slack.api_url, sandbox, tmp_path / "bot.db")
+    command = [str(BIN / "gunicorn"), "--workers", "1", "--threads", "8", "--bind", "127.0.0.1:0", "bot.wsgi:application"]
+    process = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stderr is not None
+        seen: list[str] = []
+        match = None
+        while match is None and len(seen) < 50:
+            seen.append(process.stderr.readline())
+            match = re.search(r"Listening at: (http://127\.0\.0\.1:\d+)", seen[-1])
+        assert match, seen
+        base = match.group(1)
+        deadline = time.monotonic() + 10
+        while True:  # the worker boots after the master listens
+            try:
+                health = httpx.get(f"{base}/healthz", timeout=5)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+        assert health.status_code == 200
+        requests = SlackRequests(SIGNING_SECRET, slack)
+        status, _, _ = requests.send_http(f"{base}/slack/events", requests.slash_command("U0REQUEST", "help"))
+        assert status == 200
+        slack.wait_for(lambda: [e for e in slack.ephemerals("U0REQUEST") if "/numbers" in e.text])
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
