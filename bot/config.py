@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_VOBIZ_BASE_URL = "https://api.vobiz.ai/api"
@@ -42,6 +42,19 @@ class Settings(BaseSettings):
     history_channel: str
     approval_ttl_hours: float = Field(default=24.0, gt=0, le=24 * 30)
     release_needs_approval: bool = True
+
+    # How long after an approval an unanswered Vobiz call may still be running: only after this does a
+    # re-read showing "not done" prove a failure, and a request still EXECUTING count as stuck.
+    settle_grace_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        le=3600,
+        validation_alias=AliasChoices("numbers_bot_settle_grace_seconds", "settle_grace_seconds"),
+    )
+    # Test-only: the process SIGKILLs itself at this point of executing an approved request.
+    crash_at: Literal["before_vobiz_call", "after_vobiz_answer"] | None = Field(
+        default=None, validation_alias=AliasChoices("numbers_bot_crash_at", "crash_at")
+    )
 
     @field_validator("approvers", "admins", mode="before")
     @classmethod

@@ -18,6 +18,7 @@ from api.models import PhoneNumber
 from bot.config import Settings
 from bot.services import journal, validation, wording
 from bot.services.clock import Clock
+from bot.services.crashpoints import CrashPoints
 from bot.services.errors import Conflict, NotAllowed, NotFound
 from bot.services.execution import Executor
 from bot.services.journal import SYSTEM
@@ -61,8 +62,10 @@ class Approvals:
         self._policy = policy
         self._clock = clock
         self._new_id = new_id
-        self._settler = Settler(vobiz=vobiz, store=store, clock=clock)
-        self._executor = Executor(vobiz=vobiz, store=store, clock=clock, settler=self._settler)
+        grace = timedelta(seconds=settings.settle_grace_seconds)
+        self._settler = Settler(vobiz=vobiz, store=store, clock=clock, grace=grace)
+        crash = CrashPoints(settings.crash_at)
+        self._executor = Executor(vobiz=vobiz, store=store, clock=clock, settler=self._settler, crash=crash)
         self._undo = ReleaseUndo(vobiz=vobiz, store=store, policy=policy, clock=clock)
 
     # asking --------------------------------------------------------------------------------------

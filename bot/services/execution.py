@@ -17,6 +17,7 @@ from api.models import PhoneNumber
 
 from bot.services import vobiz_failures, wording
 from bot.services.clock import Clock
+from bot.services.crashpoints import CrashPoints
 from bot.services.journal import SYSTEM
 from bot.services.outcomes import Outcome, finish, load
 from bot.services.quotes import QuoteUnavailable, quote_of
@@ -46,19 +47,24 @@ def unknown(detail: str, exc: BaseException) -> Outcome:
 
 
 class Executor:
-    def __init__(self, *, vobiz: VobizClient, store: Store, clock: Clock, settler: Settler) -> None:
+    def __init__(
+        self, *, vobiz: VobizClient, store: Store, clock: Clock, settler: Settler, crash: CrashPoints | None = None
+    ) -> None:
         self._vobiz = vobiz
         self._store = store
         self._clock = clock
         self._settler = settler
+        self._crash = crash or CrashPoints()
 
     def run(self, request: ApprovalRequest) -> ApprovalRequest:
         """Execute a request that is EXECUTING; returns it in its outcome state."""
+        self._crash.reached("before_vobiz_call")
         try:
             outcome = self._attempt(request)
         except Exception as exc:  # a bug rather than a Vobiz answer: the call may or may not have happened
             log.exception("unexpected error executing request %s", request.id)
             outcome = unknown("Something unexpected went wrong while carrying this out; checking with Vobiz what happened.", exc)
+        self._crash.reached("after_vobiz_answer")
         actor = request.decided_by or SYSTEM
         final = finish(self._store, self._clock(), request, outcome, from_statuses=[Status.EXECUTING], event="executed", actor=actor)
         if final is None:  # settled by someone else meanwhile

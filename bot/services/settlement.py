@@ -30,10 +30,11 @@ STOPPED = "The bot stopped while carrying this out. "
 
 
 class Settler:
-    def __init__(self, *, vobiz: VobizClient, store: Store, clock: Clock) -> None:
+    def __init__(self, *, vobiz: VobizClient, store: Store, clock: Clock, grace: timedelta = SETTLE_GRACE) -> None:
         self._vobiz = vobiz
         self._store = store
         self._clock = clock
+        self._grace = grace
 
     def settle(self, request: ApprovalRequest, *, first_attempt: bool) -> ApprovalRequest:
         """Decide an UNKNOWN (or stuck EXECUTING) request from what Vobiz shows now.
@@ -51,7 +52,7 @@ class Settler:
             return load(self._store, request.id)
         if outcome.status is Status.FAILED and not self._failure_is_final(request):
             if first_attempt:
-                recheck = (request.decided_at or self._clock()) + SETTLE_GRACE
+                recheck = (request.decided_at or self._clock()) + self._grace
                 detail = (
                     f"{(request.outcome_detail or '').rstrip()} Re-reading the account's numbers shows it has not "
                     f"happened yet, but Vobiz may still be working on the call; the bot checks again after "
@@ -65,11 +66,11 @@ class Settler:
     def _failure_is_final(self, request: ApprovalRequest) -> bool:
         if request.status is Status.UNKNOWN and vobiz_failures.vobiz_answered(request.vobiz_error):
             return True
-        return self._clock() >= (request.decided_at or self._clock()) + SETTLE_GRACE
+        return self._clock() >= (request.decided_at or self._clock()) + self._grace
 
     def settle_all(self) -> list[ApprovalRequest]:
-        """Every UNKNOWN request, and every EXECUTING one older than a minute; returns those now settled."""
-        cutoff = to_db(self._clock() - SETTLE_GRACE)
+        """Every UNKNOWN request, and every EXECUTING one decided longer than the grace ago; returns those now settled."""
+        cutoff = to_db(self._clock() - self._grace)
         with self._store.read() as db:
             rows = requests.select(
                 db,
