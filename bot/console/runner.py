@@ -35,7 +35,6 @@ def _data_dir(db: Path | None, stderr: TextIO) -> Iterator[Path]:
     """The database path: `db`, or a fresh one in a temporary directory that is removed afterwards
     unless the bot logged something there worth reading."""
     if db is not None:
-        db.parent.mkdir(parents=True, exist_ok=True)
         yield db
         return
     directory = Path(tempfile.mkdtemp(prefix="numbers-bot-console-"))
@@ -101,11 +100,17 @@ def run(
         interactive = _is_tty(stdin)
         lines, source = enumerate((line.rstrip("\n") for line in stdin), start=1), "<stdin>"
 
+    if db is not None:
+        problem = _unusable_folder(db.parent)
+        if problem is not None:
+            print(f"numbers-bot console: cannot use --db {db}: {problem}", file=stderr)
+            return EXIT_USAGE
+
     with _data_dir(db, stderr) as db_path, _logging_to(db_path.parent / LOG_NAME):
         try:
             world = ConsoleWorld(db_path, latency_ms=latency_ms).start()
         except (sqlite3.Error, OSError) as exc:
-            print(f"numbers-bot console: cannot start: {exc.__class__.__name__}: {exc}", file=stderr)
+            print(f"numbers-bot console: cannot start with the database {db_path}: {exc}", file=stderr)
             return EXIT_USAGE
         try:
             session = open_session(world, stdout, person=me, ansi=_is_tty(stdout))
@@ -131,6 +136,18 @@ def open_session(world: ConsoleWorld, out: TextIO, *, person: Person, ansi: bool
 def close_session(session: Session) -> None:
     if session.display.on_event in session.world.slack.on_event:
         session.world.slack.on_event.remove(session.display.on_event)
+
+
+def _unusable_folder(folder: Path) -> str | None:
+    """Why the database's folder cannot be used (it is created when missing); None when it can."""
+    for part in (folder, *folder.parents):
+        if part.exists() and not part.is_dir():
+            return f"{part} is not a directory"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return f"cannot create {folder} ({exc.strerror or exc})"
+    return None
 
 
 def _is_tty(stream: TextIO) -> bool:

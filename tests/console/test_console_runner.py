@@ -170,3 +170,15 @@ def test_bad_arguments_exit_2_with_one_clear_line(tmp_path: Path, capsys: pytest
     assert "nobody called 'mallory'; the demo people are asha, ben, carol, dev" in capsys.readouterr().err
     assert main(["console", "--script", str(tmp_path / "missing.txt")]) == EXIT_USAGE
     assert "cannot read the script" in capsys.readouterr().err
+
+
+def test_a_database_path_that_cannot_be_used_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    a_file = tmp_path / "a-file"
+    a_file.write_text("not a directory")
+    assert main(["console", "--db", str(a_file / "numbers-bot.db")]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert err.startswith(f"numbers-bot console: cannot use --db {a_file / 'numbers-bot.db'}: ")
+    assert len(err.splitlines()) == 1
+    assert main(["console", "--db", str(tmp_path)]) == EXIT_USAGE  # a directory, not a database file
+    err = capsys.readouterr().err
+    assert err.startswith(f"numbers-bot console: cannot start with the database {tmp_path}: ") and "Traceback" not in err
