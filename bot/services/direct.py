@@ -122,7 +122,9 @@ class DirectOps:
 
     def _audit(self, actor: Actor, action: str, outcome: str, e164: str, sub: str | None, **extra: object) -> int:
         now = self._clock()
-        event = journal.Event(actor=actor, event="done", action=action, outcome=outcome, e164=e164, sub_account_id=sub, **extra)  # type: ignore[arg-type]
+        # "done" only when it happened; a refusal (cool-off, Vobiz error) was an attempt.
+        verb = "done" if outcome == "succeeded" else "attempted"
+        event = journal.Event(actor=actor, event=verb, action=action, outcome=outcome, e164=e164, sub_account_id=sub, **extra)  # type: ignore[arg-type]
         with self._store.unit() as db:
             return journal.record(db, now, event)
 
