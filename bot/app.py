@@ -8,7 +8,6 @@ same and also hands back the parts an entry point or a test needs to hold: the s
 
 from __future__ import annotations
 
-import sqlite3
 import time
 import weakref
 from collections.abc import Callable
@@ -47,7 +46,7 @@ class Bot:
 
     def healthy(self) -> bool:
         """True when the database accepts writes (what `/healthz` reports)."""
-        return self.services.store.writable() and _takes_a_write(self.services.store)
+        return self.services.store.writable()
 
     def stop(self) -> None:
         self.workers.stop()
@@ -132,27 +131,6 @@ def build_app(
 def bot_of(app: App) -> Bot:
     """The `Bot` an app was built with (its services, delivery and workers)."""
     return _BOTS[app]
-
-
-class _ProbeDone(Exception):
-    pass
-
-
-def _takes_a_write(store: Store) -> bool:
-    """Write the database header inside a transaction that is then rolled back.
-
-    `Store.writable()` opens a write transaction, which SQLite grants on a read-only file too; only an
-    actual write fails there ("attempt to write a readonly database").
-    """
-    try:
-        with store.unit() as db:
-            version = int(db.execute("PRAGMA user_version").fetchone()[0])
-            db.execute(f"PRAGMA user_version = {version}")
-            raise _ProbeDone
-    except _ProbeDone:
-        return True
-    except (sqlite3.Error, OSError):
-        return False
 
 
 def _vobiz_client(settings: Settings) -> VobizClient:

@@ -69,10 +69,16 @@ class Store:
 
     def writable(self) -> bool:
         """True when the file can take a write right now (for `/healthz`); never raises."""
+        # SQLite grants a write transaction on a read-only file too; only an actual write fails there
+        # ("attempt to write a readonly database"), so rewrite the header's user_version and roll back.
         try:
             with self._connect() as db:
                 db.execute("BEGIN IMMEDIATE")
-                db.rollback()
+                try:
+                    version = int(db.execute("PRAGMA user_version").fetchone()[0])
+                    db.execute(f"PRAGMA user_version = {version}")
+                finally:
+                    db.rollback()
             return True
         except (sqlite3.Error, OSError) as exc:
             log.warning("database %s is not writable: %s", self.path, type(exc).__name__)
