@@ -38,6 +38,7 @@ class Settings(BaseSettings):
 
     approvers: Annotated[tuple[str, ...], NoDecode] = ()
     admins: Annotated[tuple[str, ...], NoDecode] = ()
+    auditors: Annotated[tuple[str, ...], NoDecode] = ()  # may query and export everyone's history
     approval_channel: str
     history_channel: str
     approval_ttl_hours: float = Field(default=24.0, gt=0, le=24 * 30)
@@ -56,7 +57,7 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("numbers_bot_crash_at", "crash_at")
     )
 
-    @field_validator("approvers", "admins", mode="before")
+    @field_validator("approvers", "admins", "auditors", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
         if isinstance(value, str):
