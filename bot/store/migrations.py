@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from sqlite_utils import Database, Migrations
 
+from bot.store import chain
+
 MIGRATIONS = Migrations("numbers-bot")
 
 
@@ -115,4 +117,124 @@ def m003_outbox(db: Database) -> None:
         )
         """
     )
+    db["outbox"].create_index(["done_at", "next_attempt_at"], index_name="outbox_due")
+
+
+_APPEND_ONLY = "BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
+
+
+@MIGRATIONS()
+def m004_audit_chain(db: Database) -> None:
+    """Make the audit log a hash chain: every row gets `prev_hash` and `hash` (see bot/store/chain.py).
+
+    SQLite cannot add NOT NULL columns to a table with rows, so the table is rebuilt: rows already written
+    are copied in id order and hashed as they are, each chained to the one before.
+    """
+    db.execute(
+        """
+        CREATE TABLE audit_chained (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            at TEXT NOT NULL,
+            actor_id TEXT NOT NULL,
+            actor_name TEXT NOT NULL DEFAULT '',
+            event TEXT NOT NULL,
+            action TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            e164 TEXT,
+            sub_account_id TEXT,
+            request_id TEXT REFERENCES requests(id),
+            reason TEXT,
+            quote_setup_fee TEXT,
+            quote_monthly_fee TEXT,
+            quote_currency TEXT,
+            vobiz_error TEXT,
+            detail TEXT,
+            cool_off_until TEXT,
+            prev_hash TEXT NOT NULL CHECK (length(prev_hash) = 64),
+            hash TEXT NOT NULL CHECK (length(hash) = 64)
+        )
+        """
+    )
+    old = db.execute("SELECT * FROM audit ORDER BY id")
+    names = [c[0] for c in old.description]
+    new_columns = [*names, "prev_hash", "hash"]
+    insert = f"INSERT INTO audit_chained ({', '.join(new_columns)}) VALUES ({', '.join('?' for _ in new_columns)})"
+    prev = chain.GENESIS
+    while batch := old.fetchmany(chain.CHUNK_ROWS):
+        hashed = []
+        for values in batch:
+            row = {**dict(zip(names, values)), "prev_hash": prev}
+            prev = row["hash"] = chain.row_hash(row)
+            hashed.append([row[c] for c in new_columns])
+        db.conn.executemany(insert, hashed)
+    db.execute("DROP TABLE audit")  # its indexes and triggers go with it
+    db.execute("ALTER TABLE audit_chained RENAME TO audit")
+    for column in ("e164", "actor_id", "request_id", "at"):
+        db["audit"].create_index([column], index_name=f"audit_{column}")
+    db.execute(f"CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit {_APPEND_ONLY.format(table='the audit log')}")
+    db.execute(f"CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit {_APPEND_ONLY.format(table='the audit log')}")
+    # A new row must extend the head: the next id and the head's hash as prev_hash. Two writers racing on
+    # the head cannot fork the chain, and a row written without bot.store.audit.append is refused.
+    db.execute(
+        f"""
+        CREATE TRIGGER audit_extends_chain BEFORE INSERT ON audit
+        WHEN NEW.id IS NOT (SELECT coalesce(max(id), 0) + 1 FROM audit)
+          OR NEW.prev_hash IS NOT coalesce((SELECT hash FROM audit ORDER BY id DESC LIMIT 1), '{chain.GENESIS}')
+        BEGIN SELECT RAISE(ABORT, 'an audit row must extend the hash chain (write it with bot.store.audit.append)'); END
+        """
+    )
+
+
+@MIGRATIONS()
+def m005_audit_query_indexes(db: Database) -> None:
+    """Indexes for the auditors' filters. An SQLite index ends in the rowid (`id` here), so the existing
+    (e164), (actor_id) and (request_id) indexes already serve "... ORDER BY id DESC" with keyset paging."""
+    db["audit"].create_index(["action", "at"], index_name="audit_action_at")
+    db["audit"].create_index(["outcome"], index_name="audit_outcome")
+    # Who decided each request (the `approver:` filter): small, only approved/denied rows.
+    db.execute(
+        "CREATE INDEX audit_decisions ON audit (actor_id, request_id) WHERE event IN ('approved', 'denied')"
+    )
+
+
+@MIGRATIONS()
+def m006_checkpoints(db: Database) -> None:
+    """Checkpoints of the audit chain: its head (id and hash) and row count at a moment, append-only."""
+    db.execute(
+        """
+        CREATE TABLE checkpoints (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            at TEXT NOT NULL,
+            head_id INTEGER NOT NULL,
+            head_hash TEXT NOT NULL CHECK (length(head_hash) = 64),
+            row_count INTEGER NOT NULL
+        )
+        """
+    )
+    db.execute(f"CREATE TRIGGER checkpoints_no_update BEFORE UPDATE ON checkpoints {_APPEND_ONLY.format(table='checkpoints')}")
+    db.execute(f"CREATE TRIGGER checkpoints_no_delete BEFORE DELETE ON checkpoints {_APPEND_ONLY.format(table='checkpoints')}")
+
+
+@MIGRATIONS()
+def m007_outbox_checkpoint_kind(db: Database) -> None:
+    """Allow the outbox kind `checkpoint` (ref = checkpoint id). A CHECK cannot be altered in place, so
+    the table is rebuilt with its rows."""
+    db.execute(
+        """
+        CREATE TABLE outbox_new (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            kind TEXT NOT NULL CHECK (kind IN ('history', 'approval_message', 'requester_notice', 'checkpoint')),
+            ref TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT NOT NULL,
+            done_at TEXT,
+            last_error TEXT
+        )
+        """
+    )
+    columns = "id, kind, ref, created_at, attempts, next_attempt_at, done_at, last_error"
+    db.execute(f"INSERT INTO outbox_new ({columns}) SELECT {columns} FROM outbox ORDER BY id")
+    db.execute("DROP TABLE outbox")
+    db.execute("ALTER TABLE outbox_new RENAME TO outbox")
     db["outbox"].create_index(["done_at", "next_attempt_at"], index_name="outbox_due")
