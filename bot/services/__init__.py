@@ -12,12 +12,15 @@ from typing import TYPE_CHECKING
 
 from bot.config import Settings
 from bot.services.approvals import Approvals
+from bot.services.audit_export import AuditExport
+from bot.services.audit_query import AuditQueries, Visibility
 from bot.services.clock import utc_now
 from bot.services.direct import DirectOps
 from bot.services.history import History
+from bot.services.integrity import Integrity
 from bot.services.numbers import NumberQueries
 from bot.services.outbox import Outbox
-from bot.services.policy import Policy
+from bot.services.policy import GroupMembers, Policy
 from bot.services.ports import Directory
 from bot.store import Store
 
@@ -34,6 +37,9 @@ class Services:
     outbox: Outbox
     policy: Policy
     store: Store
+    audit: AuditQueries  # filtered history for auditors (visibility applied), and one number's trail
+    audit_export: AuditExport  # streaming CSV / JSON Lines export
+    integrity: Integrity  # the audit chain: checkpoints and verify
 
 
 def build_services(
@@ -43,9 +49,16 @@ def build_services(
     directory: Directory,
     store: Store | None = None,
     clock: Callable[[], datetime] = utc_now,
+    auditors: tuple[str, ...] | None = None,
 ) -> Services:
+    """`auditors`: Slack user (U...) or user-group (S...) ids who may read the whole audit log, besides
+    approvers and admins; by default `settings.auditors` once Settings has that field, else nobody."""
+    if auditors is None:
+        auditors = tuple(getattr(settings, "auditors", ()) or ())
     store = store or Store(settings.numbers_bot_db)
     policy = Policy(settings, directory, clock)
+    visibility = Visibility(policy=policy, auditors=tuple(auditors), groups=GroupMembers(directory, clock))
+    audit = AuditQueries(store=store, visibility=visibility, clock=clock)
     return Services(
         numbers=NumberQueries(vobiz=vobiz),
         approvals=Approvals(settings=settings, vobiz=vobiz, store=store, policy=policy, clock=clock),
@@ -54,6 +67,9 @@ def build_services(
         outbox=Outbox(store=store, clock=clock),
         policy=policy,
         store=store,
+        audit=audit,
+        audit_export=AuditExport(store=store, queries=audit),
+        integrity=Integrity(store=store, clock=clock),
     )
 
 

@@ -122,7 +122,7 @@ class AuditEntry:
 @dataclass(frozen=True)
 class OutboxItem:
     """One notification waiting for delivery. kind: `history` (ref = audit id), `approval_message`
-    (ref = request id), `requester_notice` (ref = request id)."""
+    (ref = request id), `requester_notice` (ref = request id), `checkpoint` (ref = checkpoint id)."""
 
     id: int
     kind: str
@@ -146,3 +146,53 @@ class DirectResult:
 class RequestList:
     mine: list[ApprovalRequest] = field(default_factory=list)
     awaiting_me: list[ApprovalRequest] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    """One page of audit entries, newest first. Pass `next_before_id` as `before_id` for the next (older)
+    page; it is None on the last page."""
+
+    entries: list[AuditEntry]
+    next_before_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """The audit chain's head at one moment: how many rows, the last row's id and its hash.
+
+    Posted to the history channel, it is a witness kept outside the database: `verify(witness=...)`
+    proves the log still holds exactly those rows. `id` is 0 and `at` None for a witness typed in by hand.
+    """
+
+    id: int
+    at: datetime | None
+    head_id: int
+    head_hash: str
+    row_count: int
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """What `Integrity.verify` found: intact, or the first bad row and why."""
+
+    ok: bool
+    rows_checked: int  # rows found good, in id order
+    head_id: int  # the last row found good (the chain's head when ok) and its hash
+    head_hash: str
+    bad_row_id: int | None = None  # where the chain first fails (None: intact, or no single row to blame)
+    problem: str | None = None  # a sentence for people
+    checkpoints_checked: int = 0
+    witness_checked: bool = False
+
+    def summary(self) -> str:
+        if self.ok:
+            against = f"{self.checkpoints_checked} checkpoint{'' if self.checkpoints_checked == 1 else 's'}"
+            if self.witness_checked:
+                against += " and the witness"
+            return (
+                f"Audit log intact: {self.rows_checked} rows, head row {self.head_id} "
+                f"(hash {self.head_hash}); agrees with {against}."
+            )
+        where = f"row {self.bad_row_id}" if self.bad_row_id is not None else "the log"
+        return f"Audit log NOT intact at {where}: {self.problem}"

@@ -1,0 +1,278 @@
+"""The auditors' questions: who did what to which number, when, and who approved it.
+
+`AuditFilter` is the question; `parse_query(text, now=...)` reads it from what people type in Slack (or
+on the command line); `AuditQueries` answers it a page at a time, newest first, showing each person only
+what they may see: auditors, approvers and admins see everything, everyone else only the rows where they
+acted or whose request it was.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Literal
+
+from bot.services import validation
+from bot.services.clock import Clock
+from bot.services.errors import InvalidInput
+from bot.services.policy import GroupLookupFailed, GroupMembers, Policy, is_group
+from bot.services.records import Actor, AuditEntry, AuditPage, Kind
+from bot.services.rows import audit_from_row
+from bot.store import Store, audit
+from bot.store.timestamps import to_db
+
+ExportFormat = Literal["csv", "jsonl"]
+EXPORT_FORMATS: tuple[ExportFormat, ...] = ("csv", "jsonl")
+
+# What `action:` accepts, and the stored actions each name stands for.
+ACTIONS: dict[str, tuple[str, ...]] = {
+    "purchase": ("purchase",),
+    "release": ("release",),
+    "release_now": ("release_now",),
+    "assign": ("assign",),
+    "unassign": ("unassign",),
+    "force_unassign": ("force_unassign",),
+    "force": tuple(kind.value for kind in Kind if kind.is_force),
+    "undo": ("undo_release",),
+    "undo_release": ("undo_release",),
+}
+OUTCOMES = (
+    "pending",
+    "succeeded",
+    "failed",
+    "outcome_unknown",
+    "denied",
+    "cancelled",
+    "expired",
+    "refused",
+    "cool_off",
+)
+OUTCOME_ALIASES = {"unknown": "outcome_unknown", "success": "succeeded", "failure": "failed", "canceled": "cancelled"}
+
+DEFAULT_PAGE = 50
+MAX_PAGE = 200
+MAX_LOOKBACK = timedelta(days=366 * 100)
+
+SYNTAX = (
+    "Filter with any of: +918012345678 (a number), @U123 or <@U123> (who acted or asked), "
+    "approver:@U123, action:" + "|".join(ACTIONS) + ", outcome:" + "|".join(OUTCOMES) + ", "
+    "since:2026-11-01 or since:30d, until:2026-11-30 or until:12h (d, h, m or w ago), request:R7K2QX9, "
+    "and csv or jsonl to export."
+)
+
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+_MENTION = re.compile(r"^<@([A-Za-z0-9]+)(?:\|[^>]*)?>$")
+_TEL = re.compile(r"^<tel:([^|>]+)(?:\|[^>]*)?>$")  # Slack may send a typed number as a tel: link
+_TOKEN = re.compile(r"(?:[^\s<]|<[^>]*>?)+")
+_RELATIVE = re.compile(r"^(\d{1,6})([mhdw])$")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """What to look for. Every field is optional; the fields given must all match.
+
+    `actor` matches rows where that user acted or is the requester of the row's request; `approver`
+    matches every row of the requests that user approved or denied; `action` is a name from ACTIONS
+    (`force` means any force kind); `since` is inclusive, `until` exclusive.
+    """
+
+    e164: str | None = None
+    actor: str | None = None
+    approver: str | None = None
+    action: str | None = None
+    outcome: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    request_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.action is not None and self.action not in ACTIONS:
+            raise InvalidInput(f"There is no action '{_shown(self.action)}'. {SYNTAX}")
+        if self.outcome is not None and self.outcome not in OUTCOMES:
+            raise InvalidInput(f"There is no outcome '{_shown(self.outcome)}'. {SYNTAX}")
+        for moment in (self.since, self.until):
+            if moment is not None and moment.tzinfo is None:
+                raise InvalidInput("Give since/until with a time zone (they are compared in UTC).")
+        if self.since is not None and self.until is not None and self.since >= self.until:
+            raise InvalidInput("`since` must be earlier than `until`: nothing can match that window.")
+
+
+@dataclass(frozen=True)
+class AuditQuery:
+    """A parsed query: the filter, and the export format if one was asked for (`csv` / `jsonl`)."""
+
+    filter: AuditFilter
+    export_format: ExportFormat | None = None
+
+
+def parse_query(text: str, *, now: datetime) -> AuditQuery:
+    """Read the Slack syntax (see SYNTAX). Raises InvalidInput, showing the right syntax, on anything else."""
+    found: dict[str, object] = {}
+    export_format: ExportFormat | None = None
+    for match in _TOKEN.finditer(text or ""):
+        token = match.group(0)
+        key, value = _split(token)
+        if key is None:
+            lowered = token.lower()
+            if lowered in EXPORT_FORMATS:
+                if export_format is not None and export_format != lowered:
+                    raise InvalidInput("Choose one export format: csv or jsonl.")
+                export_format = "csv" if lowered == "csv" else "jsonl"
+            elif token.startswith("+") or _TEL.match(token):
+                tel = _TEL.match(token)
+                _put(found, "e164", validation.e164(tel.group(1) if tel else token), token)
+            elif token.startswith(("<@", "@")):
+                _put(found, "actor", _user(token), token)
+            else:
+                raise InvalidInput(f"I do not understand '{_shown(token)}'. {SYNTAX}")
+        elif key in ("actor", "user", "by"):
+            _put(found, "actor", _user(value), token)
+        elif key == "approver":
+            _put(found, "approver", _user(value), token)
+        elif key == "action":
+            name = value.lower()
+            if name not in ACTIONS:
+                raise InvalidInput(f"There is no action '{_shown(value)}'; use one of: {', '.join(ACTIONS)}.")
+            _put(found, "action", name, token)
+        elif key == "outcome":
+            name = OUTCOME_ALIASES.get(value.lower(), value.lower())
+            if name not in OUTCOMES:
+                raise InvalidInput(f"There is no outcome '{_shown(value)}'; use one of: {', '.join(OUTCOMES)}.")
+            _put(found, "outcome", name, token)
+        elif key in ("since", "until"):
+            _put(found, key, _instant(value, now=now, end_of_day=key == "until", key=key), token)
+        elif key in ("request", "req"):
+            _put(found, "request_id", validation.request_id(value), token)
+        elif key in ("number", "e164"):
+            _put(found, "e164", validation.e164(value), token)
+        else:
+            raise InvalidInput(f"There is no filter '{_shown(key)}:'. {SYNTAX}")
+    return AuditQuery(AuditFilter(**found), export_format)  # type: ignore[arg-type]
+
+
+class Visibility:
+    """Who may see the whole audit log: auditors (user or user-group ids), approvers and admins."""
+
+    def __init__(self, *, policy: Policy | None, auditors: tuple[str, ...] = (), groups: GroupMembers | None = None) -> None:
+        self._policy = policy
+        self._auditors = tuple(auditors)
+        self._groups = groups
+
+    def may_see_all(self, user_id: str) -> bool:
+        if user_id in self._auditors:
+            return True
+        for entry in self._auditors:
+            if is_group(entry) and self._groups is not None:
+                try:
+                    if user_id in self._groups.members_of(entry):
+                        return True
+                except GroupLookupFailed:
+                    continue  # unknown just now: not let in through this group
+        return self._policy is not None and self._policy.is_approver(user_id)
+
+
+Viewer = Actor | str | None  # None: unrestricted (an operator at the command line, not a Slack user)
+
+
+class AuditQueries:
+    def __init__(self, *, store: Store, visibility: Visibility, clock: Clock) -> None:
+        self._store = store
+        self._visibility = visibility
+        self._clock = clock
+
+    def parse(self, text: str) -> AuditQuery:
+        return parse_query(text, now=self._clock())
+
+    def may_see_all(self, actor: Actor | str) -> bool:
+        return self._visibility.may_see_all(_user_id(actor))
+
+    def search(
+        self, audit_filter: AuditFilter, *, viewer: Viewer, before_id: int | None = None, limit: int = DEFAULT_PAGE
+    ) -> AuditPage:
+        """One page, newest first. `viewer` is who asks (they see only what they may); None = everything."""
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
+            raise InvalidInput(f"Ask for between 1 and {MAX_PAGE} entries; got {limit!r}.")
+        if before_id is not None and (isinstance(before_id, bool) or not isinstance(before_id, int) or before_id < 1):
+            raise InvalidInput(f"A page starts before an audit id (1 or more); got {before_id!r}.")
+        with self._store.read() as db:
+            rows = audit.page(db, self.criteria(audit_filter, viewer=viewer), before_id=before_id, limit=limit + 1)
+        entries = [audit_from_row(r) for r in rows[:limit]]
+        return AuditPage(entries, entries[-1].id if len(rows) > limit else None)
+
+    def trail(self, e164_raw: str, *, viewer: Viewer) -> list[AuditEntry]:
+        """The whole life of one number, oldest first (as much of it as `viewer` may see)."""
+        criteria = self.criteria(AuditFilter(e164=validation.e164(e164_raw)), viewer=viewer)
+        with self._store.read() as db:
+            return [audit_from_row(r) for r in audit.iter_matching(db, criteria)]
+
+    def criteria(self, audit_filter: AuditFilter, *, viewer: Viewer) -> audit.Criteria:
+        """The filter in the store's terms, narrowed to what `viewer` may see."""
+        viewer_id = None if viewer is None else _user_id(viewer)
+        return audit.Criteria(
+            e164=audit_filter.e164,
+            party_id=audit_filter.actor,
+            approver_id=audit_filter.approver,
+            actions=ACTIONS[audit_filter.action] if audit_filter.action else (),
+            outcome=audit_filter.outcome,
+            since=to_db(audit_filter.since) if audit_filter.since else None,
+            until=to_db(audit_filter.until) if audit_filter.until else None,
+            request_id=audit_filter.request_id,
+            visible_to=None if viewer_id is None or self._visibility.may_see_all(viewer_id) else viewer_id,
+        )
+
+
+# ------------------------------------------------------------------------------------------ parsing
+
+
+def _split(token: str) -> tuple[str | None, str]:
+    if token.startswith("<") or ":" not in token:
+        return None, token
+    key, _, value = token.partition(":")
+    if not value:
+        raise InvalidInput(f"'{_shown(token)}' needs a value after the colon. {SYNTAX}")
+    return key.lower(), value
+
+
+def _put(found: dict[str, object], field: str, value: object, token: str) -> None:
+    if field in found and found[field] != value:
+        raise InvalidInput(f"Give only one {field.replace('_', ' ')} ('{_shown(token)}' is a second one).")
+    found[field] = value
+
+
+def _user(raw: str) -> str:
+    mention = _MENTION.match(raw)
+    user_id = mention.group(1) if mention else raw.removeprefix("@")
+    user_id = user_id.upper()
+    if not _USER_ID.match(user_id):
+        raise InvalidInput(f"Name a person as @U123ABC or <@U123ABC> (their Slack user id); got '{_shown(raw)}'.")
+    return user_id
+
+
+def _instant(raw: str, *, now: datetime, end_of_day: bool, key: str) -> datetime:
+    example = f"{key}:2026-11-01, {key}:2026-11-01T09:30, or {key}:30d / 12h / 45m / 2w (that long ago)"
+    relative = _RELATIVE.match(raw.lower())
+    if relative:
+        amount = timedelta(**{_UNITS[relative.group(2)]: int(relative.group(1))})
+        if amount > MAX_LOOKBACK:
+            raise InvalidInput(f"'{_shown(raw)}' reaches back more than a century. Use {example}.")
+        return now - amount
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
+            start = datetime.combine(date.fromisoformat(raw), time(0), tzinfo=timezone.utc)
+            return start + timedelta(days=1) if end_of_day else start
+        moment = datetime.fromisoformat(raw.replace("Z", "+00:00").replace("z", "+00:00"))
+        return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    except (ValueError, OverflowError):
+        raise InvalidInput(f"I cannot read '{_shown(raw)}' as a time. Use {example}.") from None
+
+
+def _user_id(actor: Actor | str) -> str:
+    return actor.user_id if isinstance(actor, Actor) else str(actor)
+
+
+def _shown(text: str) -> str:
+    """User text echoed back in a message: short, and on one line."""
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= 40 else flat[:39] + "…"
