@@ -1,0 +1,188 @@
+"""`numbers-bot audit verify | checkpoint | export`: the audit log from the command line.
+
+    numbers-bot audit verify [--db PATH] [--witness HEAD_ID:ROW_COUNT:HEAD_HASH]
+    numbers-bot audit checkpoint [--db PATH]
+    numbers-bot audit export [--format csv|jsonl] [--db PATH] [--out FILE] [FILTER ...]
+
+`verify` exits 0 when the chain is intact and 1 when it is not (naming the first bad row); every command
+exits 2 on a usage problem (a missing database file, a bad filter). FILTERs use the Slack syntax, e.g.
+`+918012345678 action:purchase since:30d @U123ABC`. Also runnable as `python -m bot.audit_cli verify ...`.
+The lead hooks `add_audit_parser` into `bot/cli.py`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sqlite3
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from bot.services.audit_export import AuditExport
+from bot.services.audit_query import AuditFilter, AuditQueries, Visibility, parse_query
+from bot.services.clock import Clock, utc_now
+from bot.services.errors import ServiceError
+from bot.services.integrity import Integrity
+from bot.services.records import Checkpoint
+from bot.store import Store
+
+DEFAULT_DB = "numbers-bot.db"
+EXIT_OK, EXIT_NOT_INTACT, EXIT_USAGE = 0, 1, 2
+_WITNESS = re.compile(r"^(\d+):(\d+):([0-9a-f]{64})$")
+
+
+class UsageError(Exception):
+    """A problem with how the command was called; printed as one line, exit 2."""
+
+
+def add_audit_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
+    """Add `audit` (with verify, checkpoint, export) to the `numbers-bot` subcommands."""
+    parser = subparsers.add_parser("audit", help="verify, checkpoint and export the audit log")
+    _add_commands(parser)
+    return parser
+
+
+def verify(db: str | os.PathLike[str], *, witness: Checkpoint | None = None, out: TextIO | None = None) -> int:
+    """Print whether the chain is intact; 0 when it is, 1 when it is not."""
+    out = out or sys.stdout
+    report = Integrity(store=_open(db), clock=utc_now).verify(witness=witness)
+    print(report.summary(), file=out)
+    return EXIT_OK if report.ok else EXIT_NOT_INTACT
+
+
+def checkpoint(db: str | os.PathLike[str], *, out: TextIO | None = None, clock: Clock = utc_now) -> int:
+    """Record a checkpoint (its post to the history channel is queued) and print it."""
+    out = out or sys.stdout
+    made = Integrity(store=_open(db), clock=clock).checkpoint()
+    at = made.at.isoformat() if made.at else "?"
+    print(f"Checkpoint #{made.id} at {at}: {made.row_count} rows, head row {made.head_id}", file=out)
+    print(f"head hash {made.head_hash}", file=out)
+    print(f"witness: --witness {witness_text(made)}", file=out)
+    return EXIT_OK
+
+
+def export(
+    db: str | os.PathLike[str],
+    *,
+    filters: Sequence[str] = (),
+    fmt: str | None = None,
+    out_path: str | os.PathLike[str] | None = None,
+    stdout: TextIO | None = None,
+    clock: Clock = utc_now,
+) -> int:
+    """Export the rows matching `filters` (Slack syntax) to `out_path` (written whole or not at all) or
+    stdout. The command line is an operator with the database file: every row is visible."""
+    stdout = stdout or sys.stdout
+    query = parse_query(" ".join(filters), now=clock())
+    if fmt is not None and query.export_format is not None and fmt != query.export_format:
+        raise UsageError(f"--format {fmt} and the filter word {query.export_format} disagree; give one.")
+    chosen = fmt or query.export_format or "csv"
+    store = _open(db)
+    exporter = AuditExport(store=store, queries=AuditQueries(store=store, visibility=Visibility(policy=None), clock=clock))
+    if out_path is None:
+        count = exporter.export(query.filter, chosen, stdout, viewer=None)
+    else:
+        count = _export_to_file(exporter, query.filter, chosen, Path(out_path))
+        print(f"Exported {count} rows to {out_path}", file=sys.stderr)
+    return EXIT_OK
+
+
+def witness_text(made: Checkpoint) -> str:
+    """The `--witness` form of a checkpoint: HEAD_ID:ROW_COUNT:HEAD_HASH."""
+    return f"{made.head_id}:{made.row_count}:{made.head_hash}"
+
+
+def parse_witness(text: str) -> Checkpoint:
+    found = _WITNESS.match(text.strip().lower())
+    if not found:
+        raise argparse.ArgumentTypeError("expected HEAD_ID:ROW_COUNT:HEAD_HASH (as `audit checkpoint` prints it)")
+    return Checkpoint(id=0, at=None, head_id=int(found.group(1)), row_count=int(found.group(2)), head_hash=found.group(3))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m bot.audit_cli verify --db PATH` and friends (the same commands as `numbers-bot audit`)."""
+    parser = argparse.ArgumentParser(prog="numbers-bot audit", description="The audit log: verify, checkpoint, export.")
+    _add_commands(parser)
+    args = parser.parse_args(argv)
+    return int(args.audit_func(args))
+
+
+# -------------------------------------------------------------------------------------------- wiring
+
+
+def _add_commands(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="audit_command", required=True, metavar="AUDIT_COMMAND")
+
+    verify_cmd = sub.add_parser("verify", help="re-check every hash of the audit chain; exit 1 if broken")
+    _add_db(verify_cmd)
+    verify_cmd.add_argument(
+        "--witness", type=parse_witness, metavar="HEAD_ID:ROW_COUNT:HEAD_HASH",
+        help="a checkpoint kept outside the database (e.g. the one posted in the history channel)",
+    )
+    verify_cmd.set_defaults(audit_func=lambda a: _run(lambda: verify(a.db, witness=a.witness)))
+
+    checkpoint_cmd = sub.add_parser("checkpoint", help="record the chain's head now and queue its post to Slack")
+    _add_db(checkpoint_cmd)
+    checkpoint_cmd.set_defaults(audit_func=lambda a: _run(lambda: checkpoint(a.db)))
+
+    export_cmd = sub.add_parser("export", help="stream audit rows as CSV or JSON Lines, oldest first")
+    _add_db(export_cmd)
+    export_cmd.add_argument("--format", choices=("csv", "jsonl"), default=None, help="default: csv")
+    export_cmd.add_argument("--out", default=None, metavar="FILE", help="write here instead of stdout")
+    export_cmd.add_argument("filters", nargs="*", metavar="FILTER", help="Slack syntax, e.g. +918012345678 since:30d")
+    export_cmd.set_defaults(
+        audit_func=lambda a: _run(lambda: export(a.db, filters=a.filters, fmt=a.format, out_path=a.out))
+    )
+    # `numbers-bot` (bot/cli.py) calls args.func(args)
+    for command in (verify_cmd, checkpoint_cmd, export_cmd):
+        command.set_defaults(func=lambda a: a.audit_func(a))
+
+
+def _add_db(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", default=DEFAULT_DB, metavar="PATH", help=f"the bot's SQLite file (default {DEFAULT_DB})")
+
+
+def _run(command: object) -> int:
+    try:
+        return int(command())  # type: ignore[operator]
+    except (UsageError, ServiceError) as exc:
+        message = exc.user_message if isinstance(exc, ServiceError) else str(exc)
+        print(f"numbers-bot audit: {message}", file=sys.stderr)
+        return EXIT_USAGE
+    except sqlite3.Error as exc:
+        print(f"numbers-bot audit: cannot use the database: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:  # `... | head`: the reader left; not an error worth a traceback
+        try:  # keep the interpreter's final flush of stdout from raising again
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return EXIT_OK
+
+
+def _open(db: str | os.PathLike[str]) -> Store:
+    """The bot's database; never creates one (a typo would otherwise verify an empty new file as intact)."""
+    path = Path(db)
+    if not path.is_file():
+        raise UsageError(f"there is no database at {path} (give --db PATH)")
+    return Store(path)
+
+
+def _export_to_file(exporter: AuditExport, audit_filter: AuditFilter, fmt: str, path: Path) -> int:
+    partial = path.with_name(path.name + ".partial")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # audit rows name people: owner only
+    try:
+        with open(fd, "w", encoding="utf-8", newline="") as handle:
+            count = exporter.export(audit_filter, fmt, handle, viewer=None)
+        os.replace(partial, path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return count
+
+
+if __name__ == "__main__":
+    sys.exit(main())
