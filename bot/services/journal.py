@@ -47,8 +47,9 @@ def about(request: ApprovalRequest, actor: Actor, event: str, outcome: str, **ex
     return Event(**fields)  # type: ignore[arg-type]
 
 
-def record(db: Database, now: datetime, event: Event) -> int:
-    """Append the audit row and queue its history line; returns the audit id."""
+def record(db: Database, now: datetime, event: Event, *, notify: str | None = "history") -> int:
+    """Append the audit row and queue its notification (`notify`: the outbox kind, ref = the audit id; by
+    default its history line; None for none); returns the audit id."""
     row = {
         "at": db_value(now),
         "actor_id": event.actor.user_id,
@@ -66,7 +67,8 @@ def record(db: Database, now: datetime, event: Event) -> int:
     }
     row.update(quote_columns("quote", event.quote))
     audit_id = audit.append(db, row)
-    outbox.enqueue(db, "history", audit_id, now)
+    if notify is not None:
+        outbox.enqueue(db, notify, audit_id, now)
     return audit_id
 
 

@@ -12,7 +12,7 @@ from bot.store.timestamps import to_db
 
 Row = dict[str, Any]
 
-KINDS = frozenset({"history", "approval_message", "requester_notice", "checkpoint"})
+KINDS = frozenset({"history", "approval_message", "requester_notice", "checkpoint", "drift"})
 MAX_ERROR_CHARS = 500
 
 
