@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test demo sandbox clean
+.PHONY: test demo sandbox bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,11 @@ demo: $(STAMP)
 
 sandbox: $(STAMP)
 	$(BIN)/numbers-bot sandbox --port 8765
+
+# Figures, not tests (never part of `make test`): prints them and writes BENCHMARKS.md; takes several
+# minutes. `make bench QUICK=1` is a smoke check (few rounds, 100,000 audit rows) that writes nothing.
+bench: $(STAMP)
+	$(BIN)/python -m bench $(if $(QUICK),--quick)
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,148 @@
+"""`python -m bench [--quick] [--out FILE] [--only PIECES]`: run the benchmarks, print the figures and
+write them into BENCHMARKS.md (a full run) or FILE.
+
+Pieces, in the order they run: ack (1), click (2), big (4), memory (5; measured around the others),
+history (3). The full run fills the audit log to 1,000,000 rows; `--quick` uses 100,000 rows and
+few rounds, and writes nothing unless `--out` is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from bench import ack, big_account, click, history
+from bench.proc import peak_rss_mib, rss_mib
+from bench.population import Population
+from bench.report import Results, render, write
+from bench.servers import REPO
+from bench.world import BenchWorld, check_bare_app_matches_the_bot
+
+PIECES = ("ack", "click", "big", "memory", "history")
+
+
+@dataclass(frozen=True)
+class Plan:
+    mode: str
+    ack_rounds: dict[int, int]  # by Vobiz latency (ms)
+    click_rounds: dict[int, int]
+    big_rounds: dict[int, int]
+    history_rows: int
+    query_rounds: int
+
+
+FULL = Plan("full", {0: 20, 2000: 8}, {0: 20, 2000: 5}, {0: 20, 2000: 3}, 1_000_000, 200)
+QUICK = Plan("quick", {0: 3, 2000: 2}, {0: 3, 2000: 1}, {0: 3, 2000: 1}, 100_000, 30)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--quick", action="store_true", help="few rounds and 100,000 audit rows: a smoke check")
+    parser.add_argument("--out", type=Path, default=None, help="where to write the figures (full run: BENCHMARKS.md)")
+    parser.add_argument("--only", default=",".join(PIECES), help=f"comma-separated pieces of: {', '.join(PIECES)}")
+    parser.add_argument("--rows", type=int, default=None, help="audit rows for the history piece")
+    args = parser.parse_args(argv)
+    pieces = {p.strip() for p in args.only.split(",") if p.strip()}
+    unknown = pieces - set(PIECES)
+    if unknown:
+        parser.error(f"unknown piece(s): {', '.join(sorted(unknown))}; choose from {', '.join(PIECES)}")
+    plan = QUICK if args.quick else FULL
+    out = args.out if args.out is not None else (None if args.quick else REPO / "BENCHMARKS.md")
+
+    results = run(plan, pieces, rows=args.rows or plan.history_rows)
+    figures = render(results)
+    print()
+    print(figures)
+    if out is not None:
+        write(out, figures)
+        print(f"wrote the figures to {out}")
+    return 0
+
+
+def run(plan: Plan, pieces: set[str], *, rows: int) -> Results:
+    results = Results(
+        mode=plan.mode,
+        date=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        cores=os.cpu_count() or 0,
+        cpu=_cpu_model(),
+        load_before=os.getloadavg(),
+    )
+    started = time.monotonic()
+    if pieces & {"ack", "click", "big", "memory"}:
+        check_bare_app_matches_the_bot()
+        print("starting the sandbox, FakeSlack, the bot and the bare Bolt app (gunicorn) and the load generator ...")
+        with BenchWorld() as world:
+            _served(world, plan, pieces, results)
+    if "history" in pieces:
+        _history(plan, rows, results)
+    results.seconds = time.monotonic() - started
+    results.load_after = os.getloadavg()
+    return results
+
+
+def _served(world: BenchWorld, plan: Plan, pieces: set[str], results: Results) -> None:
+    assert world.bot is not None and world.bare is not None
+    bot_pid, bare_pid = world.bot.worker_pid, world.bare.worker_pid
+    assert bot_pid is not None and bare_pid is not None
+    memory = results.memory
+    memory.bot_booted = rss_mib(bot_pid)
+    world.warm_connections()
+    for _ in range(3):
+        for text in ("help", "list"):
+            signed, _ = world.command(text)
+            world.loadgen.burst([world.outgoing(world.bot_url, signed)], 1)  # type: ignore[union-attr]
+            world.loadgen.burst([world.outgoing(world.bare_url, signed)], 1)  # type: ignore[union-attr]
+    idle_cpu = world.measure_idle_cpu()
+    memory.bot_idle, memory.bare_idle = rss_mib(bot_pid), rss_mib(bare_pid)
+    print(
+        f"idle: resident memory bot {memory.bot_idle:.0f} MiB, bare Bolt {memory.bare_idle:.0f} MiB; "
+        f"CPU {idle_cpu[0] * 1000:.1f} and {idle_cpu[1] * 1000:.1f} ms a second"
+    )
+    if "ack" in pieces:
+        print("1. ack latency")
+        results.ack = ack.run(world, rounds=plan.ack_rounds)
+    if "click" in pieces:
+        print("2. click to Vobiz")
+        results.click = click.run(world, rounds=plan.click_rounds)
+    if "big" in pieces:
+        print("4. a big account")
+        results.big_account = big_account.run(world, rounds=plan.big_rounds)
+    memory.bot_after_load, memory.bare_after_load = rss_mib(bot_pid), rss_mib(bare_pid)
+    memory.bot_peak = peak_rss_mib(bot_pid)
+    print(f"after the load: bot {memory.bot_after_load:.0f} MiB (peak {memory.bot_peak:.0f}), bare Bolt {memory.bare_after_load:.0f} MiB")
+
+
+def _history(plan: Plan, rows: int, results: Results) -> None:
+    from bot.store import Store
+
+    print(f"3. history at {rows:,} audit rows")
+    population = Population()
+    with tempfile.TemporaryDirectory(prefix="numbers-bot-bench-history-") as workdir:
+        db = Path(workdir) / "audit.db"
+        store = Store(db)
+        results.fill = history.fill(store, population, rows)
+        print(f"  filled: {results.fill.rows_per_s:,.0f} rows/s; one row per transaction: {results.fill.single_row.cell()} ms")
+        results.queries = history.queries(store, population, plan.query_rounds)
+        results.exports = [history.export_all(db, Path(workdir), fmt) for fmt in ("csv", "jsonl")]
+        results.verify = history.verify(db)
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown CPU"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
