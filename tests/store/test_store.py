@@ -9,9 +9,11 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+import sqlite_utils
 
 from bot.store import Store
 from bot.store import audit, outbox, requests
+from bot.store.migrations import MIGRATIONS
 from bot.store.timestamps import from_db, to_db
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
@@ -62,7 +64,9 @@ def test_migrations_run_once_and_reopening_keeps_data(tmp_path: Path) -> None:
     assert _schema(path) == schema_before
     with again.read() as db:
         applied = [r[0] for r in db.execute("SELECT name FROM _sqlite_migrations ORDER BY id")]
-        assert applied == ["m001_requests", "m002_audit", "m003_outbox"]
+        # each migration applied exactly once, in the order they are declared
+        assert applied == [m.name for m in MIGRATIONS.pending(sqlite_utils.Database(memory=True))]
+        assert applied[:3] == ["m001_requests", "m002_audit", "m003_outbox"]
         assert requests.get(db, "R0000AA") is not None
         assert {"requests", "audit", "outbox"} <= set(db.table_names())
 
