@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+from bot.config import database_path
 from bot.services.audit_export import AuditExport
 from bot.services.audit_query import AuditFilter, AuditQueries, Visibility, parse_query
 from bot.services.clock import Clock, utc_now
@@ -45,7 +46,7 @@ def add_audit_parser(subparsers: argparse._SubParsersAction) -> argparse.Argumen
     return parser
 
 
-def verify(db: str | os.PathLike[str], *, witness: Checkpoint | None = None, out: TextIO | None = None) -> int:
+def verify(db: str | os.PathLike[str] | None, *, witness: Checkpoint | None = None, out: TextIO | None = None) -> int:
     """Print whether the chain is intact; 0 when it is, 1 when it is not."""
     out = out or sys.stdout
     report = Integrity(store=_open(db), clock=utc_now).verify(witness=witness)
@@ -53,7 +54,7 @@ def verify(db: str | os.PathLike[str], *, witness: Checkpoint | None = None, out
     return EXIT_OK if report.ok else EXIT_NOT_INTACT
 
 
-def checkpoint(db: str | os.PathLike[str], *, out: TextIO | None = None, clock: Clock = utc_now) -> int:
+def checkpoint(db: str | os.PathLike[str] | None, *, out: TextIO | None = None, clock: Clock = utc_now) -> int:
     """Record a checkpoint (its post to the history channel is queued) and print it."""
     out = out or sys.stdout
     made = Integrity(store=_open(db), clock=clock).checkpoint()
@@ -65,7 +66,7 @@ def checkpoint(db: str | os.PathLike[str], *, out: TextIO | None = None, clock: 
 
 
 def export(
-    db: str | os.PathLike[str],
+    db: str | os.PathLike[str] | None,
     *,
     filters: Sequence[str] = (),
     fmt: str | None = None,
@@ -142,7 +143,9 @@ def _add_commands(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_db(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--db", default=DEFAULT_DB, metavar="PATH", help=f"the bot's SQLite file (default {DEFAULT_DB})")
+    parser.add_argument(
+        "--db", default=None, metavar="PATH", help=f"the bot's SQLite file (default $NUMBERS_BOT_DB, else {DEFAULT_DB})"
+    )
 
 
 def _run(command: object) -> int:
@@ -163,9 +166,9 @@ def _run(command: object) -> int:
         return EXIT_OK
 
 
-def _open(db: str | os.PathLike[str]) -> Store:
+def _open(db: str | os.PathLike[str] | None) -> Store:
     """The bot's database; never creates one (a typo would otherwise verify an empty new file as intact)."""
-    path = Path(db)
+    path = Path(db) if db is not None else database_path()
     if not path.is_file():
         raise UsageError(f"there is no database at {path} (give --db PATH)")
     return Store(path)

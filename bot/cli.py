@@ -78,6 +78,12 @@ def build_parser() -> argparse.ArgumentParser:
     console.add_argument("--latency-ms", type=int, default=0, metavar="N", help="delay every sandbox Vobiz answer by N ms")
     console.add_argument("--as", dest="person", default="asha", metavar="NAME", help="start as this demo person (default asha)")
     console.set_defaults(func=_console)
+
+    from bot.audit_cli import add_audit_parser
+    from bot.reconcile_cli import add_reconcile_parser
+
+    add_audit_parser(sub)
+    add_reconcile_parser(sub)
     return parser
 
 

@@ -98,6 +98,17 @@ class Settings(BaseSettings):
         return value if value.endswith("/") else value + "/"
 
 
+class _DatabaseOnly(BaseSettings):
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
+
+    numbers_bot_db: Path = Path("numbers-bot.db")
+
+
+def database_path() -> Path:
+    """`NUMBERS_BOT_DB` alone, for commands that open the database without talking to Slack or Vobiz."""
+    return _DatabaseOnly().numbers_bot_db
+
+
 def load_settings(**overrides: object) -> Settings:
     """Read Settings from the environment (plus overrides), turning validation errors into one
     ConfigError line that names the environment variable."""
