@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_VOBIZ_BASE_URL = "https://api.vobiz.ai/api"
@@ -56,6 +56,26 @@ class Settings(BaseSettings):
     crash_at: Literal["before_vobiz_call", "after_vobiz_answer"] | None = Field(
         default=None, validation_alias=AliasChoices("numbers_bot_crash_at", "crash_at")
     )
+
+    @field_validator("slack_bot_token", "slack_signing_secret", "vobiz_auth_token", "slack_app_token", mode="before")
+    @classmethod
+    def _secret(cls, value: object, info: ValidationInfo) -> object:
+        """Strip stray whitespace (a pasted newline); refuse empty secrets; an empty app token means unset."""
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        if not isinstance(value, str):
+            return value
+        value = value.strip()
+        if not value:
+            if info.field_name == "slack_app_token":
+                return None
+            raise ValueError("is empty")
+        if any(ch.isspace() or not ch.isprintable() for ch in value):
+            raise ValueError("contains spaces or unprintable characters")
+        prefix = {"slack_bot_token": "xoxb-", "slack_app_token": "xapp-"}.get(info.field_name or "")
+        if prefix and not value.startswith(prefix):
+            raise ValueError(f"expected a token starting with {prefix}")
+        return value
 
     @field_validator("approvers", "admins", "auditors", mode="before")
     @classmethod

@@ -52,7 +52,7 @@ def test_requester_approver_or_admin_may_undo_a_release() -> None:
 
 def make_policy(directory: FakeDirectory, clock: FakeClock) -> Policy:
     settings = Settings(
-        slack_bot_token="x",
+        slack_bot_token="xoxb-x",
         slack_signing_secret="y",
         vobiz_auth_id="MA_TEST",
         vobiz_auth_token="t",

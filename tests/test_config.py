@@ -1,0 +1,101 @@
+"""Configuration: every bad value stops start-up with one line naming the variable, and secrets never print."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, database_path, load_settings
+
+GOOD = {
+    "SLACK_BOT_TOKEN": "xoxb-111-not-secret",
+    "SLACK_SIGNING_SECRET": "signing-not-secret",
+    "VOBIZ_AUTH_ID": "MA_TEST0001",
+    "VOBIZ_AUTH_TOKEN": "vobiz-not-secret",
+    "APPROVAL_CHANNEL": "C0APPROVALS",
+    "HISTORY_CHANNEL": "C0HISTORY",
+}
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    for name in [*GOOD, "SLACK_APP_TOKEN", "APPROVERS", "ADMINS", "AUDITORS", "APPROVAL_TTL_HOURS",
+                 "SLACK_API_URL", "VOBIZ_BASE_URL", "NUMBERS_BOT_DB", "RELEASE_NEEDS_APPROVAL"]:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in GOOD.items():
+        monkeypatch.setenv(name, value)
+    return monkeypatch
+
+
+def test_defaults_and_lists(env: pytest.MonkeyPatch) -> None:
+    env.setenv("APPROVERS", " U0BEN, S0TEAM ")
+    env.setenv("AUDITORS", "U0AUDIT")
+    settings = load_settings()
+    assert settings.approvers == ("U0BEN", "S0TEAM")
+    assert settings.admins == ()
+    assert settings.auditors == ("U0AUDIT",)
+    assert settings.approval_ttl_hours == 24
+    assert settings.release_needs_approval is True
+    assert settings.slack_app_token is None
+    assert settings.vobiz_base_url == "https://api.vobiz.ai/api"
+    assert settings.slack_api_url == "https://slack.com/api/"
+    assert settings.numbers_bot_db == Path("numbers-bot.db")
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("SLACK_BOT_TOKEN", None, "SLACK_BOT_TOKEN is not set"),
+        ("SLACK_BOT_TOKEN", "", "SLACK_BOT_TOKEN is invalid: is empty"),
+        ("SLACK_BOT_TOKEN", "xapp-1-wrong-kind", "SLACK_BOT_TOKEN is invalid: expected a token starting with xoxb-"),
+        ("SLACK_SIGNING_SECRET", "   ", "SLACK_SIGNING_SECRET is invalid: is empty"),
+        ("SLACK_APP_TOKEN", "xoxb-wrong-kind", "SLACK_APP_TOKEN is invalid: expected a token starting with xapp-"),
+        ("VOBIZ_AUTH_TOKEN", "two words", "VOBIZ_AUTH_TOKEN is invalid: contains spaces or unprintable characters"),
+        ("VOBIZ_AUTH_ID", "bob", "VOBIZ_AUTH_ID is invalid: expected a Vobiz account id such as MA_XXXXXXXX"),
+        ("APPROVERS", "bob", "APPROVERS is invalid: expected Slack user ids (U...) or user-group ids (S...), got 'bob'"),
+        ("APPROVAL_CHANNEL", "#approvals", "APPROVAL_CHANNEL is invalid: expected a Slack channel id such as C0123456789, got '#approvals'"),
+        ("HISTORY_CHANNEL", None, "HISTORY_CHANNEL is not set"),
+        ("APPROVAL_TTL_HOURS", "0", "APPROVAL_TTL_HOURS is invalid: Input should be greater than 0"),
+        ("APPROVAL_TTL_HOURS", "soon", "APPROVAL_TTL_HOURS is invalid: Input should be a valid number, unable to parse string as a number"),
+        ("VOBIZ_BASE_URL", "api.vobiz.ai", "VOBIZ_BASE_URL is invalid: expected an http(s):// URL"),
+    ],
+)
+def test_a_bad_value_gives_one_line_naming_the_variable(env: pytest.MonkeyPatch, name: str, value: str | None, expected: str) -> None:
+    if value is None:
+        env.delenv(name)
+    else:
+        env.setenv(name, value)
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert str(caught.value) == expected
+    assert "\n" not in str(caught.value)
+
+
+def test_stray_whitespace_around_secrets_is_stripped_and_an_empty_app_token_means_http(env: pytest.MonkeyPatch) -> None:
+    env.setenv("SLACK_BOT_TOKEN", "xoxb-111-not-secret\n")
+    env.setenv("SLACK_APP_TOKEN", "")
+    settings = load_settings()
+    assert settings.slack_bot_token.get_secret_value() == "xoxb-111-not-secret"
+    assert settings.slack_app_token is None
+
+
+def test_secrets_never_print(env: pytest.MonkeyPatch) -> None:
+    env.setenv("SLACK_APP_TOKEN", "xapp-1-not-secret")
+    settings = load_settings()
+    shown = repr(settings) + str(settings) + str(settings.model_dump())
+    for secret in ("xoxb-111-not-secret", "signing-not-secret", "vobiz-not-secret", "xapp-1-not-secret"):
+        assert secret not in shown
+
+
+def test_a_bad_secret_is_not_echoed_in_the_error(env: pytest.MonkeyPatch) -> None:
+    env.setenv("VOBIZ_AUTH_TOKEN", "leaky token")
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert "leaky" not in str(caught.value)
+
+
+def test_database_path_reads_only_numbers_bot_db(env: pytest.MonkeyPatch) -> None:
+    env.delenv("SLACK_BOT_TOKEN")
+    env.setenv("NUMBERS_BOT_DB", "/srv/numbers/bot.db")
+    assert database_path() == Path("/srv/numbers/bot.db")
