@@ -17,6 +17,7 @@ from bot.services.audit_query import AuditQueries, Visibility
 from bot.services.clock import utc_now
 from bot.services.direct import DirectOps
 from bot.services.history import History
+from bot.services.holds import Holds
 from bot.services.integrity import Integrity
 from bot.services.numbers import NumberQueries
 from bot.services.outbox import Outbox
@@ -40,6 +41,7 @@ class Services:
     audit: AuditQueries  # filtered history for auditors (visibility applied), and one number's trail
     audit_export: AuditExport  # streaming CSV / JSON Lines export
     integrity: Integrity  # the audit chain: checkpoints and verify
+    holds: Holds  # numbers in a cool-off or a pending release, with their end times
 
 
 def build_services(
@@ -70,6 +72,7 @@ def build_services(
         audit=audit,
         audit_export=AuditExport(store=store, queries=audit),
         integrity=Integrity(store=store, clock=clock),
+        holds=Holds(store=store, clock=clock),
     )
 
 
