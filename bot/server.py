@@ -75,6 +75,9 @@ def _plain(
 
 class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
     daemon_threads = True
+    # socketserver's default listen backlog is 5: a burst of Slack requests (32 at once in the load test)
+    # had connections reset before a thread could accept them. gunicorn's default is 2048.
+    request_queue_size = 128
 
 
 class _QuietHandler(WSGIRequestHandler):
