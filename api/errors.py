@@ -25,6 +25,7 @@ and the parsed body (which Vobiz never fills with credentials).
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timezone
 from typing import Any
 
@@ -222,6 +223,20 @@ def parse_timestamp(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
+def _whole_seconds(value: Any) -> int | None:
+    """A count of seconds sent as a number or a numeric string ("1209600", "5.0"); None when unreadable."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            return None
+    if isinstance(value, (int, float)) and math.isfinite(value) and value >= 0:
+        return math.ceil(value)
+    return None
+
+
 def error_from_response(response: httpx.Response, *, is_purchase: bool = False) -> APIStatusError:
     """Map one error answer to the error tree: the only place that does so."""
     status = response.status_code
@@ -244,7 +259,7 @@ def error_from_response(response: httpx.Response, *, is_purchase: bool = False) 
             message,
             body,
             cool_off_until=until,
-            remaining_seconds=int(remaining) if isinstance(remaining, (int, float)) else None,
+            remaining_seconds=_whole_seconds(remaining),
         )
     if is_purchase and (status == 402 or (status == 500 and PURCHASE_FAILED_MESSAGE in message.lower())):
         return PurchaseDebitFailed(status, error, message, body)

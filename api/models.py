@@ -1,16 +1,33 @@
 """pydantic models of what Vobiz sends back.
 
-They are tolerant on purpose: optional fields may be missing, unknown fields are ignored, and the older
-`auth_id` owner name is read as `account_id`. Fees stay `Decimal` so money is never rounded by floats.
+They are tolerant on purpose, because one odd optional field must not make a whole answer unreadable
+(a release that answered 200 has happened, whatever its body says):
+
+- optional fields may be missing and unknown fields are ignored;
+- the older `auth_id` owner name is read as `account_id`;
+- numbers sent where text is expected (ids, `application_id`) are read as text;
+- an empty or unreadable timestamp or amount is read as None (unknown), never as an error;
+- `tags` may be anything (the inventory schema says "nullable, any type").
+
+Fees stay `Decimal` so money is never rounded by floats. Required fields (`e164`, a purchase's
+`number`, a sub-account's `auth_id`) are still required: without them an answer says nothing.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from decimal import Decimal
+from datetime import datetime, timezone
+from decimal import Decimal, InvalidOperation
 from typing import Any, Generic, TypeVar
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+)
 
 from api.errors import parse_timestamp
 
@@ -18,13 +35,45 @@ T = TypeVar("T")
 
 
 class VobizModel(BaseModel):
-    model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True)
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True, coerce_numbers_to_str=True)
 
 
-def _timestamp(value: Any) -> Any:
+def _timestamp(value: Any) -> datetime | None:
+    """An ISO-8601 string (or epoch seconds) as an aware datetime; anything unreadable is None."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
     if isinstance(value, str):
-        return parse_timestamp(value) or value
-    return value
+        return parse_timestamp(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        try:
+            return datetime.fromtimestamp(value, tz=timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            return None
+    return None
+
+
+def _amount(value: Any) -> Decimal | None:
+    """A money amount as Decimal (floats through their shortest text, so 1.1 stays 1.1); None when the
+    amount is missing or unreadable, so callers treat it as unknown rather than failing the whole answer."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, float):
+        value = repr(value)
+    if isinstance(value, str):
+        value = value.strip()
+    try:
+        amount = Decimal(value)
+    except (InvalidOperation, TypeError, ValueError):
+        return None
+    return amount if amount.is_finite() else None
+
+
+def _or_none(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    """For informational flags and counts: an unreadable value is None (unknown)."""
+    try:
+        return handler(value)
+    except ValidationError:
+        return None
 
 
 class Capabilities(VobizModel):
@@ -50,7 +99,7 @@ class PhoneNumber(VobizModel):
     currency: str | None = None
     application_id: str | None = None
     voice_enabled: bool | None = None
-    tags: list[Any] | None = None
+    tags: Any = None  # a list of strings today; the inventory schema says "nullable, any type"
     purchased_at: datetime | None = None
     is_blocked: bool | None = None
     created_at: datetime | None = None
@@ -74,6 +123,16 @@ class PhoneNumber(VobizModel):
         "released_at",
         mode="before",
     )(_timestamp)
+    _fees = field_validator("setup_fee", "monthly_fee", mode="before")(_amount)
+    _flags = field_validator(
+        "voice_enabled",
+        "is_blocked",
+        "is_trial_number",
+        "minimum_commitment_months",
+        "aadhaar_verification_required",
+        "aadhaar_verified",
+        mode="wrap",
+    )(_or_none)
 
     @field_validator("capabilities", mode="before")
     @classmethod
@@ -119,6 +178,7 @@ class ReleaseResult(VobizModel):
     release_fee: Decimal | None = None
 
     _ts = field_validator("cooldown_ends_at", mode="before")(_timestamp)
+    _fee = field_validator("release_fee", mode="before")(_amount)
 
     @property
     def cancellable(self) -> bool:
@@ -132,6 +192,8 @@ class CancelReleaseResult(VobizModel):
     refund_amount: Decimal | None = None
     refund_status: str | None = None
     refund_error: str | None = None
+
+    _refund = field_validator("refund_amount", mode="before")(_amount)
 
     @property
     def refunded(self) -> bool:
@@ -150,6 +212,7 @@ class SubAccount(VobizModel):
     created_at: datetime | None = None
 
     _ts = field_validator("created_at", mode="before")(_timestamp)
+    _flags = field_validator("enabled", "is_active", mode="wrap")(_or_none)
 
 
 class SubAccountPage(VobizModel):
