@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 import time
 from collections.abc import Callable, Mapping
 from importlib import metadata
@@ -49,6 +50,7 @@ def _package_version() -> str:
 USER_AGENT = f"numbers-bot/{_package_version()}"
 
 QueryParams = Mapping[str, str | int]
+_HEADER_SAFE = re.compile(r"[!-~]+")
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -68,10 +70,17 @@ class VobizClient:
         max_retry_after: float = 30.0,
         rng: random.Random | None = None,
     ) -> None:
-        if not isinstance(auth_id, str) or not auth_id.strip():
-            raise ValueError("auth_id must be a Vobiz account id such as MA_XXXXXXXX")
+        # Header values must be printable ASCII: anything else would fail inside httpx on every call,
+        # with the value in the library's error. Neither value is echoed: a pasted token may sit in either.
+        if not isinstance(auth_id, str) or not _HEADER_SAFE.fullmatch(auth_id.strip()):
+            raise ValueError("auth_id must be a Vobiz account id such as MA_XXXXXXXX (printable ASCII, no spaces)")
         if not isinstance(auth_token, str) or not auth_token:
             raise ValueError("auth_token must not be empty")
+        if not _HEADER_SAFE.fullmatch(auth_token):
+            raise ValueError(
+                "auth_token must be printable ASCII without spaces or line breaks; check for a stray newline, "
+                "quote or pasted character"
+            )
         if max_retries < 0:
             raise ValueError("max_retries must be 0 or more")
         self.auth_id = auth_id.strip()
@@ -136,6 +145,8 @@ class VobizClient:
         while True:
             try:
                 response = self._send_once(method, url, params=params, json=json)
+            except _NotSendable:
+                raise  # sending it again would fail the same way
             except APIConnectionError as error:
                 if attempt < self.max_retries and (retry_reads or not error.request_sent):
                     self._sleep(self._backoff(attempt))
@@ -157,19 +168,23 @@ class VobizClient:
     ) -> httpx.Response:
         path_for_log = f"{self.base_url}/{url}"
         started = time.monotonic()
+        failure: APIConnectionError | None = None
         try:
             response = self._http.request(method, url, params=params, json=json)
-        except httpx.TransportError as exc:
-            error = _connection_error(exc)
+        except (httpx.TransportError, UnicodeEncodeError) as exc:
+            failure = _connection_error(exc)
             logger.debug(
                 "%s %s failed after %.0f ms: %s (request_sent=%s)",
                 method,
                 path_for_log,
                 (time.monotonic() - started) * 1000,
                 type(exc).__name__,
-                error.request_sent,
+                failure.request_sent,
             )
-            raise error from None
+        if failure is not None:
+            # Raised outside the `except`, so not even `__context__` holds the httpx error: it carries the
+            # request, whose headers (and, for an illegal header, whose message) hold the auth token.
+            raise failure
         logger.debug(
             "%s %s -> %s in %.0f ms", method, path_for_log, response.status_code, (time.monotonic() - started) * 1000
         )
@@ -192,8 +207,22 @@ def _is_retryable_status(status: int) -> bool:
     return status == 429 or status >= 500
 
 
-def _connection_error(exc: httpx.TransportError) -> APIConnectionError:
-    """Map an httpx failure, deciding whether Vobiz can have seen the request."""
+class _NotSendable(APIConnectionError):
+    """httpx refused to put the request on the wire (an illegal header value): nothing reached Vobiz, and
+    sending it again would fail the same way, so it is never retried."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "the request could not be sent: a header value (the auth id or token?) is not valid in HTTP",
+            request_sent=False,
+        )
+
+
+def _connection_error(exc: httpx.TransportError | UnicodeEncodeError) -> APIConnectionError:
+    """Map an httpx failure, deciding whether Vobiz can have seen the request. Never copies the
+    library's message: for an illegal header it quotes the header's value."""
+    if isinstance(exc, (httpx.LocalProtocolError, UnicodeEncodeError)):
+        return _NotSendable()
     if isinstance(exc, httpx.ConnectTimeout):
         return APIConnectionError("could not connect to Vobiz in time", request_sent=False)
     if isinstance(exc, httpx.PoolTimeout):

@@ -6,9 +6,13 @@ from __future__ import annotations
 import json
 import socket
 import threading
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from types import BuiltinFunctionType, FunctionType, MethodType, ModuleType
 from typing import Any
 
 import httpx
@@ -127,6 +131,60 @@ def paged_numbers(total: int, *, max_per_page: int = 100) -> Callable[[httpx.Req
         return json_reply(200, page_json([number_json(n) for n in chunk], page=page, per_page=per_page, total=total))
 
     return handler
+
+
+# What a caller can see -------------------------------------------------------------------------
+
+_LEAVES = (str, bytes, int, float, bool, type(None), Decimal, datetime)
+_NOT_DATA = (type, ModuleType, FunctionType, MethodType, BuiltinFunctionType)
+
+
+def reachable_reprs(*roots: object, max_depth: int = 8) -> list[str]:
+    """`repr()` and `str()` of every object a caller can reach from `roots` without touching a private
+    name: public attributes and properties, container items, and an exception's `args`, `__cause__` and
+    `__context__` (what a traceback, a logger or an error reporter walks)."""
+    seen: set[int] = set()
+    shown: list[str] = []
+    stack: list[tuple[object, int]] = [(root, 0) for root in roots]
+    while stack:
+        obj, depth = stack.pop()
+        if id(obj) in seen or depth > max_depth or isinstance(obj, _NOT_DATA):
+            continue
+        seen.add(id(obj))
+        for show in (repr, str):
+            try:
+                shown.append(show(obj))
+            except Exception as exc:  # a property that cannot be shown yet is not a leak
+                shown.append(f"<{type(exc).__name__}>")
+        if isinstance(obj, _LEAVES):
+            continue
+        children: list[object] = []
+        if isinstance(obj, dict):
+            children += [*obj.keys(), *obj.values()]
+        elif isinstance(obj, (list, tuple, set, frozenset)):
+            children += list(obj)
+        else:
+            if isinstance(obj, BaseException):
+                children += [obj.__cause__, obj.__context__, *obj.args]
+            children += _public_values(obj)
+        stack.extend((child, depth + 1) for child in children)
+    return shown
+
+
+def _public_values(obj: object) -> list[object]:
+    values: list[object] = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pydantic's deprecated instance attributes
+        for name in dir(obj):
+            if name.startswith("_"):
+                continue
+            try:
+                value = getattr(obj, name)
+            except Exception:
+                continue
+            if not isinstance(value, MethodType | BuiltinFunctionType):
+                values.append(value)
+    return values
 
 
 # Real sockets on 127.0.0.1 -------------------------------------------------------------------

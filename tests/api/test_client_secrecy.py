@@ -6,19 +6,20 @@ import json
 import logging
 import threading
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
 
-from api import VobizClient, VobizError
+from api import APIConnectionError, VobizClient, VobizError
 from client_helpers import (
     AUTH_ID,
     AUTH_TOKEN,
     json_reply,
     number_json,
     page_json,
+    reachable_reprs,
     refused_url,
     scripted_client,
 )
@@ -121,3 +122,93 @@ def test_the_client_refuses_an_empty_token_without_echoing_anything() -> None:
     with pytest.raises(ValueError) as caught:
         VobizClient(AUTH_ID, "")
     assert "auth_token" in str(caught.value)
+
+
+# A malformed token ------------------------------------------------------------------------------
+
+SECRETISH = "tok-5ecret"
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        f"{SECRETISH}\n",  # a pasted trailing newline
+        f" {SECRETISH}",
+        f"{SECRETISH} 7f3a",
+        f"{SECRETISH}\r\nX-Injected: 1",
+        f"{SECRETISH}\x00",
+        f"{SECRETISH}\u00f6",  # not ASCII: httpx would fail encoding it, quoting it in the error
+        f"\u201c{SECRETISH}\u201d",  # smart quotes from a document
+    ],
+)
+def test_a_malformed_token_is_refused_at_construction_without_echoing_it(token: str) -> None:
+    with pytest.raises(ValueError) as caught:
+        VobizClient(AUTH_ID, token)
+    assert "auth_token" in str(caught.value)
+    assert caught.value.__context__ is None and caught.value.__cause__ is None
+    assert not [text for text in reachable_reprs(caught.value) if SECRETISH in text]
+
+
+@pytest.mark.parametrize("auth_id", ["", "   ", "MA_X Y", "MA_X\n1", "MA_\u00c9T\u00c9", "MA_X\x7f"])
+def test_a_malformed_auth_id_is_refused_at_construction(auth_id: str) -> None:
+    with pytest.raises(ValueError, match="auth_id must be a Vobiz account id"):
+        VobizClient(auth_id, AUTH_TOKEN)
+
+
+def test_an_auth_id_with_stray_outer_spaces_is_trimmed() -> None:
+    with VobizClient(f" {AUTH_ID}\n", AUTH_TOKEN) as client:
+        assert client.auth_id == AUTH_ID
+
+
+@pytest.mark.parametrize("method", ["list", "purchase"])
+@pytest.mark.parametrize(
+    "refusal",
+    [
+        lambda: httpx.LocalProtocolError(f"Illegal header value b'{AUTH_TOKEN}\\n'"),
+        lambda: UnicodeEncodeError("ascii", AUTH_TOKEN + "\u00f6", len(AUTH_TOKEN), len(AUTH_TOKEN) + 1, "no"),
+    ],
+    ids=["LocalProtocolError", "UnicodeEncodeError"],
+)
+def test_a_request_httpx_cannot_send_is_not_sent_not_retried_and_keeps_no_token(
+    method: str, refusal: Callable[[], Exception]
+) -> None:
+    client, script, sleep = scripted_client(refusal(), max_retries=2)
+    call = {"list": client.numbers.list_page, "purchase": lambda: client.numbers.purchase(NUMBER)}[method]
+
+    with pytest.raises(APIConnectionError) as caught:
+        call()
+
+    assert caught.value.request_sent is False
+    assert len(script.seen) == 1 and sleep.calls == []  # the same request would fail the same way
+    assert caught.value.__context__ is None and caught.value.__cause__ is None
+    assert not [text for text in reachable_reprs(caught.value) if AUTH_TOKEN in text]
+    assert not [line for line in traceback.format_exception(caught.value) if AUTH_TOKEN in line]
+
+
+def test_an_illegal_header_that_reaches_the_wire_layer_is_refused_without_the_token(real_server_url: str) -> None:
+    """The real h11 refusal quotes the header value; what reaches the caller must not."""
+    with VobizClient(AUTH_ID, AUTH_TOKEN, base_url=real_server_url, max_retries=2, sleep=lambda _: None) as client:
+        # As if a bad value had slipped past the constructor's check: the wire layer is the last guard.
+        client._http.headers["X-Auth-Token"] = AUTH_TOKEN + "\n"
+        with pytest.raises(APIConnectionError) as caught:
+            client.numbers.list_page()
+    assert caught.value.request_sent is False
+    assert not [text for text in reachable_reprs(caught.value) if AUTH_TOKEN in text]
+
+
+def test_every_error_chain_of_a_failing_call_is_free_of_the_token(real_server_url: str) -> None:
+    """Timeouts, dropped connections and refused connections: walked through `__context__` too, where
+    httpx's own exception (holding the request and its headers) used to hang."""
+    client, _, _ = scripted_client(httpx.ReadTimeout("slow"), httpx.RemoteProtocolError("dropped"), max_retries=0)
+    errors: list[BaseException] = []
+    for call in (lambda: client.numbers.list_page(), lambda: client.numbers.release(NUMBER)):
+        with pytest.raises(VobizError) as caught:
+            call()
+        errors.append(caught.value)
+    with VobizClient(AUTH_ID, AUTH_TOKEN, base_url=refused_url(), max_retries=0) as refused:
+        with pytest.raises(APIConnectionError) as caught:
+            refused.numbers.list_page()
+        errors.append(caught.value)
+    for error in errors:
+        assert error.__context__ is None and error.__cause__ is None
+    assert not [text for text in reachable_reprs(*errors) if AUTH_TOKEN in text]
