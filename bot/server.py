@@ -2,12 +2,14 @@
 
 Routes:
 - `POST /slack/events`: every Slack request (commands, interactivity, events), through Bolt's WSGI
-  adapter, which verifies Slack's signature (forged, stale or unsigned requests get 401).
+  adapter, which verifies Slack's signature (forged, stale or unsigned requests get 401). A body Bolt
+  cannot read gets 401 when unsigned and 400 when signed, never a 500.
 - `GET /healthz`: 200 only when the database accepts writes, else 503.
 """
 
 from __future__ import annotations
 
+import io
 import logging
 import sqlite3
 import sys
@@ -19,8 +21,9 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_sdk.signature import SignatureVerifier
 
-from bot.app import Bot, build_bot
+from bot.app import Bot, bot_of, build_bot
 from bot.config import ConfigError, Settings, load_settings
 
 if TYPE_CHECKING:
@@ -42,7 +45,7 @@ def make_wsgi_app(app: App, healthy: Callable[[], bool]) -> WSGIApplication:
         if path == EVENTS_PATH:
             if method != "POST":
                 return _plain(start_response, "405 Method Not Allowed", "POST only\n", [("Allow", "POST")])
-            return slack(environ, start_response)
+            return _slack_or_refusal(slack, app, environ, start_response)
         if path == HEALTH_PATH:
             if method not in ("GET", "HEAD"):
                 return _plain(start_response, "405 Method Not Allowed", "GET only\n", [("Allow", "GET, HEAD")])
@@ -52,6 +55,46 @@ def make_wsgi_app(app: App, healthy: Callable[[], bool]) -> WSGIApplication:
         return _plain(start_response, "404 Not Found", "not found\n")
 
     return application
+
+
+def _slack_or_refusal(
+    slack: SlackRequestHandler, app: App, environ: WSGIEnvironment, start_response: StartResponse
+) -> Iterable[bytes]:
+    """Bolt's adapter, but never a 500 for a body it cannot read.
+
+    Bolt parses the body before it checks the signature and raises on shapes Slack never sends (a
+    payload that is not an object ...). Such a request gets 401 when it is not signed (anyone can send
+    one) and 400 when it is; the body is kept so the signature can be checked afterwards.
+    """
+    body = _read_body(environ)
+    try:
+        return slack(environ, start_response)
+    except Exception as exc:
+        if not _signed(app, body, environ):
+            log.info("refused an unsigned request with an unreadable body")
+            return _plain(start_response, "401 Unauthorized", "invalid request\n")
+        log.warning("refused a signed request Bolt could not read (%s)", type(exc).__name__)
+        return _plain(start_response, "400 Bad Request", "unreadable request\n")
+
+
+def _read_body(environ: WSGIEnvironment) -> bytes:
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    body = environ["wsgi.input"].read(length) if length > 0 else b""
+    environ["wsgi.input"] = io.BytesIO(body)
+    return body
+
+
+def _signed(app: App, body: bytes, environ: WSGIEnvironment) -> bool:
+    try:
+        secret = bot_of(app).settings.slack_signing_secret.get_secret_value()
+    except KeyError:  # an app not built by build_bot: treat it as unsigned
+        return False
+    return SignatureVerifier(secret).is_valid(
+        body, environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP"), environ.get("HTTP_X_SLACK_SIGNATURE")
+    )
 
 
 def _is_healthy(healthy: Callable[[], bool]) -> bool:
