@@ -144,17 +144,54 @@ class PhoneNumber(VobizModel):
         return self.account_id or None
 
 
+def _is_last_page(count: int, asked: int, size: int, reported_total: int | None) -> bool:
+    """Whether page `asked` (holding `count` entries, of pages of `size`) is the last one. When Vobiz
+    leaves the total out, only an empty or short page ends the list: never guess that page 1 is all."""
+    if count == 0:
+        return True
+    if reported_total is not None:
+        return asked * size >= reported_total
+    return count < size
+
+
+def _total(count: int, page: int, size: int, reported_total: int | None) -> int:
+    if reported_total is not None:
+        return reported_total
+    return (page - 1) * size + count if count else 0
+
+
+_TOTAL = Field(default=None, validation_alias=AliasChoices("total", "reported_total"), serialization_alias="total")
+
+
 class Page(VobizModel, Generic[T]):
-    """One page of a list: `total` counts every match, not just this page."""
+    """One page of a list. `reported_total` is the count of every match as Vobiz sent it (None when it
+    left it out); `total` is that count, or when unknown as many matches as this page proves exist (exact
+    on a short last page, a lower bound while `has_next`)."""
 
     items: list[T] = Field(default_factory=list)
     page: int = 1
     per_page: int = 25
-    total: int = 0
+    reported_total: int | None = _TOTAL
+
+    @property
+    def total(self) -> int:
+        return _total(len(self.items), self.page, self.per_page, self.reported_total)
+
+    @property
+    def total_known(self) -> bool:
+        return self.reported_total is not None
+
+    def is_last(self, asked: int) -> bool:
+        """Whether this answer to a request for page `asked` ends the list."""
+        return _is_last_page(len(self.items), asked, self.per_page, self.reported_total)
+
+    @property
+    def rows(self) -> list[T]:
+        return self.items
 
     @property
     def has_next(self) -> bool:
-        return bool(self.items) and self.page * self.per_page < self.total
+        return not self.is_last(self.page)
 
     @property
     def has_previous(self) -> bool:
@@ -216,11 +253,28 @@ class SubAccount(VobizModel):
 
 
 class SubAccountPage(VobizModel):
+    """One page of sub-accounts (`size` is its page size); `reported_total` and `total` as in `Page`."""
+
     sub_accounts: list[SubAccount] = Field(default_factory=list)
-    total: int = 0
+    reported_total: int | None = _TOTAL
     page: int = 1
     size: int = 25
 
     @property
+    def total(self) -> int:
+        return _total(len(self.sub_accounts), self.page, self.size, self.reported_total)
+
+    @property
+    def total_known(self) -> bool:
+        return self.reported_total is not None
+
+    def is_last(self, asked: int) -> bool:
+        return _is_last_page(len(self.sub_accounts), asked, self.size, self.reported_total)
+
+    @property
+    def rows(self) -> list[SubAccount]:
+        return self.sub_accounts
+
+    @property
     def has_next(self) -> bool:
-        return bool(self.sub_accounts) and self.page * self.size < self.total
+        return not self.is_last(self.page)

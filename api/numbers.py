@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from api.client import json_body, parse_model
 from api.errors import UnexpectedResponse
 from api.models import CancelReleaseResult, Page, PhoneNumber, PurchaseResult, ReleaseResult
+from api.paging import iterate_pages
 from api.phone import normalize_e164, path_segment
 
 if TYPE_CHECKING:
@@ -214,15 +215,7 @@ def _sub_account_id(value: Any) -> str:
 
 
 def _iterate(fetch: Callable[[int], PhonePage]) -> Iterator[PhoneNumber]:
-    page_number = 1
-    while True:
-        page = fetch(page_number)
-        yield from page.items
-        # The page number we asked for (not the one echoed back) guarantees the loop ends;
-        # the server's per_page counts, since it may clamp what we asked.
-        if not page.items or page_number * page.per_page >= page.total:
-            return
-        page_number += 1
+    return iterate_pages(fetch)
 
 
 def _exact(numbers: Iterable[PhoneNumber], e164: str) -> PhoneNumber | None:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from api.client import parse_model
 from api.models import SubAccount, SubAccountPage
+from api.paging import iterate_pages
 
 if TYPE_CHECKING:
     from api.client import VobizClient
@@ -39,13 +40,7 @@ class SubAccountsResource:
 
     def iter_all(self, *, active_only: bool | None = None) -> Iterator[SubAccount]:
         """Every sub-account, fetching pages lazily."""
-        page_number = 1
-        while True:
-            page = self.list_page(page=page_number, size=ITER_SIZE, active_only=active_only)
-            yield from page.sub_accounts
-            if not page.sub_accounts or page_number * page.size >= page.total:
-                return
-            page_number += 1
+        return iterate_pages(lambda page: self.list_page(page=page, size=ITER_SIZE, active_only=active_only))
 
     def get(self, sub_auth_id: str) -> SubAccount | None:
         """The sub-account with this `SA_...` id, or None.

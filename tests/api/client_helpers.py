@@ -116,19 +116,27 @@ def number_json(e164: str, **fields: Any) -> dict[str, Any]:
     return body
 
 
-def page_json(items: list[dict[str, Any]], *, page: int, per_page: int, total: int) -> dict[str, Any]:
-    return {"items": items, "page": page, "per_page": per_page, "total": total}
+def page_json(items: list[dict[str, Any]], *, page: int, per_page: int, total: int | None) -> dict[str, Any]:
+    """A list answer; `total=None` leaves the total out, as a server might."""
+    body: dict[str, Any] = {"items": items, "page": page, "per_page": per_page}
+    if total is not None:
+        body["total"] = total
+    return body
 
 
-def paged_numbers(total: int, *, max_per_page: int = 100) -> Callable[[httpx.Request], httpx.Response]:
-    """A handler serving `total` numbers, honouring `page` and clamping `per_page` like Vobiz."""
+def paged_numbers(
+    total: int, *, max_per_page: int = 100, send_total: bool = True
+) -> Callable[[httpx.Request], httpx.Response]:
+    """A handler serving `total` numbers, honouring `page` and clamping `per_page` like Vobiz (and
+    leaving `total` out of its answers when `send_total` is False)."""
     numbers = [f"+9180{index:08d}" for index in range(total)]
 
     def handler(request: httpx.Request) -> httpx.Response:
         page = int(request.url.params.get("page", "1"))
         per_page = min(int(request.url.params.get("per_page", "25")), max_per_page)
         chunk = numbers[(page - 1) * per_page : page * per_page]
-        return json_reply(200, page_json([number_json(n) for n in chunk], page=page, per_page=per_page, total=total))
+        shown_total = total if send_total else None
+        return json_reply(200, page_json([number_json(n) for n in chunk], page=page, per_page=per_page, total=shown_total))
 
     return handler
 

@@ -6,7 +6,9 @@ from collections.abc import Callable
 from itertools import islice
 
 import httpx
+import pytest
 
+from api import Page, PhoneNumber
 from client_helpers import json_reply, number_json, page_json, paged_numbers, scripted_client
 
 
@@ -57,11 +59,52 @@ def test_an_empty_page_ends_iteration_even_if_total_says_more() -> None:
     assert len(script.seen) == 2
 
 
-def test_a_server_that_ignores_the_page_parameter_cannot_loop_forever() -> None:
-    stuck = json_reply(200, page_json([number_json("+918000000001")], page=1, per_page=1, total=3))
+@pytest.mark.parametrize("total", [3, None])
+def test_a_server_that_ignores_the_page_parameter_cannot_loop_forever_or_repeat_numbers(total: int | None) -> None:
+    stuck = json_reply(200, page_json([number_json("+918000000001")], page=1, per_page=1, total=total))
     client, script, _ = scripted_client(stuck)
-    assert len(list(client.numbers.iter_all(per_page=1))) == 3
-    assert len(script.seen) == 3
+    assert [n.e164 for n in client.numbers.iter_all(per_page=1)] == ["+918000000001"]
+    assert len(script.seen) == 2  # page 2 came back as page 1 again: the end
+
+
+# A server that leaves `total` out -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("count", "requests"), [(250, 3), (200, 3), (99, 1), (0, 1)])
+def test_without_a_total_iteration_reads_until_a_short_or_empty_page(count: int, requests: int) -> None:
+    client, script, _ = scripted_client(paged_numbers(count, send_total=False))
+
+    numbers = [n.e164 for n in client.numbers.iter_all(per_page=100)]
+
+    assert len(numbers) == count and len(set(numbers)) == count
+    assert len(script.seen) == requests
+
+
+def test_without_a_total_the_first_number_still_costs_one_request() -> None:
+    client, script, _ = scripted_client(paged_numbers(1000, send_total=False))
+    assert next(client.numbers.iter_all(per_page=100)).e164 == "+918000000000"
+    assert len(script.seen) == 1
+
+
+def test_without_a_total_inventory_and_lookups_read_past_page_one() -> None:
+    client, script, _ = scripted_client(paged_numbers(250, send_total=False))
+    assert len(list(client.numbers.iter_inventory(per_page=100))) == 250
+    found = client.numbers.find_in_inventory("+918000000240")
+    assert found is not None and found.e164 == "+918000000240"
+
+
+def test_a_page_without_a_total_says_whether_more_may_follow() -> None:
+    def page(count: int, number: int) -> Page[PhoneNumber]:
+        items = [number_json(f"+9180000000{i:02d}") for i in range(count)]
+        return Page[PhoneNumber].model_validate(page_json(items, page=number, per_page=25, total=None))
+
+    full, short, empty = page(25, 2), page(1, 3), page(0, 1)
+
+    assert (full.has_next, full.total_known, full.total) == (True, False, 50)  # at least 50
+    assert (short.has_next, short.total) == (False, 51)  # exactly 51
+    assert (empty.has_next, empty.total) == (False, 0)
+    known = Page[PhoneNumber].model_validate(page_json([number_json("+918000000001")], page=1, per_page=1, total=7))
+    assert (known.has_next, known.total_known, known.total, known.reported_total) == (True, True, 7, 7)
 
 
 def test_iteration_uses_the_page_size_the_server_applied() -> None:
@@ -104,6 +147,20 @@ def test_subaccounts_iterate_lazily_over_their_size_based_pages() -> None:
     ids = [s.auth_id for s in client.subaccounts.iter_all()]
     assert len(ids) == 250 and ids[-1] == "SA_0249"
     assert len(script.seen) == 3
+
+
+def test_subaccounts_without_a_total_are_all_read() -> None:
+    handler = subaccount_pages(250)
+
+    def without_total(request: httpx.Request) -> httpx.Response:
+        body = handler(request).json()
+        del body["total"]
+        return json_reply(200, body)
+
+    client, script, _ = scripted_client(without_total)
+    assert len(list(client.subaccounts.iter_all())) == 250
+    assert client.subaccounts.get("SA_0249") is not None
+    assert len(script.seen) == 3 + 3
 
 
 def test_subaccounts_get_scans_until_found_or_returns_none() -> None:
