@@ -125,7 +125,7 @@ class VobizClient:
         """The account id as it goes into a path."""
         return quote(self.auth_id, safe="")
 
-    def request(
+    def _request(
         self,
         method: str,
         path: str,
@@ -137,7 +137,9 @@ class VobizClient:
     ) -> httpx.Response:
         """Send one call (path starts with ``/v1/``) and return its 2xx answer, or raise a VobizError.
 
-        `idempotent` defaults to True for GET only; it decides which failures are retried.
+        `idempotent` defaults to True for GET only; it decides which failures are retried. Private to the
+        resources: the answer's `request.headers` hold the auth token (httpx masks only Authorization), so
+        no httpx object is ever handed to a caller.
         """
         retry_reads = method.upper() == "GET" if idempotent is None else idempotent
         url = path.lstrip("/")

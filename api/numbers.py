@@ -47,7 +47,7 @@ class NumbersResource:
         params: dict[str, str | int] = _paging(page, per_page)
         if search is not None and search.strip():
             params["search"] = search.strip()
-        response = self._client.request("GET", self._owned_path(), params=params)
+        response = self._client._request("GET", self._owned_path(), params=params)
         return parse_model(response, PhonePage)
 
     def iter_all(self, *, search: str | None = None, per_page: int = ITER_PER_PAGE) -> Iterator[PhoneNumber]:
@@ -72,7 +72,7 @@ class NumbersResource:
         params = self._inventory_params(country, search, exclude)
         params.update(_paging(page, per_page))
         path = f"/v1/Account/{self._client.account_segment}/inventory/numbers"
-        response = self._client.request("GET", path, params=params)
+        response = self._client._request("GET", path, params=params)
         return parse_model(response, PhonePage)
 
     def iter_inventory(
@@ -117,7 +117,7 @@ class NumbersResource:
         body: dict[str, str] = {"e164": number}
         if currency is not None and currency.strip():
             body["currency"] = currency.strip().upper()
-        response = self._client.request(
+        response = self._client._request(
             "POST", self._owned_path("/purchase-from-inventory"), json=body, idempotent=False, is_purchase=True
         )
         # A 2xx means the number is ours; if the body does not describe it, say only what we know.
@@ -137,7 +137,7 @@ class NumbersResource:
         """Release a number: 24 h `pending_release` (cancellable), or at once with `immediate=True`."""
         number = normalize_e164(e164)
         params: dict[str, str | int] = {"immediate": "true"} if immediate else {}
-        response = self._client.request(
+        response = self._client._request(
             "DELETE", self._number_path(number), params=params or None, idempotent=False
         )
         data = json_body(response)
@@ -157,7 +157,7 @@ class NumbersResource:
     def cancel_release(self, e164: str) -> CancelReleaseResult:
         """Undo a pending release; Vobiz refunds the release fee (routing is not restored)."""
         number = normalize_e164(e164)
-        response = self._client.request(
+        response = self._client._request(
             "POST", self._number_path(number, "/cancel-release", lowercase=True), idempotent=False
         )
         if not response.content.strip():
@@ -168,7 +168,7 @@ class NumbersResource:
         """Move a number from the master account's pool to one of its sub-accounts."""
         number = normalize_e164(e164)
         sub_account = _sub_account_id(sub_account_id)
-        self._client.request(
+        self._client._request(
             "POST",
             self._number_path(number, "/assign-subaccount", lowercase=True),
             json={"sub_account_id": sub_account},
@@ -180,7 +180,7 @@ class NumbersResource:
         unless `force` (admin accounts only)."""
         number = normalize_e164(e164)
         params: dict[str, str | int] | None = {"force": "true"} if force else None
-        self._client.request(
+        self._client._request(
             "DELETE",
             self._number_path(number, "/assign-subaccount", lowercase=True),
             params=params,

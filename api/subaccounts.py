@@ -36,7 +36,7 @@ class SubAccountsResource:
         if active_only is not None:
             params["active_only"] = "true" if active_only else "false"
         path = f"/v1/accounts/{self._client.account_segment}/sub-accounts/"
-        return parse_model(self._client.request("GET", path, params=params), SubAccountPage)
+        return parse_model(self._client._request("GET", path, params=params), SubAccountPage)
 
     def iter_all(self, *, active_only: bool | None = None) -> Iterator[SubAccount]:
         """Every sub-account, fetching pages lazily."""

@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from api import APIConnectionError, VobizClient, VobizError
+from api.sandbox import SandboxServer
 from client_helpers import (
     AUTH_ID,
     AUTH_TOKEN,
@@ -212,3 +213,56 @@ def test_every_error_chain_of_a_failing_call_is_free_of_the_token(real_server_ur
     for error in errors:
         assert error.__context__ is None and error.__cause__ is None
     assert not [text for text in reachable_reprs(*errors) if AUTH_TOKEN in text]
+
+
+# Everything a caller can reach -----------------------------------------------------------------------
+
+
+def test_the_client_hands_out_no_httpx_object(sandbox: SandboxServer, vobiz_for: Callable[..., VobizClient]) -> None:
+    """A caller reaches the client, its resources, what their calls return and what they raise. httpx's
+    request objects show `X-Auth-Token` in their repr (httpx masks only Authorization), so none may be
+    among them: the only public client method is `close()`; the call that returns raw responses is private."""
+    client = vobiz_for(sandbox, max_retries=0)
+    token = sandbox.auth_token
+    public_methods = {name for name in dir(client) if not name.startswith("_") and callable(getattr(client, name))}
+    assert public_methods == {"close"}
+
+    owned = sandbox.owned_numbers(sandbox.auth_id)
+    bought = sandbox.inventory_numbers("IN")[0]
+    cooling = sandbox.owned_numbers("SA_SALES0001", recent_call=True)[0]
+    reached: list[object] = [client, client.numbers, client.subaccounts]
+    reached += [
+        client.numbers.list_page(per_page=5),
+        list(client.numbers.iter_all()),
+        client.numbers.get(owned[0]),
+        client.numbers.inventory_page(country="IN"),
+        list(client.numbers.iter_inventory(country="GB")),
+        client.numbers.find_in_inventory(bought),
+        client.numbers.purchase(bought),
+        client.numbers.release(owned[0]),
+        client.numbers.cancel_release(owned[0]),
+        client.numbers.assign_subaccount(owned[1], "SA_SALES0001"),
+        client.numbers.unassign_subaccount(owned[1]),
+        client.subaccounts.list_page(),
+        list(client.subaccounts.iter_all()),
+        client.subaccounts.get("SA_SALES0001"),
+        client.numbers.release(owned[2], immediate=True),
+    ]
+    for failing in (
+        lambda: client.numbers.purchase(bought),  # 404: already ours
+        lambda: client.numbers.release(sandbox.inventory_numbers("IN")[0]),  # 403
+        lambda: client.numbers.cancel_release(owned[1]),  # 400
+        lambda: client.numbers.unassign_subaccount(cooling),  # 409 cool-off
+    ):
+        with pytest.raises(VobizError) as caught:
+            failing()
+        reached.append(caught.value)
+    sandbox.inject("list_numbers", "drop")
+    with pytest.raises(VobizError) as caught:
+        client.numbers.list_page()
+    reached.append(caught.value)
+
+    shown = reachable_reprs(*reached)
+    assert len(shown) > 500  # the walk really went through the models and errors ...
+    assert any(owned[0] in text for text in shown)
+    assert not [text for text in shown if token in text]  # ... and found no token
