@@ -1,7 +1,9 @@
 """Every sandbox answer of the seven documented endpoints, success and documented error, validated by
 openapi-schema-validator's OAS30Validator against the Vobiz OpenAPI fragments in `<repo>/../shared`.
 
-- A status whose response has a `schema` is validated against it, `$ref`s resolved within its file.
+- A status whose response has a `schema` is validated against it, `$ref`s resolved within its file; when
+  it also has examples, the body must carry the keys of one of them too (the cool-off 409's `Error`
+  schema alone would accept a body without `cool_off_until`).
 - A status documented only by examples (cancel-release's errors, the purchase 200) is validated against
   a schema derived mechanically from those examples: same keys required, same JSON types.
 - A status documented with no content (assign/unassign 200 and 204) must have an empty body.
@@ -53,15 +55,26 @@ class Documented:
     def statuses(self) -> set[int]:
         return {int(status) for status in self.operation["responses"]}
 
+    def _content(self, status: int) -> dict[str, Any] | None:
+        return self.operation["responses"][str(status)].get("content", {}).get("application/json")
+
+    def documented_schema(self, status: int) -> dict[str, Any] | None:
+        """The fragment's own `schema` for this status, as written (None when it has none)."""
+        content = self._content(status)
+        return None if content is None else content.get("schema")
+
     def schema_for(self, status: int) -> dict[str, Any] | None:
-        """The schema of this documented status's JSON body; None when it is documented without a body."""
-        content = self.operation["responses"][str(status)].get("content", {}).get("application/json")
+        """What this documented status's JSON body must satisfy; None when it is documented without a body."""
+        content = self._content(status)
         if content is None:
             return None
-        if "schema" in content:
-            return content["schema"]
         examples = [content["example"]] if "example" in content else []
         examples += [entry["value"] for entry in content.get("examples", {}).values()]
+        if "schema" in content:
+            keyed = [{"required": sorted(example)} for example in examples if isinstance(example, dict)]
+            if not keyed:
+                return content["schema"]
+            return {"allOf": [content["schema"], keyed[0] if len(keyed) == 1 else {"anyOf": keyed}]}
         assert examples, f"{self.method.upper()} {self.path} {status} has neither a schema nor an example"
         schemas = [schema_of_example(example) for example in examples]
         return schemas[0] if len(schemas) == 1 else {"anyOf": schemas}
@@ -410,7 +423,7 @@ def test_sandbox_answers_match_the_documented_schemas(
     if spec.filename == PURCHASE and spec.status == 200:
         # The purchase fragment gives only an example; its `number` is a PhoneNumber, as the list has it.
         listing = fragments.endpoint(LIST)
-        item_schema = listing.schema_for(200)["properties"]["items"]["items"]  # type: ignore[index]
+        item_schema = listing.documented_schema(200)["properties"]["items"]["items"]  # type: ignore[index]
         validate_against(listing.spec, item_schema, response.json()["number"], "purchase 200 number")
 
 
@@ -451,3 +464,15 @@ def test_the_harness_rejects_undocumented_shapes(fragments: Fragments) -> None:
         fragments.endpoint(ASSIGN).validate(200, httpx.Response(200, json={"ok": True}))
     with pytest.raises(AssertionError, match="is not of type 'string'"):
         fragments.endpoint(RELEASE).validate(403, httpx.Response(403, json={"error": {"code": 403}}))
+
+
+@pytest.mark.parametrize("missing", ["cool_off_until", "cool_off_remaining_seconds"])
+def test_the_harness_requires_the_keys_of_a_documented_example_beside_its_schema(
+    fragments: Fragments, missing: str
+) -> None:
+    """The cool-off 409's schema is the loose `Error`; its example is what clients rely on."""
+    body = {"error": "did_cool_off_in_effect", "cool_off_until": "2026-06-09T10:00:00Z", "cool_off_remaining_seconds": 5}
+    fragments.endpoint(UNASSIGN).validate(409, httpx.Response(409, json=body))
+    del body[missing]
+    with pytest.raises(AssertionError, match=f"'{missing}' is a required property"):
+        fragments.endpoint(UNASSIGN).validate(409, httpx.Response(409, json=body))
