@@ -190,11 +190,12 @@ class NumbersApi:
             raise bad_request("sub_account_id is required, e.g. {\"sub_account_id\": \"SA_XXXXXX\"}")
         with self.state.lock:
             self.state.settle()
-            if not acting.is_master:
-                raise refuse(403, "forbidden", "only a master account can assign numbers to sub-accounts")
             number = self.state.numbers.get(e164)
             sub = self.state.accounts.get(sub_account_id.strip())
-            if number is None or number.owner != acting.auth_id or sub is None or sub.parent != acting.auth_id:
+            # Only a master has a pool and sub-accounts: for anyone else (a sub-account caller too) the
+            # number or the sub-account is simply not found, as the contract's single 404 says.
+            mine = acting.is_master and number is not None and number.owner == acting.auth_id
+            if not mine or sub is None or sub.parent != acting.auth_id:
                 raise refuse(404, "not_found", "number or sub-account not found")
             if number.status == "pending_release":
                 raise refuse(409, "conflict", "number is pending release")

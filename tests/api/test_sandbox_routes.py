@@ -440,10 +440,20 @@ def test_assign_refusals(sandbox: SandboxServer, sandbox_as: SandboxClientFactor
         assert (response.status_code, response.json()) == (404, not_found), label
     missing = sandbox_http.post(assign_path(number), json={})
     assert missing.status_code == 400 and missing.json()["error"] == "bad_request"
-    sales = sandbox_as(SALES)
-    by_sub = sales.post(assign_path(sandbox.owned_numbers(SALES)[0], SALES), json={"sub_account_id": SALES})
-    assert by_sub.status_code == 403
     assert sandbox.describe(number)["owner"] == MA
+
+
+@pytest.mark.parametrize("sub_account_id", [SALES, SUPPORT])
+def test_a_sub_account_calling_assign_gets_the_documented_404(
+    sandbox: SandboxServer, sandbox_as: SandboxClientFactory, sub_account_id: str
+) -> None:
+    """§6.10: only a master may assign; anyone else gets the one documented 404, not a 403."""
+    sales = sandbox_as(SALES)
+    own = sandbox.owned_numbers(SALES)[0]
+    answer = sales.post(assign_path(own, SALES), json={"sub_account_id": sub_account_id})
+    assert (answer.status_code, answer.json()) == (404, {"error": "not_found", "message": "number or sub-account not found"})
+    assert sandbox.describe(own)["owner"] == SALES
+    assert not [entry for entry in sandbox.snapshot()["audit"] if entry["action"] == "assign_subaccount"]
 
 
 def test_unassign_moves_a_never_used_number_back_at_once(sandbox: SandboxServer, sandbox_http: httpx.Client) -> None:
