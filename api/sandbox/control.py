@@ -27,7 +27,7 @@ from urllib.parse import parse_qs
 
 from api.sandbox.faults import FaultPlan
 from api.sandbox.replies import Reply
-from api.sandbox.requestlog import RequestLog
+from api.sandbox.requestlog import Entry, RequestLog
 from api.sandbox.routes import split_target
 from api.sandbox.state import ControlError, SandboxState
 from api.sandbox.wire import amount, error, iso, parse_iso
@@ -37,11 +37,24 @@ PREFIX = "/_sandbox/"
 Handler = Callable[[dict[str, Any], dict[str, list[str]]], Any]
 
 
+CONTROL_ROUTE = "control"
+
+
 class ControlApi:
-    def __init__(self, state: SandboxState, faults: FaultPlan, log: RequestLog) -> None:
+    """`on_request`, when given, hears of every control request (time on the sandbox clock, method, path,
+    route "control", status) after it is answered; control requests stay out of the API request log."""
+
+    def __init__(
+        self,
+        state: SandboxState,
+        faults: FaultPlan,
+        log: RequestLog,
+        on_request: Callable[[Entry], None] | None = None,
+    ) -> None:
         self.state = state
         self.faults = faults
         self.log = log
+        self._on_request = on_request
         self._table: dict[tuple[str, str], Handler] = {
             ("GET", "state"): lambda body, query: self.state.snapshot(),
             ("POST", "clock"): self._clock,
@@ -61,6 +74,22 @@ class ControlApi:
         }
 
     def handle(self, method: str, target: str, body: bytes) -> Reply:
+        reply = self._dispatch(method, target, body)
+        if self._on_request is not None:
+            self._on_request(
+                {
+                    "time": iso(self.state.now()),
+                    "method": method,
+                    "path": target,
+                    "route": CONTROL_ROUTE,
+                    "status": reply.status,
+                    "fault": None,
+                    "auth_id": None,
+                }
+            )
+        return reply
+
+    def _dispatch(self, method: str, target: str, body: bytes) -> Reply:
         path, query_text = split_target(target)
         name = path[len(PREFIX) :].strip("/")
         handler = self._table.get((method, name))

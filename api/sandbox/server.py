@@ -40,7 +40,10 @@ class SandboxServer:
         strict_casing: bool = False,
         seed: int = SEED,
         on_request: Callable[[Entry], None] | None = None,
+        on_control: Callable[[Entry], None] | None = None,
     ) -> None:
+        """`on_request` hears of every API request as it is logged; `on_control` of every `/_sandbox/`
+        control request (which the request log leaves out)."""
         self.host = host
         self._requested_port = port
         self._state = SandboxState(seed=seed, modes=Modes(strict_casing=strict_casing, latency_ms=latency_ms))
@@ -48,7 +51,7 @@ class SandboxServer:
         self._log = RequestLog(on_add=on_request)
         self._stopping = threading.Event()
         self._gateway = Gateway(self._state, self._faults, self._log, self._stopping)
-        self._control = ControlApi(self._state, self._faults, self._log)
+        self._control = ControlApi(self._state, self._faults, self._log, on_request=on_control)
         self._httpd: SandboxHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -230,9 +233,15 @@ class SandboxServer:
 
 
 def run_standalone(host: str = "127.0.0.1", port: int = 8765, latency_ms: int = 0, strict_casing: bool = False) -> None:
-    """Serve until Ctrl-C, printing the base URL, the (sandbox-only) credentials and one line per request."""
+    """Serve until Ctrl-C, printing the base URL, the (sandbox-only) credentials and one line per request,
+    control requests included."""
     server = SandboxServer(
-        host=host, port=port, latency_ms=latency_ms, strict_casing=strict_casing, on_request=_print_request
+        host=host,
+        port=port,
+        latency_ms=latency_ms,
+        strict_casing=strict_casing,
+        on_request=_print_request,
+        on_control=_print_request,
     )
     server.start()
     try:
@@ -251,8 +260,16 @@ def run_standalone(host: str = "127.0.0.1", port: int = 8765, latency_ms: int = 
         server.stop()
 
 
-def _print_request(entry: Entry) -> None:
+def request_line(entry: Entry, wall: datetime) -> str:
+    """One request as the standalone sandbox prints it: the wall-clock time it was answered (local, to the
+    millisecond), then the sandbox's own clock (which tests and the demo move), then what was asked and
+    answered."""
     status = entry["status"] if entry["status"] is not None else "dropped"
     fault = f" fault={entry['fault']}" if entry["fault"] else ""
     route = entry["route"] or "no route"
-    print(f"{entry['time']} {entry['method']} {entry['path']} -> {status} ({route}){fault}", flush=True)
+    stamp = wall.strftime("%Y-%m-%d %H:%M:%S.") + f"{wall.microsecond // 1000:03d}"
+    return f"{stamp} [sandbox {entry['time']}] {entry['method']} {entry['path']} -> {status} ({route}){fault}"
+
+
+def _print_request(entry: Entry) -> None:
+    print(request_line(entry, datetime.now().astimezone()), flush=True)

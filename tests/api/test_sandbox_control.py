@@ -7,12 +7,14 @@ import signal
 import subprocess
 import sys
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 
 from api.sandbox import SandboxServer
+from api.sandbox.server import request_line
 
 MA = "MA_SANDBOX01"
 SALES = "SA_SALES0001"
@@ -174,7 +176,8 @@ def test_the_python_api_mirrors_the_control_api(sandbox: SandboxServer, control:
     assert (sandbox.auth_id, sandbox.auth_token) == ("MA_SANDBOX01", "sandbox-token-not-secret")
 
 
-def test_numbers_bot_sandbox_prints_where_and_who_then_one_line_per_request() -> None:
+def test_numbers_bot_sandbox_prints_where_and_who_then_one_line_per_request_control_included() -> None:
+    started = datetime.now().astimezone()
     process = subprocess.Popen(
         [sys.executable, "-m", "bot", "sandbox", "--port", "0", "--latency-ms", "0"],
         cwd=REPO,
@@ -196,8 +199,12 @@ def test_numbers_bot_sandbox_prints_where_and_who_then_one_line_per_request() ->
             headers={"X-Auth-ID": MA, "X-Auth-Token": "sandbox-token-not-secret"},
         )
         assert response.status_code == 200
-        line = process.stdout.readline()
-        assert line.strip() == f"2026-09-01T09:00:00Z GET /api/v1/Account/{MA}/numbers -> 200 (list_numbers)"
+        api_line = process.stdout.readline().rstrip("\n")
+        root = base_url.removesuffix("/api")
+        assert httpx.post(f"{root}/_sandbox/clock", json={"advance_seconds": 3600}).status_code == 200
+        clock_line = process.stdout.readline().rstrip("\n")
+        assert httpx.get(f"{root}/_sandbox/nothing").status_code == 404
+        missing_line = process.stdout.readline().rstrip("\n")
     finally:
         process.send_signal(signal.SIGINT)
         try:
@@ -209,3 +216,30 @@ def test_numbers_bot_sandbox_prints_where_and_who_then_one_line_per_request() ->
                 if stream is not None:
                     stream.close()
     assert process.returncode == 130  # Ctrl-C, as the CLI reports it
+
+    expected = [
+        (api_line, f"[sandbox 2026-09-01T09:00:00Z] GET /api/v1/Account/{MA}/numbers -> 200 (list_numbers)"),
+        (clock_line, "[sandbox 2026-09-01T10:00:00Z] POST /_sandbox/clock -> 200 (control)"),
+        (missing_line, "[sandbox 2026-09-01T10:00:00Z] GET /_sandbox/nothing -> 404 (control)"),
+    ]
+    for line, rest in expected:
+        wall, _, shown = line.partition(" [")
+        assert "[" + shown == rest, line
+        printed_at = datetime.strptime(wall, "%Y-%m-%d %H:%M:%S.%f").astimezone()
+        assert abs(printed_at - started) < timedelta(minutes=1), line  # the wall clock, not the sandbox's
+
+
+def test_a_request_line_shows_wall_clock_then_sandbox_clock() -> None:
+    entry = {
+        "time": "2026-09-01T09:00:00Z",
+        "method": "POST",
+        "path": "/api/v1/x",
+        "route": "purchase",
+        "status": None,
+        "fault": "drop",
+        "auth_id": MA,
+    }
+    wall = datetime(2031, 2, 3, 4, 5, 6, 789012)
+    assert request_line(entry, wall) == (
+        "2031-02-03 04:05:06.789 [sandbox 2026-09-01T09:00:00Z] POST /api/v1/x -> dropped (purchase) fault=drop"
+    )
