@@ -34,6 +34,7 @@ from worlds import rows, served
 
 TOTAL = 500
 CONCURRENCY = 32
+SLACK_DEADLINE_S = 3.0
 PURCHASES = 40
 TERMINAL_OR_PENDING = {"pending", "succeeded", "failed", "denied", "cancelled", "expired"}
 DECISIONS = ("approved", "denied", "cancelled", "expired")
@@ -143,9 +144,10 @@ def test_500_mixed_requests_at_concurrency_32_keep_every_invariant(
             print(f"  {label:8s} {len(mine):3d}  p50 {statistics.median(latencies) * 1000:.0f} ms  "
                   f"p99 {latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000:.0f} ms")
 
-    late = [s for s in all_sent if s.status == 404]  # Bolt's answer when no listener acked within 3 s
+    # Slack gives up after 3 s; Bolt itself answers 404 when no listener acked within 3 s.
+    late = [s for s in all_sent if s.status == 404 or s.seconds > SLACK_DEADLINE_S]
     with capsys.disabled():
-        print(f"  late acks (Bolt's 404 after 3 s, all listener threads busy): {len(late)} {[s.label for s in late]}")
+        print(f"  late acks (404, or answered after {SLACK_DEADLINE_S:g} s): {len(late)} {sorted(Counter(s.label for s in late).items())}")
     assert len(all_sent) == TOTAL
     assert {s.status for s in all_sent} <= {200, 404}, Counter(s.status for s in all_sent)  # never a 5xx
 
