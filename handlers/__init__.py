@@ -40,6 +40,8 @@ def register(
         app.action(action_id)(guarded(actions.list_page))
     for action_id in ids.INVENTORY_PAGE:
         app.action(action_id)(guarded(actions.inventory_page))
+    for action_id in ids.HISTORY_PAGE:
+        app.action(action_id)(guarded(actions.history_page))
     app.action(ids.REQUEST_PURCHASE)(guarded(actions.request_purchase))
     app.action(ids.REQUEST_FORCE_UNASSIGN)(guarded(actions.request_force_unassign))
 

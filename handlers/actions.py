@@ -3,40 +3,65 @@
 Approval buttons carry only the request id: the service reloads the record, so a stale or forged
 button can do no more than the record's state allows. The approval message itself is re-drawn by
 the outbox delivery (`handlers.delivery`), never here; a click from anywhere else (the requests list,
-a DM) gets an ephemeral answer.
+a DM) gets an ephemeral answer. A decision or a cancel clicked in the App Home tab re-publishes the tabs of
+the people it concerns (and a refused one re-draws the clicker's stale tab).
+
+History paging buttons carry the canonical filter text and a cursor (`handlers.audit_filters`): the text is
+read again by the audit service and searched for whoever clicked, so a button shows no more than a command.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from slack_sdk import WebClient
 
-from bot.services.errors import Conflict
+from bot.services.errors import Conflict, ServiceError
 from bot.services.records import ApprovalRequest, Status
-from handlers import blocks, modals
+from handlers import audit_blocks, blocks, modals
+from handlers.audit_filters import HistoryCursor
+from handlers.commands import read_filters
 from handlers.context import action_value, actor_of, channel_of, services_of, surface_of
+from handlers.home import clicked_in_home, refresh_homes
 from handlers.modals import ModalSubject
 from handlers.parsing import SEARCH_MAX, UsageError, parse_number
 from handlers.reply import reply
 from handlers.text import escape
 
+if TYPE_CHECKING:
+    from bot.services import Services
+
 
 def approve(ack: Any, body: dict[str, Any], client: WebClient, context: Any) -> None:
     ack()
     actor = actor_of(body)
-    request = services_of(context).approvals.approve(action_value(body), actor)
+    services = services_of(context)
+    now = surface_of(context).clock()
+    with _stale_home_redrawn(body, services, client, actor.user_id, now):
+        request = services.approvals.approve(action_value(body), actor)
+    if clicked_in_home(body):
+        refresh_homes(services, client, (actor.user_id, request.requester.user_id), now=now)
     if not _clicked_on_approval_message(body, request):
-        reply(context, client, actor.user_id, blocks.decision_ack(request, now=surface_of(context).clock()))
+        reply(context, client, actor.user_id, blocks.decision_ack(request, now=now))
 
 
 def deny(ack: Any, body: dict[str, Any], client: WebClient, context: Any) -> None:
     """Opens the modal that asks why; the denial happens when it is submitted."""
     ack()
-    request = services_of(context).approvals.get(action_value(body))
-    if request.status is not Status.PENDING:
-        raise Conflict(f"Request {request.id} is no longer waiting for a decision: it is {blocks.STATUS_WORD[request.status]}.")
-    subject = ModalSubject(request_id=request.id, response_url=body.get("response_url"), channel_id=channel_of(body))
+    services = services_of(context)
+    with _stale_home_redrawn(body, services, client, actor_of(body).user_id, surface_of(context).clock()):
+        request = services.approvals.get(action_value(body))
+        if request.status is not Status.PENDING:
+            raise Conflict(f"Request {request.id} is no longer waiting for a decision: it is {blocks.STATUS_WORD[request.status]}.")
+    subject = ModalSubject(
+        request_id=request.id,
+        response_url=body.get("response_url"),
+        channel_id=channel_of(body),
+        origin="home" if clicked_in_home(body) else None,
+    )
     client.views_open(trigger_id=body["trigger_id"], view=modals.deny_reason_modal(subject, e164=request.e164))
 
 
@@ -51,9 +76,30 @@ def undo_release(ack: Any, body: dict[str, Any], client: WebClient, context: Any
 def cancel_request(ack: Any, body: dict[str, Any], client: WebClient, context: Any) -> None:
     ack()
     actor = actor_of(body)
-    request = services_of(context).approvals.cancel(action_value(body), actor)
+    services = services_of(context)
+    now = surface_of(context).clock()
+    with _stale_home_redrawn(body, services, client, actor.user_id, now):
+        request = services.approvals.cancel(action_value(body), actor)
+    if clicked_in_home(body):
+        refresh_homes(services, client, (actor.user_id,), now=now)
     text = f":heavy_multiplication_x: Request *{escape(request.id)}* is cancelled; nobody will act on it."
     reply(context, client, actor.user_id, blocks.notice(text))
+
+
+def history_page(ack: Any, body: dict[str, Any], client: WebClient, context: Any) -> None:
+    """Newest / Older under `/numbers history`: the filter text is read again and searched for the clicker."""
+    ack()
+    actor = actor_of(body)
+    services = services_of(context)
+    cursor = HistoryCursor.from_value(action_value(body))
+    query = read_filters(services, cursor.filters, "history")
+    page = services.audit.search(
+        query.filter, viewer=actor, before_id=cursor.before_id, limit=audit_blocks.HISTORY_PAGE_SIZE
+    )
+    msg = audit_blocks.history_page(
+        page, query.filter, sees_all=services.audit.may_see_all(actor), first_page=cursor.before_id is None
+    )
+    reply(context, client, actor.user_id, msg, replace=True)
 
 
 def list_page(ack: Any, body: dict[str, Any], client: WebClient, context: Any) -> None:
@@ -98,6 +144,18 @@ def _search_filter(value: object) -> str | None:
     if len(value) > SEARCH_MAX or not value.lstrip("+").isdigit():
         raise UsageError("That page button is out of date; run the command again.")
     return value
+
+
+@contextmanager
+def _stale_home_redrawn(body: dict[str, Any], services: Services, client: WebClient, user_id: str, now: datetime) -> Iterator[None]:
+    """A refused click in the Home tab (already decided, cancelled, expired) means the tab is out of date:
+    re-draw it, then let the refusal reach the person as usual."""
+    try:
+        yield
+    except ServiceError:
+        if clicked_in_home(body):
+            refresh_homes(services, client, (user_id,), now=now)
+        raise
 
 
 def _clicked_on_approval_message(body: dict[str, Any], request: ApprovalRequest) -> bool:

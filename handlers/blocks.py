@@ -9,7 +9,6 @@ and what happened, so stale buttons disappear. All user-supplied and Vobiz-suppl
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from datetime import datetime
 
 from bot.services.records import ApprovalRequest, AuditEntry, DirectResult, Kind, Quote, RequestList, Status
@@ -28,7 +27,7 @@ from handlers.kit import (
     section,
     text_sections,
 )
-from handlers.parsing import USAGE_BY_NAME, USAGES, UsageError
+from handlers.parsing import FILTER_HELP, USAGE_BY_NAME, USAGES, UsageError
 from handlers.shapes import NumberLike, PageLike
 from handlers.text import (
     channel_mention,
@@ -84,11 +83,31 @@ def help_message(topic: str | None = None) -> Message:
     ]
     title = f"/numbers {topic}" if topic in USAGE_BY_NAME else "/numbers: telephone numbers from Vobiz"
     blocks = [header(title), *text_sections(lines)]
+    if topic in FILTERED_SUBCOMMANDS:
+        blocks.extend(filter_help_blocks())
     if topic not in USAGE_BY_NAME:
         blocks.append(
-            context("Buying, releasing and force operations wait for an approver; everything is in `/numbers history`.")
+            context(
+                "Buying, releasing and force operations wait for an approver; everything is in `/numbers history` "
+                "(`/numbers help history` lists its filters)."
+            )
         )
     return message(f"{title}. " + " | ".join(f"/numbers {escape(u.synopsis)}" for u in usages), blocks)
+
+
+FILTERED_SUBCOMMANDS = ("history", "export")
+
+
+def filter_help_blocks() -> list[Block]:
+    """The audit filters of `history` and `export`, with who sees what."""
+    lines = [f"`{escape(syntax)}`  {escape(meaning)}" for syntax, meaning in FILTER_HELP]
+    return [
+        section("*Filters* (combine any of them; every one given must match)\n" + "\n".join(lines)),
+        context(
+            "Auditors, approvers and admins see everyone's rows; everyone else sees the rows where they acted or "
+            "that belong to their own requests. Times are UTC."
+        ),
+    ]
 
 
 def usage_error(error: UsageError) -> Message:
@@ -98,7 +117,10 @@ def usage_error(error: UsageError) -> Message:
     usage = USAGE_BY_NAME.get(error.subcommand or error.suggestion or "")
     if usage:
         lines.append(f"Usage: `/numbers {escape(usage.synopsis)}`, e.g. `/numbers {escape(usage.example)}`")
-    lines.append("`/numbers help` lists everything.")
+    if error.subcommand in FILTERED_SUBCOMMANDS:
+        lines.append("`/numbers help history` lists every filter with examples.")
+    else:
+        lines.append("`/numbers help` lists everything.")
     text = "\n".join(lines)
     return message(text, [section(text)])
 
@@ -380,7 +402,7 @@ def approval_message(request: ApprovalRequest, *, now: datetime) -> Message:
         blocks.append(
             context(f"Requested {slack_date(request.created_at)} · expires {slack_date(request.expires_at)} unless decided")
         )
-        blocks.append(actions(*_decision_buttons(request), block_id=f"decide.{request.id}"))
+        blocks.append(actions(*decision_buttons(request), block_id=f"decide.{request.id}"))
     else:
         blocks.append(divider())
         blocks.append(section("\n".join(outcome_lines(request, now=now))))
@@ -406,7 +428,7 @@ def approval_message(request: ApprovalRequest, *, now: datetime) -> Message:
     return message(text, blocks)
 
 
-def _decision_buttons(request: ApprovalRequest) -> list[Block]:
+def decision_buttons(request: ApprovalRequest) -> list[Block]:
     confirm = None
     if request.kind is Kind.PURCHASE and request.quote is not None:
         confirm = confirm_dialog(
@@ -492,7 +514,7 @@ def request_list_blocks(requests: RequestList, *, shown: int = REQUESTS_SHOWN) -
     blocks.append(header("Waiting for your decision"))
     for request in requests.awaiting_me[:shown]:
         blocks.append(section(_request_line(request)))
-        blocks.append(actions(*_decision_buttons(request), block_id=f"decide.{request.id}"))
+        blocks.append(actions(*decision_buttons(request), block_id=f"decide.{request.id}"))
     if not requests.awaiting_me:
         blocks.append(section("Nothing is waiting for you."))
     elif len(requests.awaiting_me) > shown:
@@ -551,19 +573,33 @@ ACTION_WORD = {
     "unassign": "unassignment of",
     "undo_release": "undo of the release of",
 }
+ACTION_NOUN = {
+    "purchase": "purchase",
+    "release": "release",
+    "release_now": "immediate release",
+    "force_unassign": "force unassign",
+    "assign": "assignment",
+    "unassign": "unassignment",
+    "undo_release": "undo of the release",
+}
 
 
-def history_line(entry: AuditEntry) -> str:
-    """One readable line per audit entry, as posted to the history channel."""
+def history_line(entry: AuditEntry, *, show_number: bool = True) -> str:
+    """One readable line per audit entry, as posted to the history channel (a number's trail leaves the
+    number out: it is the same on every line)."""
     who = user_mention(entry.actor.user_id, entry.actor.name)
     what = ACTION_WORD.get(entry.action, escape(entry.action))
-    number = number_label(entry.e164) if entry.e164 else ""
+    if not show_number:
+        what = ACTION_NOUN.get(entry.action, escape(entry.action))
+    number = number_label(entry.e164) if entry.e164 and show_number else ""
     parts = [f"{slack_date(entry.at)} {who} *{escape(entry.event)}* {what} {number}".rstrip()]
     if entry.sub_account_id:
         parts.append(f"(sub-account {escape(entry.sub_account_id)})")
     if entry.request_id:
         parts.append(f"[{escape(entry.request_id)}]")
     parts.append(f"→ {escape(entry.outcome)}")
+    if entry.cool_off_until is not None:
+        parts.append(f"· cool-off until {slack_date(entry.cool_off_until)}")
     if entry.quote is not None:
         parts.append(f"· {_quote_text(entry.quote)}")
     if entry.detail:
@@ -573,14 +609,3 @@ def history_line(entry: AuditEntry) -> str:
     if entry.reason:
         parts.append(f"· reason: “{clip_escaped(one_line(entry.reason), 300)}”")
     return " ".join(parts)
-
-
-def history_message(entries: Sequence[AuditEntry], e164: str | None = None) -> Message:
-    title = f"History of {display_number(e164)}" if e164 else "Recent history"
-    blocks: list[Block] = [header(title)]
-    if entries:
-        blocks.extend(text_sections([history_line(e) for e in entries]))
-        blocks.append(context(f"Newest first; {len(entries)} entries."))
-    else:
-        blocks.append(section("Nothing recorded yet."))
-    return message(f"{escape(title)}: {len(entries)} entries", blocks)

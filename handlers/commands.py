@@ -14,15 +14,19 @@ from typing import TYPE_CHECKING, Any
 
 from slack_sdk import WebClient
 
+from bot.services.audit_query import AuditQuery
+from bot.services.errors import InvalidInput
 from bot.services.records import Actor
-from handlers import blocks, modals
+from handlers import audit_blocks, blocks, modals
 from handlers.context import actor_of, services_of, surface_of
+from handlers.exports import export_to_dm
 from handlers.kit import Message
 from handlers.modals import ModalSubject
 from handlers.parsing import (
     Assign,
     Buy,
     Command,
+    Export,
     Help,
     History,
     Inventory,
@@ -30,7 +34,9 @@ from handlers.parsing import (
     Release,
     Requests,
     Show,
+    Trail,
     Unassign,
+    UsageError,
     parse_command,
 )
 from handlers.reply import reply
@@ -130,8 +136,37 @@ def _requests(command: Requests, call: Invocation) -> Message:
 
 
 def _history(command: History, call: Invocation) -> Message:
-    entries = call.services.history.latest(e164_raw=command.number, limit=20)
-    return blocks.history_message(entries, command.number)
+    query = read_filters(call.services, command.filters, "history")
+    if query.export_format is not None:
+        raise UsageError(
+            f"`history` shows the rows here; for a {query.export_format} file say `/numbers export ... {query.export_format}`.",
+            subcommand="history",
+        )
+    page = call.services.audit.search(query.filter, viewer=call.actor, limit=audit_blocks.HISTORY_PAGE_SIZE)
+    sees_all = call.services.audit.may_see_all(call.actor)
+    return audit_blocks.history_page(page, query.filter, sees_all=sees_all, first_page=True)
+
+
+def _trail(command: Trail, call: Invocation) -> Message:
+    entries = call.services.audit.trail(command.number, viewer=call.actor)
+    sees_all = call.services.audit.may_see_all(call.actor)
+    return audit_blocks.trail_message(command.number, entries, sees_all=sees_all)
+
+
+def _export(command: Export, call: Invocation) -> Message:
+    query = read_filters(call.services, command.filters, "export")
+    result = export_to_dm(
+        call.services, call.client, call.actor, query.filter, query.export_format or "csv", now=call.now
+    )
+    return audit_blocks.export_sent(result.rows, result.fmt, result.filename, query.filter, sees_all=result.sees_all)
+
+
+def read_filters(services: Services, text: str, subcommand: str) -> AuditQuery:
+    """The audit service's reading of the filter text; a mistake in it is a usage error showing the syntax."""
+    try:
+        return services.audit.parse(text)
+    except InvalidInput as error:
+        raise UsageError(error.user_message, subcommand=subcommand) from None
 
 
 def _with_number(subject: ModalSubject, e164: str) -> ModalSubject:
@@ -149,4 +184,6 @@ _HANDLERS: dict[type, Callable[[Any, Invocation], Message | None]] = {
     Unassign: _unassign,
     Requests: _requests,
     History: _history,
+    Trail: _trail,
+    Export: _export,
 }

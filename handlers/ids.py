@@ -24,6 +24,12 @@ INVENTORY_NEXT = "numbers.inventory.next"
 LIST_PAGE = (LIST_PREVIOUS, LIST_NEXT)
 INVENTORY_PAGE = (INVENTORY_PREVIOUS, INVENTORY_NEXT)
 
+# `/numbers history` paging (value: a small JSON object with the cursor and the canonical filter text,
+# re-parsed and re-authorised for whoever clicks; see handlers.audit_blocks)
+HISTORY_NEWEST = "audit.history.newest"
+HISTORY_OLDER = "audit.history.older"
+HISTORY_PAGE = (HISTORY_NEWEST, HISTORY_OLDER)
+
 # Buttons that open a reason modal (value: the E.164 number)
 REQUEST_PURCHASE = "numbers.inventory.request_purchase"
 REQUEST_FORCE_UNASSIGN = "numbers.unassign.request_force"

@@ -1,4 +1,4 @@
-"""Pure builders for modals (reason prompts) and the App Home tab.
+"""Pure builders for modals (reason prompts); the App Home tab is `handlers.home_tab`.
 
 A modal's `private_metadata` carries only what identifies its subject (a number or a request id)
 and where to reply (the response_url of the command or button that opened it), never state.
@@ -10,11 +10,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from bot.services.records import RequestList
 from handlers import ids
-from handlers.blocks import request_list_blocks
-from handlers.kit import MODAL_BUTTON, MODAL_TITLE, PRIVATE_METADATA, VIEW_BLOCKS, Block, context, fit, header, plain, section
-from handlers.parsing import REASON_MAX, USAGES
+from handlers.kit import MODAL_BUTTON, MODAL_TITLE, PRIVATE_METADATA, VIEW_BLOCKS, Block, fit, plain, section
+from handlers.parsing import REASON_MAX
 from handlers.text import escape, number_label
 
 View = dict[str, Any]
@@ -28,6 +26,7 @@ class ModalSubject:
     request_id: str | None = None
     response_url: str | None = None
     channel_id: str | None = None
+    origin: str | None = None  # "home" when opened from the App Home tab (re-published after the decision)
 
     def to_metadata(self) -> str:
         data = {k: v for k, v in self.__dict__.items() if v}
@@ -124,15 +123,3 @@ def deny_reason_modal(subject: ModalSubject, *, e164: str | None = None) -> View
         _reason_input("Why not?", "e.g. we already have a spare number in that city"),
     ]
     return _modal(ids.DENY_REASON_VIEW, "Deny request", "Deny", blocks, subject)
-
-
-def home_view(requests: RequestList) -> View:
-    usage_lines = "\n".join(f"`/numbers {escape(u.synopsis)}`  {escape(u.summary)}" for u in USAGES)
-    blocks: list[Block] = [
-        header("Telephone numbers"),
-        section("Ask for numbers with `/numbers` in any channel. Approvers decide in the approvals channel."),
-        section(usage_lines),
-        *request_list_blocks(requests, shown=20),
-        context("This tab refreshes each time you open it."),
-    ]
-    return {"type": "home", "blocks": fit(blocks, VIEW_BLOCKS)}

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import phonenumbers
 
+from bot.services.audit_query import ACTIONS, OUTCOMES
 from handlers.text import clip, one_line, unescape
 
 REASON_MAX = 500  # what the services accept; the modal input enforces it too
@@ -23,6 +24,8 @@ _SUB_ACCOUNT = re.compile(r"^SA_[A-Za-z0-9]{1,40}$")
 _COUNTRY = re.compile(r"^[A-Za-z]{2}$")
 _SEARCH = re.compile(r"^\+?[0-9]{1,20}$")
 _NOW_FLAGS = ("--now", "--immediate", "—now")  # Slack on macOS turns "--" into an em dash
+_PERSON_KEYS = ("approver:", "actor:", "user:", "by:")
+_TYPED_USER_ID = re.compile(r"^[UW][A-Z0-9]{6,}$")  # what Slack user ids look like (upper case)
 
 
 @dataclass(frozen=True)
@@ -79,10 +82,24 @@ class Requests:
 
 @dataclass(frozen=True)
 class History:
-    number: str | None = None
+    """`filters` is the audit filter text as typed; the audit service reads it (see FILTER_HELP)."""
+
+    filters: str = ""
 
 
-Command = Help | ListNumbers | Show | Inventory | Buy | Release | Assign | Unassign | Requests | History
+@dataclass(frozen=True)
+class Trail:
+    number: str
+
+
+@dataclass(frozen=True)
+class Export:
+    """`filters` may end in `csv` or `jsonl`; the audit service reads it."""
+
+    filters: str = ""
+
+
+Command = Help | ListNumbers | Show | Inventory | Buy | Release | Assign | Unassign | Requests | History | Trail | Export
 
 
 @dataclass(frozen=True)
@@ -130,8 +147,33 @@ USAGES: tuple[Usage, ...] = (
         "unassign +918012345678",
     ),
     Usage("requests", "requests", "Your requests, and those waiting for your decision.", "requests"),
-    Usage("history", "history [+E164]", "Who asked for what, who decided, what happened.", "history +918012345678"),
+    Usage(
+        "history",
+        "history [filters]",
+        "Who asked for what, who decided, what happened, newest first; filters combine (`help history`).",
+        "history +918012345678 action:purchase since:30d",
+    ),
+    Usage("trail", "trail +E164", "The whole life of one number as the bot saw it, oldest first.", "trail +918012345678"),
+    Usage(
+        "export",
+        "export [filters] [csv|jsonl]",
+        "The matching history as a file (CSV unless you say jsonl), sent to you in a DM.",
+        "export since:2026-11-01 outcome:failed csv",
+    ),
 )
+# The audit filters of `history` and `export`, for the help (the audit service is the authority on them).
+FILTER_HELP: tuple[tuple[str, str], ...] = (
+    ("+918012345678", "one number"),
+    ("@person", "rows where they acted or that belong to their requests (mention them, so Slack sends their id)"),
+    ("approver:@person", "every row of the requests they approved or denied"),
+    ("action:" + "|".join(ACTIONS), "what was done (`force` is any force operation)"),
+    ("outcome:" + "|".join(OUTCOMES), "how it ended"),
+    ("since:2026-11-01  since:30d", "from a day or that long ago (m, h, d or w)"),
+    ("until:2026-11-30  until:12h", "up to the end of that day, or until that long ago"),
+    ("request:R7K2QX", "one request"),
+    ("csv  jsonl", "`export` only: the file's format (CSV by default)"),
+)
+FILTERS_MAX = 500  # every filter together is far shorter; longer text is a mistake
 USAGE_BY_NAME = {usage.name: usage for usage in USAGES}
 _ALIASES = {"purchase": "buy", "ls": "list", "get": "show", "unrent": "release", "?": "help"}
 
@@ -240,10 +282,34 @@ def _requests(args: list[str], _rest: str) -> Requests:
     return Requests()
 
 
-def _history(args: list[str], _rest: str) -> History:
-    if not args:
-        return History()
-    return History(_one_number(args, "history"))
+def _history(args: list[str], rest: str) -> History:
+    return History(_filters(args, rest, "history"))
+
+
+def _trail(args: list[str], _rest: str) -> Trail:
+    return Trail(_one_number(args, "trail"))
+
+
+def _export(args: list[str], rest: str) -> Export:
+    return Export(_filters(args, rest, "export"))
+
+
+def _filters(args: list[str], rest: str, subcommand: str) -> str:
+    """The filter text, once it is short enough and names people the way Slack can send them."""
+    if len(rest) > FILTERS_MAX:
+        raise UsageError(
+            f"Those filters are {len(rest):,} characters long; all of them together fit in {FILTERS_MAX}.",
+            subcommand=subcommand,
+        )
+    for arg in args:
+        value = next((arg[len(k):] for k in _PERSON_KEYS if arg.lower().startswith(k)), arg)
+        if value.startswith("@") and not _TYPED_USER_ID.match(value[1:]):
+            raise UsageError(
+                f"I cannot look people up by name (“{clip(one_line(arg), 40)}”). Mention them instead: type @ and "
+                "pick the person from Slack's list, so Slack sends me their id (or type the id, e.g. @U0123ABCD).",
+                subcommand=subcommand,
+            )
+    return rest
 
 
 _PARSERS = {
@@ -257,6 +323,8 @@ _PARSERS = {
     "unassign": _unassign,
     "requests": _requests,
     "history": _history,
+    "trail": _trail,
+    "export": _export,
 }
 
 

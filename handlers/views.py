@@ -14,6 +14,7 @@ from slack_sdk import WebClient
 from bot.services.records import ApprovalRequest
 from handlers import blocks, ids
 from handlers.context import actor_of, reason_from, services_of, surface_of
+from handlers.home import refresh_homes
 from handlers.modals import ModalSubject
 from handlers.parsing import UsageError, check_reason, parse_number
 from handlers.reply import reply
@@ -55,9 +56,13 @@ def deny_reason(ack: Any, body: dict[str, Any], view: dict[str, Any], client: We
         return
     subject = ModalSubject.from_metadata(view.get("private_metadata"))
     actor = actor_of(body)
-    request = services_of(context).approvals.deny(subject.request_id or "", actor, reason)
+    services = services_of(context)
+    request = services.approvals.deny(subject.request_id or "", actor, reason)
     ack()
-    reply(context, client, actor.user_id, blocks.decision_ack(request, now=surface_of(context).clock()))
+    now = surface_of(context).clock()
+    if subject.origin == "home":
+        refresh_homes(services, client, (actor.user_id, request.requester.user_id), now=now)
+    reply(context, client, actor.user_id, blocks.decision_ack(request, now=now))
 
 
 def _release(

@@ -62,13 +62,21 @@ def scopes_for(methods: set[str]) -> set[str]:
 
 def test_the_bot_scopes_are_exactly_those_of_the_methods_the_code_calls() -> None:
     methods = methods_called_in_source()
-    assert {"chat.postMessage", "chat.update", "conversations.open", "usergroups.users.list", "views.open"} <= methods
+    assert {"chat.postMessage", "chat.update", "conversations.open", "usergroups.users.list", "views.open", "views.publish"} <= methods
     expected = scopes_for(methods) | {"commands"}  # `commands` for the /numbers slash command
     assert set(manifest()["oauth_config"]["scopes"]["bot"]) == expected
 
 
-def test_files_write_is_not_requested_since_nothing_uploads() -> None:
-    assert "files:write" not in manifest()["oauth_config"]["scopes"]["bot"]
+def test_files_write_is_requested_because_exports_upload_through_the_external_flow() -> None:
+    methods = methods_called_in_source()
+    assert {"files.getUploadURLExternal", "files.completeUploadExternal"} <= methods
+    assert "files:write" in manifest()["oauth_config"]["scopes"]["bot"]
+
+
+def test_typed_mentions_reach_the_bot_as_user_ids() -> None:
+    """`/numbers history @person` needs the person's id: only an escaping slash command sends `<@U123>`."""
+    [command] = manifest()["features"]["slash_commands"]
+    assert command["should_escape"] is True
 
 
 def test_the_slash_command_has_a_usage_hint_and_points_at_slack_events() -> None:

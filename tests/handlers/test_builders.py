@@ -9,12 +9,11 @@ from decimal import Decimal
 
 import phonenumbers
 
-from bot.services.records import Actor, AuditEntry, DirectResult, Kind, RequestList, Status
+from bot.services.records import Actor, AuditEntry, DirectResult, RequestList, Status
 from handlers import ids
 from handlers.blocks import (
     help_message,
     history_line,
-    history_message,
     inventory_list,
     number_detail,
     number_list,
@@ -25,7 +24,7 @@ from handlers.blocks import (
     unexpected_error,
     usage_error,
 )
-from handlers.modals import ModalSubject, deny_reason_modal, home_view, purchase_reason_modal, release_reason_modal
+from handlers.modals import ModalSubject, deny_reason_modal, purchase_reason_modal, release_reason_modal
 from handlers.parsing import USAGES, UsageError
 from records_for_tests import NOW, QUOTE, decided, indian_numbers, make_number, make_page, make_request
 from slack_checks import all_text, assert_no_injected_markup, assert_within_limits, buttons
@@ -168,13 +167,6 @@ def test_history_line_is_one_readable_escaped_line() -> None:
     assert_no_injected_markup({"text": line})
 
 
-def test_history_message_of_many_long_entries_stays_within_limits() -> None:
-    entries = [entry(id=i, reason="&" * 500, detail="<" * 500) for i in range(200)]
-    msg = history_message(entries, "+918012345678")
-    assert_within_limits(msg)
-    assert_no_injected_markup(msg)
-
-
 def test_refusal_and_unexpected_error_messages() -> None:
     assert "&lt;!channel&gt;" in all_text(refusal("You typed <!channel>"))
     text = all_text(unexpected_error("ABC123"))
@@ -203,14 +195,6 @@ def test_modal_metadata_that_is_not_ours_reads_as_empty() -> None:
     assert ModalSubject.from_metadata("not json") == ModalSubject()
     assert ModalSubject.from_metadata(json.dumps(["x"])) == ModalSubject()
     assert ModalSubject.from_metadata(json.dumps({"e164": 5, "evil": "x"})) == ModalSubject()
-
-
-def test_home_view_fits_within_the_100_block_limit_with_many_requests() -> None:
-    many = [make_request(id=f"R{i:06d}", kind=Kind.RELEASE, quote=None) for i in range(80)]
-    view = home_view(RequestList(mine=many, awaiting_me=many))
-    assert view["type"] == "home"
-    assert_within_limits(view, max_blocks=100)
-    assert_no_injected_markup(view)
 
 
 def test_money_is_never_rounded_and_whole_amounts_have_no_decimals() -> None:

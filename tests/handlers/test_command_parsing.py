@@ -6,10 +6,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from handlers.blocks import usage_error
+from handlers.blocks import help_message, usage_error
 from handlers.parsing import (
     Assign,
     Buy,
+    Export,
     Help,
     History,
     Inventory,
@@ -17,6 +18,7 @@ from handlers.parsing import (
     Release,
     Requests,
     Show,
+    Trail,
     Unassign,
     UsageError,
     parse_command,
@@ -54,6 +56,13 @@ from slack_checks import all_text, assert_no_injected_markup, assert_within_limi
         ("requests", Requests()),
         ("history", History()),
         ("history +918012345678", History("+918012345678")),
+        ("history <@U0REQUEST|riya>  action:purchase since:30d", History("<@U0REQUEST|riya>  action:purchase since:30d")),
+        ("history approver:@U0APPROVE", History("approver:@U0APPROVE")),
+        ("history <tel:+918012345678|+91 80 1234 5678> outcome:failed", History("+918012345678 outcome:failed")),
+        ("trail +918012345678", Trail("+918012345678")),
+        ("trail <tel:+918012345678|+91 80 1234 5678>", Trail("+918012345678")),
+        ("export", Export()),
+        ("export since:2026-11-01 jsonl", Export("since:2026-11-01 jsonl")),
     ],
 )
 def test_well_formed_commands(text: str, expected: object) -> None:
@@ -119,7 +128,8 @@ def test_hostile_reasons_are_kept_as_typed_and_never_rendered_as_markup(reason: 
         "show", "show 1 2", "show abc", "show +1", "show +123456789012345678",
         "assign +918012345678", "assign +918012345678 sales", "assign +918012345678 SA_<!channel>",
         "unassign", "inventory INDIA", "inventory IN US 80 90", "list abc", "requests mine",
-        "release --now", "release", "history 12",
+        "release --now", "release", "trail", "trail 12", "trail +918012345678 +918012345679",
+        "history @riya", "export approver:@bob", "history by:@william", "history " + "+918012345678 " * 40,
     ],
 )
 def test_malformed_arguments_get_a_usage_error_naming_the_subcommand(text: str) -> None:
@@ -142,3 +152,18 @@ def test_any_text_parses_or_gives_a_usage_error_that_renders_safely(text: str) -
         msg = usage_error(error)
         assert_no_injected_markup(msg)
         assert_within_limits(msg)
+
+
+def test_a_plain_name_cannot_be_resolved_and_the_message_says_how_to_mention_instead() -> None:
+    error = usage_of("history @riya action:purchase")
+    assert "cannot look people up by name" in error.message and "“@riya”" in error.message
+    text = all_text(usage_error(error))
+    assert "/numbers history [filters]" in text and "/numbers help history" in text
+
+
+def test_help_for_history_lists_every_filter_with_an_example() -> None:
+    text = all_text(help_message("history"))
+    for shown in ("+918012345678", "approver:@person", "action:purchase|", "outcome:pending|succeeded|", "since:30d", "until:12h", "request:R7K2QX", "jsonl"):
+        assert shown in text, shown
+    assert "see everyone's rows" in text
+    assert "/numbers help history" in all_text(help_message())

@@ -26,6 +26,7 @@ def test_a_full_run_needs_exactly_the_manifest_scopes(world: World) -> None:
     world.submit(APPROVER, {"reason": "not now"})
     world.send(world.requests.app_home_opened(ADMIN))  # views.publish
     world.command(REQUESTER, "list")
+    world.command(ADMIN, "export csv")  # files.getUploadURLExternal, the upload, files.completeUploadExternal
     world.drain()  # approval messages, updates, DMs (conversations.open), history lines
 
     called = {c.method for c in world.slack.calls()} - {"response_url", "upload"}
