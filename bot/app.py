@@ -80,6 +80,7 @@ def build_bot(
             directory=SlackDirectory(client),
             store=store or Store(settings.numbers_bot_db),
             clock=clock,
+            auditors=settings.auditors,
         )
     # The client carries the token, so `token=` is not passed as well (Bolt would warn that it is unused).
     app = App(
@@ -101,7 +102,7 @@ def build_bot(
         sleep=sleep,
         monotonic=monotonic,
     )
-    workers = Workers(services, delivery)
+    workers = Workers(services, delivery, now=clock)
     bot = Bot(app=app, settings=settings, services=services, delivery=delivery, workers=workers)
     _BOTS[app] = bot
     if start_workers:

@@ -8,6 +8,8 @@ this module delivers them:
 - `approval_message` (ref = request id): posted to APPROVAL_CHANNEL the first time (then
   `approvals.record_message`), re-drawn from the request's current state with `chat.update` after.
 - `requester_notice` (ref = request id): a DM telling the requester the decision and the outcome.
+- `checkpoint` (ref = checkpoint id): one line in HISTORY_CHANNEL with the audit chain's head hash, head
+  row id and row count (paced with the history lines): the witness kept outside the database.
 
 A failed delivery is never lost: 429 waits for Retry-After, 5xx, timeouts and connection errors back
 off, anything else retries much later and is logged. A delivery failure only delays a message; it never
@@ -32,6 +34,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.services.errors import ServiceError
 from bot.services.records import AuditEntry, OutboxItem
+from handlers.audit_blocks import checkpoint_line
 from handlers.blocks import approval_message, history_line, requester_notice
 from handlers.context import utc_now
 from handlers.reply import direct_message
@@ -44,6 +47,8 @@ log = logging.getLogger("handlers.delivery")
 HISTORY = "history"
 APPROVAL_MESSAGE = "approval_message"
 REQUESTER_NOTICE = "requester_notice"
+CHECKPOINT = "checkpoint"
+HISTORY_CHANNEL_KINDS = (HISTORY, CHECKPOINT)  # share the history channel's one-line-a-second pacing
 
 MAX_BACKOFF_S = 300.0
 PERMANENT_RETRY_S = 900.0  # Slack refused for a reason retrying soon will not fix (e.g. not_in_channel)
@@ -121,7 +126,7 @@ class Delivery:
                 self._services.outbox.done(item.id)
                 delivered += 1
                 continue
-            if item.kind == HISTORY and not self._slot_free(self._history_channel):
+            if item.kind in HISTORY_CHANNEL_KINDS and not self._slot_free(self._history_channel):
                 paced += 1
                 continue
             if self._deliver(item):
@@ -141,6 +146,8 @@ class Delivery:
                 self._draw_approval_message(item.ref)
             elif item.kind == REQUESTER_NOTICE:
                 self._notify_requester(item.ref)
+            elif item.kind == CHECKPOINT:
+                self._post_checkpoint(item.ref)
             else:
                 raise ValueError(f"unknown outbox kind {item.kind!r}")
         except Exception as exc:  # every failure becomes a later retry; nothing is dropped
@@ -155,6 +162,15 @@ class Delivery:
         self._take_slot(self._history_channel)
         self._client.chat_postMessage(
             channel=self._history_channel, text=history_line(entry), unfurl_links=False, unfurl_media=False
+        )
+
+    def _post_checkpoint(self, ref: str) -> None:
+        checkpoint = self._services.integrity.checkpoint_by_id(int(ref))
+        if checkpoint is None:
+            raise LookupError(f"checkpoint {ref} does not exist")
+        self._take_slot(self._history_channel)
+        self._client.chat_postMessage(
+            channel=self._history_channel, text=checkpoint_line(checkpoint), unfurl_links=False, unfurl_media=False
         )
 
     def _draw_approval_message(self, ref: str) -> None:

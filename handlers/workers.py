@@ -1,8 +1,9 @@
 """Background work the app runs beside the listeners, in daemon threads that `stop()` ends:
 
 - outbox delivery: one `Delivery.deliver_due()` pass every `delivery_interval_s` (or sooner on `wake()`);
-- maintenance: `approvals.settle_unknown()` and `approvals.expire_due()` once at start-up, then every
-  `maintenance_interval_s`.
+- maintenance: `approvals.settle_unknown()`, `approvals.expire_due()` and
+  `integrity.checkpoint_if_due(now)` (a checkpoint of the audit chain once a day, posted to the history
+  channel by the delivery) once at start-up, then every `maintenance_interval_s`.
 
 A failing pass is logged and the loop goes on; nothing here raises into the app.
 """
@@ -12,8 +13,10 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from datetime import datetime
 from typing import TYPE_CHECKING
 
+from handlers.context import utc_now
 from handlers.delivery import Delivery
 
 if TYPE_CHECKING:
@@ -30,8 +33,10 @@ class Workers:
         *,
         delivery_interval_s: float = 0.5,
         maintenance_interval_s: float = 60.0,
+        now: Callable[[], datetime] = utc_now,
     ) -> None:
         self._services = services
+        self._now = now
         self._delivery = delivery
         self._delivery_interval_s = delivery_interval_s
         self._maintenance_interval_s = maintenance_interval_s
@@ -62,9 +67,15 @@ class Workers:
         self._threads = []
 
     def maintain(self) -> None:
-        """Settle unknown outcomes and expire overdue requests (also what the loop does)."""
+        """Settle unknown outcomes, expire overdue requests and checkpoint the audit chain when a day has
+        passed since the last checkpoint (also what the loop does)."""
         _guarded("settle_unknown", self._services.approvals.settle_unknown)
         _guarded("expire_due", self._services.approvals.expire_due)
+        _guarded("checkpoint_if_due", self._checkpoint_if_due)
+
+    def _checkpoint_if_due(self) -> None:
+        if self._services.integrity.checkpoint_if_due(self._now()) is not None:
+            self._wake.set()  # its line goes to the history channel on the next delivery pass, now
 
     def _delivery_loop(self) -> None:
         while not self._stop.is_set():
