@@ -70,8 +70,8 @@ class Settings(BaseSettings):
             if info.field_name == "slack_app_token":
                 return None
             raise ValueError("is empty")
-        if any(ch.isspace() or not ch.isprintable() for ch in value):
-            raise ValueError("contains spaces or unprintable characters")
+        if not re.fullmatch(r"[!-~]+", value):  # what HTTP headers can carry: printable ASCII, no spaces
+            raise ValueError("contains spaces or characters other than plain ASCII")
         prefix = {"slack_bot_token": "xoxb-", "slack_app_token": "xapp-"}.get(info.field_name or "")
         if prefix and not value.startswith(prefix):
             raise ValueError(f"expected a token starting with {prefix}")
