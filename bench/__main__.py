@@ -48,6 +48,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None, help="where to write the figures (full run: BENCHMARKS.md)")
     parser.add_argument("--only", default=",".join(PIECES), help=f"comma-separated pieces of: {', '.join(PIECES)}")
     parser.add_argument("--rows", type=int, default=None, help="audit rows for the history piece")
+    parser.add_argument(
+        "--keep-db", type=Path, default=None, metavar="DIR", help="fill the history database in DIR and keep it (to study query plans)"
+    )
     args = parser.parse_args(argv)
     pieces = {p.strip() for p in args.only.split(",") if p.strip()}
     unknown = pieces - set(PIECES)
@@ -56,7 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     plan = QUICK if args.quick else FULL
     out = args.out if args.out is not None else (None if args.quick else REPO / "BENCHMARKS.md")
 
-    results = run(plan, pieces, rows=args.rows or plan.history_rows)
+    results = run(plan, pieces, rows=args.rows or plan.history_rows, keep_db=args.keep_db)
     figures = render(results)
     print()
     print(figures)
@@ -66,7 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def run(plan: Plan, pieces: set[str], *, rows: int) -> Results:
+def run(plan: Plan, pieces: set[str], *, rows: int, keep_db: Path | None = None) -> Results:
     results = Results(
         mode=plan.mode,
         date=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
@@ -81,7 +84,7 @@ def run(plan: Plan, pieces: set[str], *, rows: int) -> Results:
         with BenchWorld() as world:
             _served(world, plan, pieces, results)
     if "history" in pieces:
-        _history(plan, rows, results)
+        _history(plan, rows, results, keep_db)
     results.seconds = time.monotonic() - started
     results.load_after = os.getloadavg()
     return results
@@ -119,18 +122,24 @@ def _served(world: BenchWorld, plan: Plan, pieces: set[str], results: Results) -
     print(f"after the load: bot {memory.bot_after_load:.0f} MiB (peak {memory.bot_peak:.0f}), bare Bolt {memory.bare_after_load:.0f} MiB")
 
 
-def _history(plan: Plan, rows: int, results: Results) -> None:
+def _history(plan: Plan, rows: int, results: Results, keep_db: Path | None) -> None:
     from bot.store import Store
 
     print(f"3. history at {rows:,} audit rows")
     population = Population()
-    with tempfile.TemporaryDirectory(prefix="numbers-bot-bench-history-") as workdir:
-        db = Path(workdir) / "audit.db"
+    with tempfile.TemporaryDirectory(prefix="numbers-bot-bench-history-") as scratch:
+        workdir = Path(scratch)
+        if keep_db is not None:
+            keep_db.mkdir(parents=True, exist_ok=True)
+            workdir = keep_db
+        db = workdir / "audit.db"
+        if db.exists():
+            raise SystemExit(f"{db} exists already; the bench fills a new database")
         store = Store(db)
         results.fill = history.fill(store, population, rows)
         print(f"  filled: {results.fill.rows_per_s:,.0f} rows/s; one row per transaction: {results.fill.single_row.cell()} ms")
         results.queries = history.queries(store, population, plan.query_rounds)
-        results.exports = [history.export_all(db, Path(workdir), fmt) for fmt in ("csv", "jsonl")]
+        results.exports = [history.export_all(db, workdir, fmt) for fmt in ("csv", "jsonl")]
         results.verify = history.verify(db)
 
 

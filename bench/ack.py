@@ -6,6 +6,10 @@ A round is a burst: C clients send one request each at the same moment. The bot 
 its ack (Vobiz calls, replies by response_url) on its 32 listener threads, and acks on those same
 threads; a bot round starts once at least C of them are free, so the figures are acks of a bot that
 is busy but not beyond its capacity (beyond it, acks would wait for Vobiz: see BENCHMARKS.md).
+
+Each cell also reports the CPU time each worker process used per request: the bot's includes its work
+after the ack, and the outbox deliveries the cell caused (approval messages, notices), so a cell starts
+and ends with the outbox delivered; history lines (paced at one a second) are marked sent instead.
 """
 
 from __future__ import annotations
@@ -141,13 +145,14 @@ def run(
                 bot: list[Result] = []
                 bare: list[Result] = []
                 lost_before = in_flight.lost
-                world.mark_history_lines_sent()  # the history-line backlog of earlier cells is not this cell's work
+                world.settle_outbox()  # deliveries left from earlier cells are not this cell's work
                 cpu_before, cell_started = world.cpu_seconds(), time.monotonic()
                 for index in range(rounds[latency]):
                     got_bot, got_bare = _burst_both(world, build, in_flight, concurrency, round_index=index)
                     bot += got_bot
                     bare += got_bare
                 in_flight.wait_below(0)
+                world.settle_outbox()  # this cell's approval messages and notices are part of its work
                 elapsed = time.monotonic() - cell_started
                 idle_cpu = [rate * elapsed for rate in world.idle_cpu_per_s]
                 cpu = [after - before - idle for after, before, idle in zip(world.cpu_seconds(), cpu_before, idle_cpu)]

@@ -25,6 +25,7 @@ EXPORT_SECONDS = 15.0
 EXPORT_PEAK_MB = 150.0
 IDLE_RSS_MB = 120.0
 LIST_BEYOND_ROUND_TRIP_MS = 50.0
+CPU_MIN_REQUESTS = 50
 MIB = 2**20
 MB = 10**6
 
@@ -168,17 +169,29 @@ def _ack(rows: Iterable[AckRow]) -> list[str]:
     for r in rows:
         out.append(
             f"| {r.endpoint} | {r.latency_ms} ms | {r.concurrency} | {r.bot.cell()} | {r.bare.cell()} | "
-            f"{r.median_ratio:.2f}x, {r.p99_ratio:.2f}x | {r.bot_cpu_ms:.1f} / {r.bare_cpu_ms:.1f} | {r.failures} | {r.lost} |"
+            f"{r.median_ratio:.2f}x, {r.p99_ratio:.2f}x | {_cpu(r)} | {r.failures} | {r.lost} |"
         )
     samples = "; ".join(
         f"Vobiz {latency} ms: " + ", ".join(f"{r.bot.count} at C={r.concurrency}" for r in rows if r.latency_ms == latency and r.endpoint == rows[0].endpoint)
         for latency in sorted({r.latency_ms for r in rows})
     )
     failures = [f"{r.endpoint} {r.latency_ms} ms C={r.concurrency}: {r.failure_example}" for r in rows if r.failure_example]
-    out += ["", f"Samples per cell and app: {samples}. The bot's CPU per request includes what it does after the ack (Vobiz calls, the reply, the database)."]
+    out += [
+        "",
+        f"Samples per cell and app: {samples}. CPU per request is the worker process's CPU time over the cell "
+        "(less its idle rate), shown where a cell has at least "
+        f"{CPU_MIN_REQUESTS} requests (the clock ticks in 10 ms); the bot's includes all it does after the ack "
+        "(Vobiz calls, the reply, the database, the approval message and the requester's notice; not history lines).",
+    ]
     if failures:
         out.append("Failed requests, first of each cell: " + "; ".join(failures) + ".")
     return out + [""]
+
+
+def _cpu(row: AckRow) -> str:
+    if row.bot.count < CPU_MIN_REQUESTS:
+        return "-"
+    return f"{row.bot_cpu_ms:.1f} / {row.bare_cpu_ms:.1f}"
 
 
 def _click(rows: Iterable[ClickRow]) -> list[str]:

@@ -21,6 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ from bench.loadgen import LoadGenerator, Outgoing
 from bench.servers import REPO, Gunicorn, child_env
 from bot.standin import FakeSlack, Message, SignedRequest, SlackEvent, SlackRequests
 from bot.standin.records import Ephemeral, EventKind
+from bot.store.timestamps import to_db
 
 SIGNING_SECRET = "bench-signing-secret"
 BOT_TOKEN = "xoxb-bench-bot-token"
@@ -151,7 +153,7 @@ class BenchWorld:
             raise BenchError("a gunicorn worker is gone")
         return proc.cpu_seconds(pids[0]), proc.cpu_seconds(pids[1])
 
-    def measure_idle_cpu(self, seconds: float = 2.0) -> tuple[float, float]:
+    def measure_idle_cpu(self, seconds: float = 5.0) -> tuple[float, float]:
         """CPU seconds per second each worker uses doing nothing (the bot polls its outbox twice a second);
         the ack figures subtract it."""
         before, started = self.cpu_seconds(), time.monotonic()
@@ -258,6 +260,18 @@ class BenchWorld:
                 "WHERE kind = 'history' AND done_at IS NULL"
             )
             return cursor.rowcount
+
+    def settle_outbox(self, timeout: float = 60.0) -> None:
+        """Wait until the bot has delivered every approval message and requester notice due now (history
+        lines are marked sent: paced at one a second, they would trickle on into the next measurement)."""
+
+        def settled() -> bool:
+            self.mark_history_lines_sent()
+            now = to_db(datetime.now(timezone.utc))
+            rows = self.query("SELECT count(*) FROM outbox WHERE done_at IS NULL AND next_attempt_at <= ?", [now])
+            return int(rows[0][0]) == 0
+
+        self.wait(settled, timeout=timeout, what="the bot to deliver its outbox")
 
     # ------------------------------------------------------------------------------ setting up
 
