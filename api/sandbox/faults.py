@@ -9,6 +9,10 @@ Kinds (and what happens to the operation itself):
 - ``hang_drop``: wait ``seconds``, then close the connection without an answer; not applied.
 - ``drop``: close the connection without an answer at once; not applied.
 - ``drop_after``: apply the operation, then close the connection without an answer.
+- ``bad_gateway`` (alias ``502``): a proxy's 502 ``{message}`` (not Vobiz's ``{error, message}``); not applied.
+- ``bad_gateway_after``: apply the operation, then answer the proxy's 502 instead of its result.
+- ``gateway_timeout`` (alias ``504``): a proxy's 504 ``{message}`` at once, while the backend goes on: with
+  ``seconds`` > 0 the operation is applied that many seconds after the answer, with 0 it never is.
 
 Faults queue per route, oldest first; route ``*`` matches any API route after route-specific faults.
 """
@@ -23,8 +27,18 @@ from typing import Any
 from api.sandbox.routes import ROUTE_NAMES
 from api.sandbox.state import ControlError
 
-FAULT_KINDS = ("rate_limit", "server_error", "hang", "hang_drop", "drop", "drop_after")
-_ALIASES = {"429": "rate_limit", "500": "server_error"}
+FAULT_KINDS = (
+    "rate_limit",
+    "server_error",
+    "hang",
+    "hang_drop",
+    "drop",
+    "drop_after",
+    "bad_gateway",
+    "bad_gateway_after",
+    "gateway_timeout",
+)
+_ALIASES = {"429": "rate_limit", "500": "server_error", "502": "bad_gateway", "504": "gateway_timeout"}
 ANY_ROUTE = "*"
 MAX_HANG_SECONDS = 120.0
 

@@ -27,6 +27,9 @@ _FORMATTING = re.compile(r"[\s\-().]")
 UNAUTHORIZED = error("unauthorized", "invalid credentials")
 # cancel-release documents its own 401 body (§3.5); the other routes document none (§6.1).
 CANCEL_UNAUTHORIZED = {"error": {"code": 401, "message": "Invalid token"}}
+# What a proxy in front of Vobiz answers (API-gateway style): not Vobiz's own {error, message} body.
+BAD_GATEWAY = Reply(502, {"message": "Bad Gateway"})
+GATEWAY_TIMEOUT = Reply(504, {"message": "Endpoint request timed out"})
 
 
 class Gateway:
@@ -67,6 +70,12 @@ class Gateway:
                 return Reply(500, error("internal_server_error", "internal server error (injected fault)"))
             if fault.kind == "drop":
                 return Drop()
+            if fault.kind == "bad_gateway":
+                return BAD_GATEWAY
+            if fault.kind == "gateway_timeout":
+                if fault.seconds > 0:
+                    self._apply_later(fault.seconds, found, headers, body)
+                return GATEWAY_TIMEOUT
             if fault.kind in ("hang", "hang_drop"):
                 self._wait(fault.seconds)
                 if fault.kind == "hang_drop" or self.stopping.is_set():
@@ -77,7 +86,23 @@ class Gateway:
             reply = refusal.reply
         if fault is not None and fault.kind == "drop_after":
             return Drop()
+        if fault is not None and fault.kind == "bad_gateway_after":
+            return BAD_GATEWAY
         return reply
+
+    def _apply_later(self, seconds: float, found: routes.Match, headers: Mapping[str, str], body: bytes) -> None:
+        """The backend behind a proxy that gave up: the operation happens `seconds` after the proxy answered."""
+
+        def apply() -> None:
+            self._wait(seconds)
+            if self.stopping.is_set():
+                return
+            try:
+                self._authorized(found, headers, body)
+            except Refusal:
+                pass  # the backend refused it: nothing changed, and nobody is listening for the answer
+
+        threading.Thread(target=apply, name="sandbox-late-apply", daemon=True).start()
 
     def _authorized(self, found: routes.Match, headers: Mapping[str, str], body: bytes) -> Reply:
         is_cancel = found.route == "cancel_release"

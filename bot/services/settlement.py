@@ -40,8 +40,9 @@ class Settler:
         """Decide an UNKNOWN (or stuck EXECUTING) request from what Vobiz shows now.
 
         What Vobiz shows proves a success at once. It proves a failure only once Vobiz must have finished
-        with the call: at once when it answered (a 5xx), otherwise a grace period after the call (after a
-        timeout or a dropped connection Vobiz may still be carrying it out). Until then it stays UNKNOWN.
+        with the call: at once when Vobiz itself answered (a 5xx with its error body), otherwise a grace
+        period after the call (after a timeout, a dropped connection or a gateway's 502/503/504 Vobiz may
+        still be carrying it out). Until then it stays UNKNOWN.
         """
         try:
             outcome = self._verdict(request)

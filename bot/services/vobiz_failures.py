@@ -16,6 +16,10 @@ from api.errors import (
 
 from bot.services.errors import VobizUnavailable
 
+# A gateway or proxy in front of Vobiz answers these when it gave up on (or could not reach) the backend,
+# which may still carry the call out: they prove nothing about the call.
+GATEWAY_STATUSES = frozenset({502, 503, 504})
+
 
 def code(exc: BaseException) -> str:
     """A short, secret-free label for the audit log: the error class, status and Vobiz's code."""
@@ -42,6 +46,10 @@ def why_unknown(exc: BaseException) -> str:
         return "Vobiz did not answer in time"
     if isinstance(exc, APIConnectionError):
         return "the connection to Vobiz dropped before it answered"
+    if isinstance(exc, ServerError) and exc.status_code in GATEWAY_STATUSES:
+        return f"the gateway in front of Vobiz answered {exc.status_code} ({exc.message}) instead of Vobiz itself"
+    if isinstance(exc, ServerError) and not answered(exc):
+        return f"Vobiz answered {exc.status_code} ({exc.message}) without saying what happened"
     if isinstance(exc, APIStatusError):
         return f"Vobiz answered {exc.status_code} ({exc.message})"
     if isinstance(exc, UnexpectedResponse):
@@ -49,14 +57,25 @@ def why_unknown(exc: BaseException) -> str:
     return "something unexpected went wrong"
 
 
-ANSWERED_CODES = ("ServerError", "UnexpectedResponse")
-
-
 def vobiz_answered(code_: str | None) -> bool:
-    """Whether the failure recorded as `code_` came with an answer from Vobiz (a 5xx, an unreadable 2xx):
-    then Vobiz had finished with the request, so what it shows afterwards is final. After a timeout or a
-    dropped connection it may still be working on it."""
-    return bool(code_) and code_.split(" ", 1)[0] in ANSWERED_CODES
+    """Whether the failure recorded as `code_` (see `code()`) came with Vobiz's own answer: an unreadable
+    2xx, or a 5xx with Vobiz's error body (`ServerError 500 internal_server_error`). Then Vobiz had finished
+    with the request, so what it shows afterwards is final. After a timeout, a dropped connection, a
+    gateway's 502/503/504 or a 5xx without Vobiz's error code, it may still be working on it."""
+    if not code_:
+        return False
+    name, *rest = code_.split(" ")
+    if name == "UnexpectedResponse":
+        return True
+    if name != "ServerError" or not rest or not rest[0].isdigit():
+        return False
+    status, vobiz_code = int(rest[0]), rest[1:]
+    return status not in GATEWAY_STATUSES and bool(vobiz_code)
+
+
+def answered(exc: BaseException) -> bool:
+    """`vobiz_answered` for an exception."""
+    return vobiz_answered(code(exc))
 
 
 def outcome_unknown(exc: BaseException) -> bool:

@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from bot.services import vobiz_failures
 from bot.services.records import Status
 from bot.store import requests
 from bot.store.timestamps import to_db
@@ -36,6 +37,71 @@ def test_a_generic_500_is_unknown_then_settled_as_failed_at_once(world: World, i
     assert settled_events(world, request.id)[-2:] == [("executed", "outcome_unknown"), ("settled", "failed")]
     assert len(world.calls("purchase")) == 1  # never repeated
     assert world.sandbox.describe(in_number)["where"] == "inventory"
+
+
+def test_a_504_whose_purchase_lands_after_the_answer_is_settled_as_succeeded(world: World, in_number: str) -> None:
+    world.sandbox.inject("purchase", "gateway_timeout", seconds=0.3)  # the proxy gives up; the backend buys later
+
+    result = world.services.approvals.approve(world.services.approvals.request_purchase(REQUESTER, in_number, "ops").id, APPROVER)
+
+    assert result.status is Status.UNKNOWN  # not FAILED: a 504 does not prove the backend gave up
+    assert "gateway in front of Vobiz answered 504" in (result.outcome_detail or "")
+    assert "may still be working on the call" in (result.outcome_detail or "")
+    wait_until(lambda: world.sandbox.describe(in_number)["where"] == "owned")
+    settled = world.services.approvals.settle_unknown()
+
+    assert [(r.id, r.status) for r in settled] == [(result.id, Status.SUCCEEDED)]
+    assert settled_events(world, result.id)[-1] == ("settled", "succeeded")
+    assert len(world.calls("purchase")) == 1  # never repeated
+
+
+def test_a_502_after_the_purchase_was_applied_is_settled_as_succeeded_at_once(world: World, in_number: str) -> None:
+    world.sandbox.inject("purchase", "bad_gateway_after")
+    request = world.services.approvals.request_purchase(REQUESTER, in_number, "for ops")
+
+    result = world.services.approvals.approve(request.id, APPROVER)
+
+    assert result.status is Status.SUCCEEDED
+    assert settled_events(world, request.id)[-2:] == [("executed", "outcome_unknown"), ("settled", "succeeded")]
+    assert len(world.calls("purchase")) == 1
+
+
+@pytest.mark.parametrize("fault", ["bad_gateway", "gateway_timeout"])
+def test_a_gateway_5xx_that_never_lands_is_failed_only_after_the_grace_period(world: World, in_number: str, fault: str) -> None:
+    world.sandbox.inject("purchase", fault)  # answered 502/504, never applied
+    request = world.services.approvals.request_purchase(REQUESTER, in_number, "for ops")
+
+    assert world.services.approvals.approve(request.id, APPROVER).status is Status.UNKNOWN
+    assert world.services.approvals.settle_unknown() == []  # within the grace period: no verdict yet
+    world.clock.advance(seconds=61)
+    settled = world.services.approvals.settle_unknown()
+
+    assert [(r.id, r.status) for r in settled] == [(request.id, Status.FAILED)]
+    assert settled_events(world, request.id)[-3:] == [
+        ("executed", "outcome_unknown"),
+        ("settle_deferred", "outcome_unknown"),
+        ("settled", "failed"),
+    ]
+    assert world.sandbox.describe(in_number)["where"] == "inventory"
+    assert len(world.calls("purchase")) == 1
+
+
+@pytest.mark.parametrize(
+    ("recorded", "answered"),
+    [
+        ("ServerError 500 internal_server_error", True),  # Vobiz's own error body: it finished
+        ("UnexpectedResponse", True),  # a 2xx we could not read: it finished
+        ("ServerError 502", False),
+        ("ServerError 503 service_unavailable", False),  # even with a code: a gateway status proves nothing
+        ("ServerError 504", False),
+        ("ServerError 500", False),  # a 500 without Vobiz's error body: maybe not Vobiz at all
+        ("APITimeoutError", False),
+        ("APIConnectionError", False),
+        (None, False),
+    ],
+)
+def test_only_vobiz_own_answers_make_a_failure_final_at_once(recorded: str | None, answered: bool) -> None:
+    assert vobiz_failures.vobiz_answered(recorded) is answered
 
 
 def test_a_dropped_answer_after_the_purchase_is_settled_as_succeeded(world: World, in_number: str) -> None:
