@@ -66,7 +66,7 @@ class Approvals:
         self._settler = Settler(vobiz=vobiz, store=store, clock=clock, grace=grace)
         crash = CrashPoints(settings.crash_at)
         self._executor = Executor(vobiz=vobiz, store=store, clock=clock, settler=self._settler, crash=crash)
-        self._undo = ReleaseUndo(vobiz=vobiz, store=store, policy=policy, clock=clock)
+        self._undo = ReleaseUndo(vobiz=vobiz, store=store, policy=policy, clock=clock, grace=grace)
 
     # asking --------------------------------------------------------------------------------------
 
@@ -190,7 +190,9 @@ class Approvals:
         return expired
 
     def settle_unknown(self) -> list[ApprovalRequest]:
-        return self._settler.settle_all()
+        """Re-read Vobiz for every request whose outcome is unknown (or stuck executing), and for every undo
+        of a release whose answer was lost; returns the requests decided now."""
+        return self._settler.settle_all() + self._undo.settle_all()
 
     def record_message(self, request_id: str, channel: str, ts: str) -> None:
         """Remember where the approval message was posted, so later changes update it in place."""

@@ -28,3 +28,8 @@ class Conflict(ServiceError):
 
 class VobizUnavailable(ServiceError):
     """Vobiz could not be reached or refused a read; nothing was changed."""
+
+
+class OutcomeUnknown(ServiceError):
+    """A change was asked of Vobiz but its answer was lost: recorded as unknown and being checked by
+    re-reading Vobiz. The message says so; the record is updated (and announced) once it is known."""

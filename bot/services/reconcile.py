@@ -19,8 +19,9 @@ next run compares against it and a difference is reported once, not every run.
 The first run records a baseline instead (`event=baseline`, one row per number the log does not know, plus
 one summary row): numbers that were the account's before the bot watched are not drift.
 
-Numbers with a request in flight (executing, or its outcome being settled) are left to the settler, and a
-number whose audit trail grows while Vobiz is being read is checked on the next run.
+Numbers with a request in flight (executing, its outcome being settled, or an undo of its release under way
+or being checked) are left to the settler, and a number whose audit trail grows while Vobiz is being read
+is checked on the next run.
 """
 
 from __future__ import annotations
@@ -60,7 +61,8 @@ SLACK = timedelta(hours=1)  # clocks and Vobiz's own timers are not exact
 STUCK_AFTER = RELEASE_WINDOW + SLACK
 
 IN_FLIGHT = (Status.EXECUTING.value, Status.UNKNOWN.value)
-STATE_EVENTS = ("executed", "settled", "done", "undone", "undo_failed", "settle_deferred", "settle_failed")
+STATE_EVENTS = ("executed", "settled", "done", "undone", "undo_unknown", "undo_failed", "settle_deferred", "settle_failed")
+UNDO_IN_FLIGHT = ("undoing", "unknown")  # requests.undo_state while an undo's outcome is not known
 
 
 class DriftKind(StrEnum):
@@ -364,7 +366,11 @@ def _numbers_changed_since(db: Database, audit_id: int) -> set[str]:
 
 def _numbers_in_flight(db: Database) -> set[str]:
     marks = ", ".join("?" for _ in IN_FLIGHT)
-    rows = db.execute(f"SELECT DISTINCT e164 FROM requests WHERE status IN ({marks})", list(IN_FLIGHT)).fetchall()
+    undo_marks = ", ".join("?" for _ in UNDO_IN_FLIGHT)
+    rows = db.execute(
+        f"SELECT DISTINCT e164 FROM requests WHERE status IN ({marks}) OR undo_state IN ({undo_marks})",
+        [*IN_FLIGHT, *UNDO_IN_FLIGHT],
+    ).fetchall()
     return {row[0] for row in rows}
 
 

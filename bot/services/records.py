@@ -92,11 +92,21 @@ class ApprovalRequest:
     refund_currency: str | None = None
     refund_status: str | None = None  # "success" or "failed" (Vobiz still cancelled the release)
     refund_error: str | None = None
+    # undoing a release: None (not tried, or tried and nothing changed), "undoing" (the call is being
+    # made), "unknown" (Vobiz's answer was lost: being checked by re-reading), "done" (see undone_at)
+    undo_state: str | None = None
+
+    @property
+    def undo_being_checked(self) -> bool:
+        """An undo was sent but its answer was lost; the bot is re-reading Vobiz to learn whether it happened."""
+        return self.undo_state == "unknown"
 
     @property
     def undoable_until(self) -> datetime | None:
-        """When a completed 24 h release stops being undoable; None when it cannot be undone."""
+        """When a completed 24 h release stops being undoable; None when it cannot be undone (now)."""
         if self.kind is not Kind.RELEASE or self.status is not Status.SUCCEEDED or self.undone_at is not None:
+            return None
+        if self.undo_state is not None:  # an undo is under way or being checked
             return None
         return self.cooldown_ends_at
 

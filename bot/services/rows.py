@@ -90,6 +90,7 @@ def request_from_row(row: Row) -> ApprovalRequest:
         refund_currency=row["refund_currency"],
         refund_status=row["refund_status"],
         refund_error=row["refund_error"],
+        undo_state=row["undo_state"],
     )
 
 
