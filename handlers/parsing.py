@@ -245,8 +245,8 @@ def _inventory(args: list[str], _rest: str) -> Inventory:
 def _buy(args: list[str], rest: str) -> Buy:
     if not args:
         raise UsageError("Which number? Say `buy +E164 <reason>`.", subcommand="buy")
-    number = parse_number(args[0], "buy")
-    return Buy(number, _reason(rest, args[0], "buy"))
+    number, used = leading_number(args, "buy")
+    return Buy(number, _reason(rest, used, "buy"))
 
 
 def _release(args: list[str], rest: str) -> Release:
@@ -254,22 +254,22 @@ def _release(args: list[str], rest: str) -> Release:
     kept = [arg for arg in args if arg.lower() not in _NOW_FLAGS]
     if not kept:
         raise UsageError("Which number? Say `release +E164 <reason>`.", subcommand="release")
-    number = parse_number(kept[0], "release")
+    number, used = leading_number(kept, "release")
     for flag in _NOW_FLAGS:
         rest = re.sub(rf"(?i)(^|\s){re.escape(flag)}(?=\s|$)", " ", rest)
-    return Release(number, _reason(rest.strip(), kept[0], "release"), now=now)
+    return Release(number, _reason(rest.strip(), used, "release"), now=now)
 
 
 def _assign(args: list[str], _rest: str) -> Assign:
-    if len(args) != 2:
+    if len(args) < 2 or not all(_NUMBER_CHARS.match(arg) for arg in args[:-1]):
         raise UsageError("Say `assign +E164 SA_xxx`: a number and a sub-account id.", subcommand="assign")
-    number = parse_number(args[0], "assign")
-    if not _SUB_ACCOUNT.match(args[1]):
+    number = parse_number("".join(args[:-1]), "assign", shown=" ".join(args[:-1]))
+    if not _SUB_ACCOUNT.match(args[-1]):
         raise UsageError(
-            f"“{clip(args[1], 40)}” is not a sub-account id; they look like SA_SALES0001.",
+            f"“{clip(args[-1], 40)}” is not a sub-account id; they look like SA_SALES0001.",
             subcommand="assign",
         )
-    return Assign(number, args[1])
+    return Assign(number, args[-1])
 
 
 def _unassign(args: list[str], _rest: str) -> Unassign:
@@ -328,39 +328,91 @@ _PARSERS = {
 }
 
 
-def parse_number(token: str, subcommand: str | None = None) -> str:
-    """A token that could be a phone number, as E.164 (`+918012345678`), else `UsageError`."""
-    tel = _TEL_LINK.match(token)
-    raw = tel.group(1) if tel else token
-    digits = re.sub(r"\D", "", raw)
-    problem: str | None = None
-    if not _NUMBER_CHARS.match(raw):
-        problem = "is not a phone number"
-    elif len(digits) < 8:
-        problem = "is too short to be a phone number"
-    elif len(digits) > 15:
-        problem = "is too long to be a phone number"
-    else:
-        try:
-            parsed = phonenumbers.parse("+" + digits, None)
-        except phonenumbers.NumberParseException:
-            parsed = None
-        if parsed is None or not phonenumbers.is_possible_number(parsed):
-            problem = "is not a possible phone number"
+def parse_number(token: str, subcommand: str | None = None, *, shown: str | None = None) -> str:
+    """A token that could be a phone number, as E.164 (`+918012345678`), else `UsageError` quoting
+    `shown` (what the person typed; the token by default)."""
+    problem = _number_problem(token)
     if problem:
         raise UsageError(
-            f"“{clip(one_line(token), 40)}” {problem}. Write it in E.164 form with the country code, "
+            f"“{clip(one_line(shown or token), 40)}” {problem}. Write it in E.164 form with the country code, "
             "e.g. +918012345678.",
             subcommand=subcommand,
         )
-    return "+" + digits
+    return "+" + re.sub(r"\D", "", _tel_target(token))
+
+
+def _tel_target(token: str) -> str:
+    tel = _TEL_LINK.match(token)
+    return tel.group(1) if tel else token
+
+
+def _number_problem(token: str) -> str | None:
+    """Why a token is not a phone number, or None when it is a possible one."""
+    raw = _tel_target(token)
+    digits = re.sub(r"\D", "", raw)
+    if not _NUMBER_CHARS.match(raw):
+        return "is not a phone number"
+    if len(digits) < 8:
+        return "is too short to be a phone number"
+    if len(digits) > 15:
+        return "is too long to be a phone number"
+    parsed = _parsed(digits)
+    if parsed is None or not phonenumbers.is_possible_number(parsed):
+        return "is not a possible phone number"
+    return None
+
+
+def _parsed(digits: str) -> phonenumbers.PhoneNumber | None:
+    try:
+        return phonenumbers.parse("+" + digits, None)
+    except phonenumbers.NumberParseException:
+        return None
+
+
+def _is_valid(token: str) -> bool:
+    parsed = _parsed(re.sub(r"\D", "", token))
+    return parsed is not None and phonenumbers.is_valid_number(parsed)
+
+
+def leading_number(args: list[str], subcommand: str) -> tuple[str, int]:
+    """The number at the start of `args` and how many words it took.
+
+    A number pasted as people write it (`+91 11 2154 6828`, `+1 (212) 845-6979`) arrives as several words;
+    when the first word alone is not a possible number, the leading words made only of phone-number
+    characters are joined. Of the joins that make a possible number, the one that is also a valid number
+    wins; when that still leaves a choice (the reason starts with digits), the person is asked to write the
+    number without spaces rather than guessed at.
+    """
+    if _number_problem(args[0]) is None or not _NUMBER_CHARS.match(args[0]):
+        return parse_number(args[0], subcommand), 1
+    run = 1
+    while run < len(args) and _NUMBER_CHARS.match(args[run]):
+        run += 1
+    possible = [n for n in range(2, run + 1) if _number_problem("".join(args[:n])) is None]
+    if len(possible) > 1:
+        valid = [n for n in possible if _is_valid("".join(args[:n]))]
+        possible = valid if len(valid) == 1 else possible
+    if len(possible) == 1:
+        used = possible[0]
+        return parse_number("".join(args[:used]), subcommand), used
+    typed = " ".join(args[:run])
+    if possible:
+        raise UsageError(
+            f"I cannot tell where the number ends in “{clip(one_line(typed), 40)}”. Write it without spaces, "
+            "e.g. +918012345678.",
+            subcommand=subcommand,
+        )
+    return parse_number("".join(args[:run]), subcommand, shown=typed), run
 
 
 def _one_number(args: list[str], subcommand: str) -> str:
-    if len(args) != 1:
+    """All of `args` as one number (a pasted `+1 (212) 845-6979` is several words)."""
+    if len(args) == 1:
+        return parse_number(args[0], subcommand)
+    if not args or not all(_NUMBER_CHARS.match(arg) for arg in args):
         synopsis = USAGE_BY_NAME[subcommand].synopsis
         raise UsageError(f"Say `{synopsis}`: exactly one number.", subcommand=subcommand)
-    return parse_number(args[0], subcommand)
+    return parse_number("".join(args), subcommand, shown=" ".join(args))
 
 
 def _search(args: list[str], subcommand: str) -> str | None:
@@ -376,8 +428,10 @@ def _search(args: list[str], subcommand: str) -> str | None:
     return cleaned
 
 
-def _reason(rest: str, number_token: str, subcommand: str) -> str | None:
-    reason = one_line(rest[len(number_token):] if rest.startswith(number_token) else rest)
+def _reason(rest: str, words_used: int, subcommand: str) -> str | None:
+    """What follows the number's `words_used` words in `rest`, or None when nothing does."""
+    remainder = rest.split(None, words_used)[words_used:]
+    reason = one_line(remainder[0]) if remainder else ""
     if not reason:
         return None
     check_reason(reason, subcommand)

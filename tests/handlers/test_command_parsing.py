@@ -82,6 +82,40 @@ def test_buy_12_says_it_is_not_a_phone_number_and_how_to_write_one() -> None:
     assert error.subcommand == "buy"
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("buy +91 11 2154 6828 New Delhi line", Buy("+911121546828", "New Delhi line")),
+        ("buy +1 (212) 845-6979 NYC desk", Buy("+12128456979", "NYC desk")),
+        ("buy +91 11 2154 6828", Buy("+911121546828", None)),
+        ("buy +91 80 1234 5678 2 lines for support", Buy("+918012345678", "2 lines for support")),
+        ("buy +918012345678 2 lines for support", Buy("+918012345678", "2 lines for support")),
+        ("release +1 212 845 6979 Campaign over", Release("+12128456979", "Campaign over", now=False)),
+        ("release --now +1 (212) 845-6979 Leaked", Release("+12128456979", "Leaked", now=True)),
+        ("show +1 (212) 845-6979", Show("+12128456979")),
+        ("show +91 11 2154 6828", Show("+911121546828")),
+        ("assign +1 (212) 845-6979 SA_SALES0001", Assign("+12128456979", "SA_SALES0001")),
+        ("unassign +91 80 1234 5678", Unassign("+918012345678")),
+        ("trail +1 212.845.6979", Trail("+12128456979")),
+    ],
+)
+def test_a_number_pasted_as_people_write_it_is_one_number(text: str, expected: object) -> None:
+    """Slack's own formatting (`+91 11 2154 6828`) comes back as several words; they are one number."""
+    assert parse_command(text) == expected
+
+
+def test_a_pasted_number_whose_end_cannot_be_told_is_refused_not_guessed() -> None:
+    # +49 30 12345 and +49 30 12345678 are both valid German numbers: is "678" the number's or the reason's?
+    error = usage_of("buy +49 30 12345 678 new line")
+    assert "cannot tell where the number ends" in error.message and "without spaces" in error.message
+    assert error.subcommand == "buy"
+
+
+def test_a_pasted_number_that_is_still_too_short_quotes_all_of_it() -> None:
+    error = usage_of("show +91 11 21")
+    assert "“+91 11 21”" in error.message and error.subcommand == "show"
+
+
 def test_buy_alone_asks_which_number() -> None:
     error = usage_of("buy")
     assert "Which number?" in error.message

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.services.records import Status
 from handlers import ids
+from handlers.text import display_number
 from slack_checks import assert_no_injected_markup, assert_no_traceback, assert_within_limits
 from scenario_world import ADMIN, APPROVER, GROUPIE, OTHER, REQUESTER, World
 
@@ -133,3 +134,18 @@ def test_requests_lists_mine_with_cancel_and_theirs_with_decisions(world: World)
     assert world.request(other).status is Status.CANCELLED
     world.drain()
     assert "Cancelled" in world.approval_message(other).as_text()
+
+
+def test_a_number_pasted_as_slack_formats_it_can_be_shown_and_bought(world: World) -> None:
+    """What the bot itself shows (`+91 80 1234 5678`) can be pasted back into a command."""
+    e164 = world.sandbox.inventory_numbers("IN")[0]
+    formatted = display_number(e164)
+    assert " " in formatted
+
+    world.command(REQUESTER, f"show {formatted}")
+    assert e164 in world.reply_to(REQUESTER, "Monthly fee").as_text()
+
+    world.command(REQUESTER, f"buy {formatted} Second support line")
+    world.reply_to(REQUESTER, "waiting for an approver")
+    [request] = world.requests_of(REQUESTER)
+    assert request.e164 == e164 and request.reason == "Second support line"
