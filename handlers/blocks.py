@@ -197,6 +197,8 @@ def _page_summary(page: PageLike, noun: str) -> str:
         return f"No {noun}."
     first = (page.page - 1) * page.per_page + 1
     last = first + len(page.items) - 1
+    if not page.total_known and page.has_next:  # Vobiz left the count out: this page proves a lower bound
+        return f"{noun.capitalize()} {first}–{last} of at least {page.total} (page {page.page}; Next shows whether there are more)."
     pages = max(1, -(-page.total // max(1, page.per_page)))
     return f"{noun.capitalize()} {first}–{last} of {page.total} (page {page.page} of {pages})."
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import phonenumbers
 
+from api.models import Page, PhoneNumber
 from bot.services.records import Actor, AuditEntry, DirectResult, RequestList, Status
 from handlers import ids
 from handlers.blocks import (
@@ -75,6 +76,17 @@ def test_first_and_last_pages_have_only_the_buttons_that_lead_somewhere() -> Non
     assert [b["text"]["text"] for b in buttons(first)] == ["Next ▶"]
     assert [b["text"]["text"] for b in buttons(last)] == ["◀ Previous"]
     assert buttons(number_list(make_page(indian_numbers(3)))) == []
+
+
+def test_a_page_without_a_total_from_vobiz_says_at_least_and_keeps_next() -> None:
+    full = Page[PhoneNumber](items=indian_numbers(25), page=1, per_page=25)  # Vobiz sent no total
+    assert not full.total_known
+    for msg in (number_list(full), inventory_list(full, "IN")):
+        text = all_text(msg)
+        assert "1–25 of at least 25" in text and "page 1 of 1" not in text
+        assert [b["text"]["text"] for b in buttons(msg) if b["action_id"] in (*ids.LIST_PAGE, *ids.INVENTORY_PAGE)] == ["Next ▶"]
+    short_last = Page[PhoneNumber](items=indian_numbers(5), page=3, per_page=25)  # the end, proven by its size
+    assert "51–55 of 55 (page 3 of 3)" in all_text(number_list(short_last))
 
 
 def test_sixty_numbers_fit_in_one_message_and_all_are_shown() -> None:

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 from slack_bolt.response import BoltResponse
 from slack_sdk import WebClient
 
@@ -233,14 +234,22 @@ def build_world(
     vobiz_timeout: float = 5.0,
     slack_timeout: float = 5.0,
     start_workers: bool = False,
+    vobiz_transport: httpx.BaseTransport | None = None,
     **settings_changes: Any,
 ) -> World:
+    """`vobiz_transport`: what carries the bot's Vobiz calls to the sandbox (default: plain HTTP), e.g. one
+    that changes the sandbox's answers the way another Vobiz deployment words them."""
     settings = make_settings(slack, sandbox, db_path, **settings_changes)
     clock = ScenarioClock(sandbox)
     fake_time = FakeTime()
     listeners = TrackingExecutor()
     vobiz = VobizClient(
-        sandbox.auth_id, sandbox.auth_token, base_url=sandbox.base_url, timeout=vobiz_timeout, sleep=lambda s: None
+        sandbox.auth_id,
+        sandbox.auth_token,
+        base_url=sandbox.base_url,
+        timeout=vobiz_timeout,
+        sleep=lambda s: None,
+        transport=vobiz_transport,
     )
     bot = build_bot(
         settings,

@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from api.sandbox import SandboxServer
+from bot.standin.webapi import FakeSlack
 from handlers import ids
-from scenario_world import ADMIN, REQUESTER, World
+from scenario_world import ADMIN, REQUESTER, World, build_world
 from slack_checks import assert_no_injected_markup, assert_within_limits
 
 
@@ -59,3 +69,40 @@ def test_the_home_tab_shows_usage_and_requests(world: World) -> None:
     text = "\n".join(str(b) for b in home.blocks)
     assert "Waiting for your decision" in text and "/numbers" in text
     assert any(b.action_id == ids.APPROVE for b in home.buttons())
+
+
+class WithoutTotals(httpx.HTTPTransport):
+    """Real HTTP to the sandbox, with `total` taken out of every list answer: a Vobiz that does not count."""
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = super().handle_request(request)
+        response.read()
+        try:
+            body = json.loads(response.content)
+        except ValueError:
+            return response
+        if isinstance(body, dict) and "total" in body:
+            del body["total"]
+            return httpx.Response(response.status_code, headers={"content-type": "application/json"}, json=body)
+        return response
+
+
+@pytest.fixture
+def uncounted(slack: FakeSlack, sandbox: SandboxServer, tmp_path: Path) -> Iterator[World]:
+    built = build_world(slack, sandbox, tmp_path / "bot.db", vobiz_transport=WithoutTotals())
+    yield built
+    built.bot.stop()
+
+
+def test_a_list_whose_total_vobiz_left_out_claims_no_page_count_and_keeps_next(uncounted: World) -> None:
+    world = uncounted
+    world.command(REQUESTER, "list")
+    first = world.reply_to(REQUESTER, "Our numbers")
+    summary = re.search(r"Numbers 1–(\d+) of (at least )?(\d+)", first.as_text())
+    assert summary and summary.group(2), first.as_text()  # a lower bound, said as one
+    assert "page 1 of" not in first.as_text()
+    assert [b.text for b in first.buttons()] == ["Next ▶"]
+
+    world.click(REQUESTER, first, "Next ▶")
+    second = world.reply_to(REQUESTER, f"Numbers {int(summary.group(1)) + 1}–")
+    assert second.ts == first.ts and "◀ Previous" in [b.text for b in second.buttons()]
