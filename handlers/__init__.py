@@ -7,6 +7,7 @@ them into `context`. Nothing here imports `api` or `bot.store`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -19,6 +20,8 @@ if TYPE_CHECKING:
     from slack_bolt import App
 
     from bot.services import Services
+
+ANYTHING = re.compile(r".*", re.DOTALL)  # an action_id or callback_id from an older version of the bot
 
 
 def register(
@@ -50,6 +53,9 @@ def register(
     app.view(ids.RELEASE_NOW_REASON_VIEW)(guarded(views.release_now_reason))
     app.view(ids.FORCE_UNASSIGN_REASON_VIEW)(guarded(views.force_unassign_reason))
     app.view(ids.DENY_REASON_VIEW)(guarded(views.deny_reason))
+    # Last, so they only see what nothing above matched: Bolt runs the first listener that matches.
+    app.action(ANYTHING)(guarded(actions.unknown_button))
+    app.view(ANYTHING)(guarded(views.unknown_modal))
 
     app.event("app_home_opened")(home.home_opened)
 

@@ -12,6 +12,7 @@ read again by the audit service and searched for whoever clicked, so a button sh
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -33,6 +34,9 @@ from handlers.text import escape
 
 if TYPE_CHECKING:
     from bot.services import Services
+
+log = logging.getLogger("handlers.actions")
+ACTION_ID_LOGGED = 80  # characters of an unknown action id written to the log
 
 
 def approve(ack: Any, body: dict[str, Any], client: WebClient, context: Any) -> None:
@@ -131,6 +135,18 @@ def request_force_unassign(ack: Any, body: dict[str, Any], client: WebClient, co
     ack()
     subject = _number_subject(body)
     client.views_open(trigger_id=body["trigger_id"], view=modals.force_unassign_reason_modal(subject))
+
+
+def unknown_button(ack: Any, body: dict[str, Any], client: WebClient, context: Any) -> None:
+    """A click on a button this version does not know, e.g. on a message an older version drew: say so
+    (Bolt would answer 404 and Slack would show the person an error that explains nothing)."""
+    ack()
+    acts = body.get("actions")
+    action_id = acts[0].get("action_id") if isinstance(acts, list) and acts and isinstance(acts[0], dict) else None
+    log.warning("a click on a button this version does not know (action id %r)", str(action_id)[:ACTION_ID_LOGGED])
+    user_id = actor_of(body).user_id
+    if user_id:
+        reply(context, client, user_id, blocks.outdated_control("button"))
 
 
 def _number_subject(body: dict[str, Any]) -> ModalSubject:

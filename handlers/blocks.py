@@ -138,6 +138,16 @@ def unexpected_error(reference: str) -> Message:
     return message(text, [section(text)])
 
 
+def outdated_control(what: str) -> Message:
+    """The answer to a click or a submission this version of the bot does not know (`what`: button, form)."""
+    text = (
+        f":hourglass: That {what} comes from an older version of this bot and no longer does anything; nothing "
+        "was changed. Run the command again for a fresh message (`/numbers help` lists them); requests waiting "
+        "for a decision are in `/numbers requests`."
+    )
+    return message(text, [section(text)])
+
+
 def notice(text: str) -> Message:
     """A short line of our own making (callers escape what they interpolate)."""
     return message(text, [section(text)])

@@ -7,6 +7,7 @@ error handler.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from slack_sdk import WebClient
@@ -18,6 +19,8 @@ from handlers.home import refresh_homes
 from handlers.modals import ModalSubject
 from handlers.parsing import UsageError, check_reason, parse_number
 from handlers.reply import reply
+
+log = logging.getLogger("handlers.views")
 
 
 def purchase_reason(ack: Any, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: Any) -> None:
@@ -63,6 +66,15 @@ def deny_reason(ack: Any, body: dict[str, Any], view: dict[str, Any], client: We
     if subject.origin == "home":
         refresh_homes(services, client, (actor.user_id, request.requester.user_id), now=now)
     reply(context, client, actor.user_id, blocks.decision_ack(request, now=now))
+
+
+def unknown_modal(ack: Any, body: dict[str, Any], client: WebClient, context: Any) -> None:
+    """A modal this version does not know (opened by an older version) was submitted: close it and say so."""
+    ack()
+    log.warning("a submission of a modal this version does not know (callback id %r)", str((body.get("view") or {}).get("callback_id"))[:80])
+    user_id = actor_of(body).user_id
+    if user_id:
+        reply(context, client, user_id, blocks.outdated_control("form"))
 
 
 def _release(

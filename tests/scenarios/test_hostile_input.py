@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from slack_sdk import WebClient
 
 from handlers import ids
-from scenario_world import APPROVER, OTHER, REQUESTER, World
+from scenario_world import APPROVER, BOT_TOKEN, GENERAL, OTHER, REQUESTER, World
 from slack_checks import assert_no_injected_markup, assert_no_traceback, assert_within_limits
 
 HOSTILE_REASON = "<!channel> <!here> <https://evil.example|click to approve> & <@U0ADMIN> pls"
@@ -92,3 +93,36 @@ def test_an_unexpected_failure_shows_a_reference_never_a_traceback(world: World,
     for payload in world.slack_bound():
         assert_no_traceback(payload)
         assert "xoxb-" not in json.dumps(payload)
+
+
+def _client(world: World) -> WebClient:
+    return WebClient(token=BOT_TOKEN, base_url=world.slack.api_url)
+
+
+def test_a_button_from_an_older_version_of_the_bot_is_answered_not_404(world: World) -> None:
+    """A message drawn by an older version carries action ids this one does not know."""
+    old_button = {"type": "button", "action_id": "approval.approve_v0", "value": "R0000000", "text": {"type": "plain_text", "text": "Approve"}}
+    posted = _client(world).chat_postMessage(channel=GENERAL, text="old", blocks=[{"type": "actions", "elements": [old_button]}])
+    response = world.click(OTHER, world.slack.message(GENERAL, posted["ts"]), "Approve")
+    assert response.status == 200  # Bolt's own answer was a 404, which Slack shows as an error
+    reply = world.reply_to(OTHER, "older version of this bot")
+    assert "nothing was changed" in reply.as_text() and "/numbers requests" in reply.as_text()
+    assert world.vobiz_writes() == []
+
+
+def test_a_modal_from_an_older_version_of_the_bot_is_closed_and_explained(world: World) -> None:
+    old_modal = {
+        "type": "modal",
+        "callback_id": "view.deny_reason_v0",
+        "title": {"type": "plain_text", "text": "Deny request"},
+        "submit": {"type": "plain_text", "text": "Deny"},
+        "blocks": [
+            {"type": "input", "block_id": ids.REASON_BLOCK, "label": {"type": "plain_text", "text": "Why?"},
+             "element": {"type": "plain_text_input", "action_id": ids.REASON_INPUT}},
+        ],
+    }
+    _client(world).views_open(trigger_id=world.slack.issue_trigger(APPROVER), view=old_modal)
+    response = world.submit(APPROVER, {"reason": "Not now"})
+    assert response.status == 200 and "errors" not in (response.body or "")
+    world.slack.wait_for(lambda: any("older version of this bot" in m.as_text() for m in world.dms(APPROVER)))
+    assert world.slack.views(APPROVER) == []  # the form closed
