@@ -38,6 +38,17 @@ APPROVER_GROUP = "S0APPROVERS"
 APPROVALS, HISTORY, GENERAL = "C0APPROVALS", "C0HISTORY", "C0GENERAL"
 CHANNELS = {APPROVALS: "approvals", HISTORY: "numbers-history", GENERAL: "general"}
 VOBIZ_WRITES = ("purchase", "release", "cancel_release", "assign", "unassign")
+# Slack waits this long for the HTTP answer (the ack); later, it shows the person an error (and retries an
+# event) even though the bot may go on to do the work. The only ack deadline the tests hold the bot to: a
+# tighter one measures the machine running the tests, not the bot.
+SLACK_ACK_LIMIT_S = 3.0
+
+
+def assert_acked_in_time(acked_in: float, what: str = "the request") -> None:
+    assert acked_in < SLACK_ACK_LIMIT_S, (
+        f"{what} was acknowledged after {acked_in:.2f} s; Slack gives up after {SLACK_ACK_LIMIT_S:.0f} s and shows "
+        "the person an error although the bot may still do the work"
+    )
 
 
 class ScenarioClock:
@@ -149,9 +160,9 @@ class World:
         started = time.monotonic()
         response = self.requests.send_app(self.app, signed, retry_num)
         acked_in = time.monotonic() - started
-        # Every request is acknowledged, and well inside Slack's 3 seconds
+        # Every request is acknowledged, inside Slack's 3 seconds
         assert response.status == 200, (response.status, response.body)
-        assert acked_in < 1.5, f"acknowledged after {acked_in:.2f} s"
+        assert_acked_in_time(acked_in)
         if wait:
             self.idle()
         return response

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from bot.server import LocalServer, make_wsgi_app
-from scenario_world import APPROVER, REQUESTER, World
+from scenario_world import APPROVER, REQUESTER, World, assert_acked_in_time
 
 
 @pytest.fixture
@@ -86,13 +86,16 @@ def test_healthz_is_200_while_the_database_takes_writes_and_503_when_it_is_read_
 
 
 def test_commands_and_clicks_are_acked_at_once_while_vobiz_takes_two_seconds(world: World, served: str) -> None:
+    """The ack never waits for Vobiz: it arrives inside Slack's 3 s, and before Vobiz has answered."""
     url = f"{served}/slack/events"
     world.sandbox.configure(latency_ms=2000)
 
     started = time.monotonic()
     status, _, _ = world.requests.send_http(url, world.requests.slash_command(REQUESTER, "list"))
     acked = time.monotonic() - started
-    assert status == 200 and acked < 1.0, f"ack took {acked:.2f} s"
+    assert status == 200
+    assert_acked_in_time(acked, "the command")
+    assert world.replies(REQUESTER, "Our numbers") == [], "the ack waited for Vobiz's answer"
     listing = world.reply_to(REQUESTER, "Our numbers", timeout=10)
     assert time.monotonic() - started >= 2.0  # the reply came after Vobiz answered, by response_url
     assert listing.source == "response_url"
@@ -104,7 +107,9 @@ def test_commands_and_clicks_are_acked_at_once_while_vobiz_takes_two_seconds(wor
     started = time.monotonic()
     status, _, _ = world.requests.send_http(url, world.requests.click(APPROVER, message, "Approve"))
     acked = time.monotonic() - started
-    assert status == 200 and acked < 1.0, f"ack took {acked:.2f} s"
+    assert status == 200
+    assert_acked_in_time(acked, "the click")
+    assert world.request(request_id).status.value in ("pending", "executing"), "the ack waited for the purchase"
     world.sandbox.configure(latency_ms=0)  # only the call already in flight stays slow
     world.idle()
     assert world.request(request_id).status.value == "succeeded"
