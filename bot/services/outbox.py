@@ -1,7 +1,9 @@
 """The durable notification queue, for whoever delivers it to Slack.
 
 `due()` does not claim items: run one drainer. An item stays due until `done()`, or `retry_later()` moves
-it back; history items come oldest first so the channel reads in audit order.
+it back. Approval messages, requester notices, checkpoints and drift notices come first (oldest first), so
+a backlog of paced history lines never delays them; history items follow strictly in audit order, and none
+is returned while an older history item waits for its retry.
 """
 
 from __future__ import annotations

@@ -12,7 +12,9 @@ from bot.store.timestamps import to_db
 
 Row = dict[str, Any]
 
-KINDS = frozenset({"history", "approval_message", "requester_notice", "checkpoint", "drift"})
+HISTORY = "history"
+KINDS = frozenset({HISTORY, "approval_message", "requester_notice", "checkpoint", "drift"})
+NO_ID_LIMIT = 2**63 - 1  # larger than any rowid
 MAX_ERROR_CHARS = 500
 
 
@@ -29,13 +31,30 @@ def enqueue(db: Database, kind: str, ref: str | int, now: datetime) -> int:
 
 
 def due(db: Database, now: datetime, limit: int) -> list[Row]:
-    """Undelivered items whose time has come, oldest first (history lines stay in audit order)."""
-    cursor = db.execute(
-        "SELECT * FROM outbox WHERE done_at IS NULL AND next_attempt_at <= ? ORDER BY id LIMIT ?",
-        [to_db(now), int(limit)],
+    """Undelivered items whose time has come, at most `limit`.
+
+    Every kind but `history` comes first, oldest first: an approval message's redraw or a DM never waits
+    behind a backlog of history lines, which are paced to about one a second. History items follow in
+    audit (id) order, and only up to the oldest undelivered one that is not due yet: a line waiting for a
+    retry holds back every later line, so the channel reads in audit order.
+    """
+    stamp = to_db(now)
+    first = _rows(
+        db,
+        "SELECT * FROM outbox WHERE done_at IS NULL AND next_attempt_at <= ? AND kind != ? ORDER BY id LIMIT ?",
+        [stamp, HISTORY, int(limit)],
     )
-    names = [c[0] for c in cursor.description]
-    return [dict(zip(names, values)) for values in cursor.fetchall()]
+    room = int(limit) - len(first)
+    if room <= 0:
+        return first
+    history = _rows(
+        db,
+        "SELECT * FROM outbox WHERE done_at IS NULL AND kind = ? AND next_attempt_at <= ? "
+        "AND id < coalesce((SELECT min(id) FROM outbox WHERE done_at IS NULL AND kind = ? AND next_attempt_at > ?), ?) "
+        "ORDER BY id LIMIT ?",
+        [HISTORY, stamp, HISTORY, stamp, NO_ID_LIMIT, room],
+    )
+    return first + history
 
 
 def mark_done(db: Database, item_id: int, now: datetime) -> bool:
@@ -53,6 +72,10 @@ def retry_later(db: Database, item_id: int, error: str, delay: timedelta, now: d
 
 
 def for_ref(db: Database, kind: str, ref: str | int) -> list[Row]:
-    cursor = db.execute("SELECT * FROM outbox WHERE kind = ? AND ref = ? ORDER BY id", [kind, str(ref)])
+    return _rows(db, "SELECT * FROM outbox WHERE kind = ? AND ref = ? ORDER BY id", [kind, str(ref)])
+
+
+def _rows(db: Database, sql: str, params: list[Any]) -> list[Row]:
+    cursor = db.execute(sql, params)
     names = [c[0] for c in cursor.description]
     return [dict(zip(names, values)) for values in cursor.fetchall()]

@@ -8,7 +8,7 @@ import itertools
 import pytest
 
 from bot.services.approvals import Approvals
-from bot.services.errors import InvalidInput, NotFound
+from bot.services.errors import InvalidInput, NotAllowed, NotFound
 from bot.services.policy import Policy
 from bot.services.records import Status
 from tests.services.world import APPROVER, REQUESTER, World
@@ -55,15 +55,33 @@ def test_outbox_delivery_bookkeeping(world: World, in_number: str) -> None:
     request = world.services.approvals.request_purchase(REQUESTER, in_number, "one")
     outbox = world.services.outbox
     items = outbox.due(10)
-    assert [(i.kind, i.ref) for i in items] == [("history", str(world.audit_rows()[0]["id"])), ("approval_message", request.id)]
+    assert [(i.kind, i.ref) for i in items] == [("approval_message", request.id), ("history", str(world.audit_rows()[0]["id"]))]
 
-    outbox.done(items[0].id)
-    outbox.retry_later(items[1].id, "ratelimited", 30)
+    outbox.done(items[1].id)
+    outbox.retry_later(items[0].id, "ratelimited", 30)
     assert outbox.due(10) == []
     world.clock.advance(seconds=30)
     retried = outbox.due(10)
-    assert [(i.id, i.attempts) for i in retried] == [(items[1].id, 1)]
-    assert world.services.history.entry(int(items[0].ref)).event == "requested"  # type: ignore[union-attr]
+    assert [(i.id, i.attempts) for i in retried] == [(items[0].id, 1)]
+    assert world.services.history.entry(int(items[1].ref)).event == "requested"  # type: ignore[union-attr]
+
+
+def test_an_approval_redraw_is_not_queued_behind_a_history_backlog(world: World, in_number: str) -> None:
+    request = world.services.approvals.request_purchase(REQUESTER, in_number, "one")
+    outbox = world.services.outbox
+    for item in outbox.due(10):
+        outbox.done(item.id)
+    for _ in range(120):  # refused clicks: each one is an audit row and a history line, paced ~1 a second
+        with pytest.raises(NotAllowed):
+            world.services.approvals.approve(request.id, REQUESTER)
+
+    world.services.approvals.approve(request.id, APPROVER)
+    items = outbox.due(100)
+
+    assert [(i.kind, i.ref) for i in items[:2]] == [("approval_message", request.id)] * 2  # approved, then bought
+    assert items[2].kind == "requester_notice"
+    history = [int(i.ref) for i in items if i.kind == "history"]
+    assert history == sorted(history) and history[0] == world.audit_rows()[1]["id"]  # the oldest line first
 
 
 def test_history_newest_first_and_by_number(world: World) -> None:

@@ -150,8 +150,8 @@ def test_outbox_due_done_and_retry_later(tmp_path: Path) -> None:
         second = outbox.enqueue(db, "approval_message", "R0000AA", NOW)
         third = outbox.enqueue(db, "requester_notice", "R0000AA", NOW + timedelta(seconds=5))
     with store.read() as db:
-        assert [r["id"] for r in outbox.due(db, NOW, 10)] == [first, second]
-        assert [r["id"] for r in outbox.due(db, NOW, 1)] == [first]
+        assert [r["id"] for r in outbox.due(db, NOW, 10)] == [second, first]  # history lines come last
+        assert [r["id"] for r in outbox.due(db, NOW, 1)] == [second]
     with store.unit() as db:
         assert outbox.mark_done(db, first, NOW)
         assert not outbox.mark_done(db, first, NOW)  # done once
@@ -161,6 +161,44 @@ def test_outbox_due_done_and_retry_later(tmp_path: Path) -> None:
         later = outbox.due(db, NOW + timedelta(seconds=31), 10)
     assert [r["id"] for r in later] == [second, third]
     assert later[0]["attempts"] == 1 and later[0]["last_error"] == "channel_not_found"
+
+
+def test_outbox_due_puts_every_other_kind_before_a_history_backlog(tmp_path: Path) -> None:
+    store = Store(tmp_path / "bot.db")
+    with store.unit() as db:
+        backlog = [outbox.enqueue(db, "history", n, NOW) for n in range(1, 151)]  # e.g. 150 refused clicks
+        others = [
+            outbox.enqueue(db, "approval_message", "R0000AA", NOW),
+            outbox.enqueue(db, "requester_notice", "R0000AA", NOW),
+            outbox.enqueue(db, "checkpoint", 1, NOW),
+            outbox.enqueue(db, "drift", 151, NOW),
+        ]
+    with store.read() as db:
+        due = [r["id"] for r in outbox.due(db, NOW, 100)]
+    assert due == others + backlog[:96]
+
+
+def test_outbox_history_waiting_for_a_retry_holds_back_every_later_line(tmp_path: Path) -> None:
+    store = Store(tmp_path / "bot.db")
+    with store.unit() as db:
+        h1, h2 = outbox.enqueue(db, "history", 1, NOW), outbox.enqueue(db, "history", 2, NOW)
+        message = outbox.enqueue(db, "approval_message", "R0000AA", NOW)
+        h3 = outbox.enqueue(db, "history", 3, NOW)
+        assert outbox.retry_later(db, h1, "ratelimited", timedelta(seconds=30), NOW)
+    with store.read() as db:
+        assert [r["id"] for r in outbox.due(db, NOW, 10)] == [message]  # h2 and h3 wait for h1
+        assert [r["id"] for r in outbox.due(db, NOW + timedelta(seconds=30), 10)] == [message, h1, h2, h3]
+    with store.unit() as db:
+        assert outbox.mark_done(db, message, NOW)
+        assert outbox.retry_later(db, h2, "internal_error", timedelta(seconds=60), NOW)
+    with store.read() as db:
+        # h1 is due again and comes alone: h2 waits until a minute from now, holding h3 back
+        assert [r["id"] for r in outbox.due(db, NOW + timedelta(seconds=30), 10)] == [h1]
+    with store.unit() as db:
+        assert outbox.mark_done(db, h1, NOW + timedelta(seconds=30))
+    with store.read() as db:
+        assert outbox.due(db, NOW + timedelta(seconds=30), 10) == []
+        assert [r["id"] for r in outbox.due(db, NOW + timedelta(seconds=60), 10)] == [h2, h3]
 
 
 def test_outbox_refuses_unknown_kinds(tmp_path: Path) -> None:
