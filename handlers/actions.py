@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from slack_sdk import WebClient
 
-from bot.services.errors import Conflict, ServiceError
-from bot.services.records import ApprovalRequest, Status
+from bot.services.errors import ServiceError
+from bot.services.records import ApprovalRequest
 from handlers import audit_blocks, blocks, modals
 from handlers.audit_filters import HistoryCursor
 from handlers.commands import read_filters
@@ -53,13 +53,13 @@ def approve(ack: Any, body: dict[str, Any], client: WebClient, context: Any) -> 
 
 
 def deny(ack: Any, body: dict[str, Any], client: WebClient, context: Any) -> None:
-    """Opens the modal that asks why; the denial happens when it is submitted."""
+    """Checks that the clicker may decide (a refusal is shown and audited now, not after they typed a
+    reason), then opens the modal that asks why; the denial happens when it is submitted."""
     ack()
+    actor = actor_of(body)
     services = services_of(context)
-    with _stale_home_redrawn(body, services, client, actor_of(body).user_id, surface_of(context).clock()):
-        request = services.approvals.get(action_value(body))
-        if request.status is not Status.PENDING:
-            raise Conflict(f"Request {request.id} is no longer waiting for a decision: it is {blocks.STATUS_WORD[request.status]}.")
+    with _stale_home_redrawn(body, services, client, actor.user_id, surface_of(context).clock()):
+        request = services.approvals.check_may_decide(action_value(body), actor)
     subject = ModalSubject(
         request_id=request.id,
         response_url=body.get("response_url"),

@@ -1,8 +1,8 @@
 """Modal submissions. The reason is checked before the ack, so a bad one shows as an error on the
-modal's input. Requests that quote Vobiz (purchase, release, force unassign) ack first and report
-by `respond()` to where the modal was opened from; the denial touches only our database, so it runs
-before the ack and a refusal (not an approver, own request) is shown on the modal itself by the one
-error handler.
+modal's input; everything else happens after the ack (Slack gives up after 3 seconds, and a decision may
+wait on Slack's user-group directory or on the database) and is reported by `respond()` to where the modal
+was opened from, or a DM. Whether the person may deny at all was checked (and a refusal audited) when they
+clicked Deny; the denial checks again and tells them if the request was decided meanwhile.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Any
 
 from slack_sdk import WebClient
 
+from bot.services.errors import ServiceError
 from bot.services.records import ApprovalRequest
 from handlers import blocks, ids
 from handlers.context import actor_of, reason_from, services_of, surface_of
@@ -57,12 +58,17 @@ def deny_reason(ack: Any, body: dict[str, Any], view: dict[str, Any], client: We
     reason = _reason_or_errors(ack, view)
     if reason is None:
         return
+    ack()
     subject = ModalSubject.from_metadata(view.get("private_metadata"))
     actor = actor_of(body)
     services = services_of(context)
-    request = services.approvals.deny(subject.request_id or "", actor, reason)
-    ack()
     now = surface_of(context).clock()
+    try:
+        request = services.approvals.deny(subject.request_id or "", actor, reason)
+    except ServiceError:
+        if subject.origin == "home":  # decided, cancelled or expired meanwhile: the tab is out of date
+            refresh_homes(services, client, (actor.user_id,), now=now)
+        raise
     if subject.origin == "home":
         refresh_homes(services, client, (actor.user_id, request.requester.user_id), now=now)
     reply(context, client, actor.user_id, blocks.decision_ack(request, now=now))

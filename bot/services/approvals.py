@@ -131,6 +131,12 @@ class Approvals:
         )
         return self._executor.run(won)
 
+    def check_may_decide(self, request_id: str, actor: Actor, *, verb: str = "deny") -> ApprovalRequest:
+        """The request, if it waits for a decision and `actor` may make it (e.g. before asking them why they
+        deny it); otherwise Conflict, or NotAllowed with the attempt audited as `refused`. Changes nothing else:
+        the decision itself re-checks everything."""
+        return self._pending_for_decision(validation.request_id(request_id), actor, verb)
+
     def deny(self, request_id: str, actor: Actor, reason: str) -> ApprovalRequest:
         rid = validation.request_id(request_id)
         why = validation.reason(reason, what="a reason for denying")
