@@ -17,6 +17,7 @@ from bot.services import validation
 from bot.services.clock import Clock
 from bot.services.errors import InvalidInput
 from bot.services.policy import GroupLookupFailed, GroupMembers, Policy, is_group
+from bot.services.reconcile import RECONCILE_ACTION, DriftKind
 from bot.services.records import Actor, AuditEntry, AuditPage, Kind
 from bot.services.rows import audit_from_row
 from bot.store import Store, audit
@@ -24,6 +25,9 @@ from bot.store.timestamps import to_db
 
 ExportFormat = Literal["csv", "jsonl"]
 EXPORT_FORMATS: tuple[ExportFormat, ...] = ("csv", "jsonl")
+
+# The drift check's rows (event=drift) carry the kind of difference as their action.
+DRIFT_ACTIONS = tuple(kind.value for kind in DriftKind)
 
 # What `action:` accepts, and the stored actions each name stands for.
 ACTIONS: dict[str, tuple[str, ...]] = {
@@ -36,17 +40,26 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "force": tuple(kind.value for kind in Kind if kind.is_force),
     "undo": ("undo_release",),
     "undo_release": ("undo_release",),
+    "drift": DRIFT_ACTIONS,  # a difference between Vobiz and the log, of any kind
+    "reconcile": (RECONCILE_ACTION, *DRIFT_ACTIONS),  # everything the drift check wrote: its baseline too
 }
+# Every outcome the log holds: a request's or a direct operation's, and for the drift check's rows the
+# status Vobiz showed (`active`, `pending_release`, `absent`; `observed` on a baseline's summary row).
 OUTCOMES = (
     "pending",
     "succeeded",
     "failed",
     "outcome_unknown",
+    "executing",
     "denied",
     "cancelled",
     "expired",
     "refused",
     "cool_off",
+    "active",
+    "pending_release",
+    "absent",
+    "observed",
 )
 OUTCOME_ALIASES = {"unknown": "outcome_unknown", "success": "succeeded", "failure": "failed", "canceled": "cancelled"}
 
@@ -56,7 +69,8 @@ MAX_LOOKBACK = timedelta(days=366 * 100)
 
 SYNTAX = (
     "Filter with any of: +918012345678 (a number), @U123 or <@U123> (who acted or asked), "
-    "approver:@U123, action:" + "|".join(ACTIONS) + ", outcome:" + "|".join(OUTCOMES) + ", "
+    "approver:@U123, action:" + "|".join(ACTIONS) + " (force: any force kind; drift: what the drift check "
+    "found), outcome:" + "|".join(OUTCOMES) + ", "
     "since:2026-11-01 or since:30d, until:2026-11-30 or until:12h (d, h, m or w ago), request:R7K2QX9, "
     "and csv or jsonl to export."
 )
