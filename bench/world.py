@@ -8,7 +8,8 @@ can tell when the bot has finished the work it does after the ack:
 * `reply_time(channel)`: when the first ephemeral answer (response_url or chat.postEphemeral) reached
   a channel; every slash command is sent from its own channel, so replies never mix;
 * `vobiz_log()`: every request the sandbox answered, with `time.monotonic()` at its answer;
-* `still_working(request_ids)`: how many of those approval requests are pending or executing.
+* `still_working_ids(request_ids)`: those of these approval requests still pending or executing;
+* `settle_outbox()`: wait until the bot has delivered what its outbox holds (history lines excepted).
 """
 
 from __future__ import annotations
