@@ -9,6 +9,7 @@ and what happened, so stale buttons disappear. All user-supplied and Vobiz-suppl
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 
 from bot.services.records import ApprovalRequest, AuditEntry, DirectResult, Kind, Quote, RequestList, Status
@@ -38,9 +39,14 @@ from handlers.text import (
     money,
     number_label,
     one_line,
+    person,
     slack_date,
     user_mention,
 )
+
+# How a builder names a person: `user_mention` (a ping, where the ping is the point: the requester's DM,
+# an answer only the clicker sees) or `person` (the history channel and the approval message).
+Naming = Callable[[str | None, str], str]
 
 REASON_SHOWN = 1000  # characters of a reason shown in a message (the services cap reasons at 500)
 DETAIL_SHOWN = 600
@@ -284,10 +290,10 @@ def request_summary(request: ApprovalRequest) -> str:
     return f"*{escape(request.id)}* · {KIND_TITLE[request.kind]} of {number_label(request.e164)}"
 
 
-def _decider(request: ApprovalRequest) -> str:
+def _decider(request: ApprovalRequest, name: Naming) -> str:
     if request.decided_by is None:
         return "the bot"
-    return user_mention(request.decided_by.user_id, request.decided_by.name)
+    return name(request.decided_by.user_id, request.decided_by.name)
 
 
 def _when(moment: datetime | None) -> str:
@@ -303,9 +309,9 @@ def _with_detail(line: str, request: ApprovalRequest) -> str:
     return f"{line} {detail}" if detail else line
 
 
-def outcome_lines(request: ApprovalRequest, *, now: datetime) -> list[str]:
+def outcome_lines(request: ApprovalRequest, *, now: datetime, name: Naming = user_mention) -> list[str]:
     """The stamp of a decided request: who, when, what happened. Empty while pending."""
-    who = _decider(request)
+    who = _decider(request, name)
     when = _when(request.decided_at)
     status = request.status
     if status is Status.PENDING:
@@ -313,7 +319,7 @@ def outcome_lines(request: ApprovalRequest, *, now: datetime) -> list[str]:
     if status is Status.DENIED:
         return [f":no_entry: *Denied* by {who} {when}.", _reason_quote(request.decision_reason)]
     if status is Status.CANCELLED:
-        by = user_mention(request.requester.user_id, request.requester.name)
+        by = name(request.requester.user_id, request.requester.name)
         return [f":heavy_multiplication_x: *Cancelled* by {by} {_when(request.decided_at or request.finished_at)}."]
     if status is Status.EXPIRED:
         return [f":hourglass: *Expired* {_when(request.expires_at)} without a decision. Nothing was done."]
@@ -335,10 +341,10 @@ def outcome_lines(request: ApprovalRequest, *, now: datetime) -> list[str]:
                 "Request it again to buy at the new price."
             )
         return lines
-    return _success_lines(request, who, when, now)
+    return _success_lines(request, who, when, now, name)
 
 
-def _success_lines(request: ApprovalRequest, who: str, when: str, now: datetime) -> list[str]:
+def _success_lines(request: ApprovalRequest, who: str, when: str, now: datetime, name: Naming) -> list[str]:
     number = number_label(request.e164)
     approved = f":white_check_mark: *Approved* by {who} {when}."
     if request.kind is Kind.PURCHASE:
@@ -350,7 +356,7 @@ def _success_lines(request: ApprovalRequest, who: str, when: str, now: datetime)
     if request.kind is Kind.RELEASE_NOW:
         return [_with_detail(f"{approved} {number} was released immediately (release fee {fee}); this cannot be undone.", request)]
     if request.undone_at is not None:
-        by = user_mention(request.undone_by.user_id, request.undone_by.name) if request.undone_by else "someone"
+        by = name(request.undone_by.user_id, request.undone_by.name) if request.undone_by else "someone"
         return [
             f"{approved} Released, then *release undone* by {by} {slack_date(request.undone_at)}; "
             f"{number} is active again.",
@@ -381,7 +387,7 @@ def can_undo(request: ApprovalRequest, now: datetime) -> bool:
 
 
 def _request_fields(request: ApprovalRequest) -> Block:
-    requester = user_mention(request.requester.user_id, request.requester.name)
+    requester = person(request.requester.user_id, request.requester.name)
     pairs = [
         ("Number", f"{number_label(request.e164)}"),
         ("Requested by", requester),
@@ -417,7 +423,7 @@ def approval_message(request: ApprovalRequest, *, now: datetime) -> Message:
         blocks.append(actions(*decision_buttons(request), block_id=f"decide.{request.id}"))
     else:
         blocks.append(divider())
-        blocks.append(section("\n".join(outcome_lines(request, now=now))))
+        blocks.append(section("\n".join(outcome_lines(request, now=now, name=person))))
         if can_undo(request, now):
             assert request.cooldown_ends_at is not None
             blocks.append(
@@ -598,8 +604,9 @@ ACTION_NOUN = {
 
 def history_line(entry: AuditEntry, *, show_number: bool = True) -> str:
     """One readable line per audit entry, as posted to the history channel (a number's trail leaves the
-    number out: it is the same on every line)."""
-    who = user_mention(entry.actor.user_id, entry.actor.name)
+    number out: it is the same on every line). People are named, never pinged: a line per audit event
+    would notify them on every step of every request they touch."""
+    who = person(entry.actor.user_id, entry.actor.name)
     what = ACTION_WORD.get(entry.action, escape(entry.action))
     if not show_number:
         what = ACTION_NOUN.get(entry.action, escape(entry.action))

@@ -82,6 +82,15 @@ def user_mention(user_id: str | None, name: str = "") -> str:
     return escape(name or user_id or "someone")
 
 
+def person(user_id: str | None, name: str = "") -> str:
+    """Someone named without a ping: `arjun (`U0APPROVE`)`, the display name escaped and the id in code.
+    For text many people read where a notification would be noise: the history channel, approval messages."""
+    shown = escape(name) if name and name != user_id else ""
+    if user_id and _USER_ID.match(user_id):
+        return f"{shown} (`{user_id}`)" if shown else f"`{user_id}`"
+    return shown or escape(user_id or "someone")
+
+
 def channel_mention(channel_id: str | None) -> str:
     if channel_id and _CHANNEL_ID.match(channel_id):
         return f"<#{channel_id}>"

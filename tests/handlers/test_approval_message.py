@@ -25,7 +25,7 @@ def test_pending_purchase_shows_the_request_the_quote_and_approve_deny_carrying_
     text = all_text(msg)
     assert "Purchase request R7K2QX4" in text
     assert "+91 80123 45678" in text
-    assert "<@U0REQUEST>" in text
+    assert "riya (`U0REQUEST`)" in text and "<@" not in text  # named, not pinged, in the approvals channel
     assert "100 INR" in text and "300 INR" in text
     assert "A new support line for Bengaluru" in text
     assert f"<!date^{int(make_request().expires_at.timestamp())}^" in text
@@ -59,14 +59,14 @@ def test_decided_states_have_no_approve_or_deny_buttons(status: Status) -> None:
 def test_succeeded_purchase_is_stamped_with_who_and_when() -> None:
     request = decided(Status.SUCCEEDED)
     text = all_text(approval_message(request, now=NOW))
-    assert "Approved* by <@U0APPROVE>" in text
+    assert "Approved* by arjun (`U0APPROVE`)" in text and "<@" not in text
     assert f"<!date^{int(request.decided_at.timestamp())}^" in text
     assert "is ours now" in text
 
 
 def test_denied_shows_the_denier_and_their_reason() -> None:
     text = all_text(approval_message(decided(Status.DENIED, decision_reason="We have a spare one"), now=NOW))
-    assert "Denied* by <@U0APPROVE>" in text
+    assert "Denied* by arjun (`U0APPROVE`)" in text
     assert "We have a spare one" in text
 
 
@@ -93,7 +93,7 @@ def test_outcome_unknown_says_it_is_being_settled() -> None:
 def test_expired_and_cancelled_say_so() -> None:
     assert "Expired" in all_text(approval_message(make_request(status=Status.EXPIRED), now=NOW))
     cancelled = make_request(status=Status.CANCELLED, decided_at=NOW)
-    assert "Cancelled* by <@U0REQUEST>" in all_text(approval_message(cancelled, now=NOW))
+    assert "Cancelled* by riya (`U0REQUEST`)" in all_text(approval_message(cancelled, now=NOW))
 
 
 def released(**changes: object) -> object:
@@ -128,7 +128,7 @@ def test_undo_button_disappears_once_the_cooldown_ended() -> None:
 
 def test_undone_release_says_who_undid_it_and_offers_no_undo() -> None:
     msg = approval_message(released(undone_at=NOW, undone_by=Actor("U0REQUEST", "riya")), now=NOW)
-    assert "release undone* by <@U0REQUEST>" in all_text(msg)
+    assert "release undone* by riya (`U0REQUEST`)" in all_text(msg)
     assert action_ids(msg) == []
 
 
@@ -184,7 +184,7 @@ def test_requester_notice_reports_decision_and_outcome() -> None:
     request = decided(Status.SUCCEEDED, approval_channel="C0APPROVALS", approval_ts="1.2")
     text = all_text(requester_notice(request, now=NOW))
     assert "Your request *R7K2QX4*" in text
-    assert "<@U0APPROVE>" in text and "is ours now" in text
+    assert "<@U0APPROVE>" in text and "is ours now" in text  # the requester's own DM: here a mention is right
     assert "<#C0APPROVALS>" in text
 
 

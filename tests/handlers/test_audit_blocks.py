@@ -155,7 +155,7 @@ def test_a_trail_reads_oldest_first_without_repeating_the_number() -> None:
     text = all_text(msg)
     assert "Trail of +91 80123 45678" in text and "4 entries" in text
     assert text.index("*requested*") < text.index("*approved*") < text.index("*executed*") < text.index("*attempted*")
-    assert "<@U0REQUEST> *requested* purchase [R7K2QX]" in text
+    assert "riya (`U0REQUEST`) *requested* purchase [R7K2QX]" in text
     assert "setup 100 INR, then 300 INR/month" in text
     assert "(sub-account SA_SALES0001)" in text and "cool-off until <!date^" in text
     assert "*+91 80123 45678*" not in text  # the number is the title, not on every line

@@ -43,7 +43,7 @@ def test_the_tab_shows_each_part_with_its_buttons() -> None:
     assert "R0DONE1" not in text  # finished requests are not open
     assert "*+91 80123 45670* is *pending release* until <!date^" in text and "20 hours from now (request *R0REL01*)" in text
     assert "*+91 80123 45671* is in its *cool-off* with SA_SALES0001 until <!date^" in text and "12 days from now" in text
-    assert "<@U0APPROVE> *approved* purchase of *+91 80123 45678*" in text
+    assert "arjun (`U0APPROVE`) *approved* purchase of *+91 80123 45678*" in text
     assert OWN_ROWS_NOTE not in text
     assert_no_injected_markup(view)
 

@@ -20,7 +20,7 @@ from bot.standin.records import Ephemeral
 from bot.standin.webapi import FakeSlack
 from handlers import ids
 from handlers.audit_blocks import HISTORY_PAGE_SIZE
-from scenario_world import ADMIN, APPROVER, OTHER, REQUESTER, World, build_world
+from scenario_world import ADMIN, APPROVER, OTHER, REQUESTER, USERS, World, build_world
 from slack_checks import assert_no_injected_markup, assert_within_limits
 
 AUDITOR = OTHER  # an auditor who is neither approver nor admin (AUDITORS in this world)
@@ -38,6 +38,11 @@ def rows(world: World, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str,
     with sqlite3.connect(f"file:{world.db_path}?mode=ro", uri=True) as conn:
         conn.row_factory = sqlite3.Row
         return [dict(r) for r in conn.execute(sql, params)]
+
+
+def named(user_id: str) -> str:
+    """How a history line names a person: their name and id, never a mention that pings them."""
+    return f"{USERS[user_id]} (`{user_id}`)"
 
 
 def ask(world: World, command: str, user: str, needle: str) -> Ephemeral:
@@ -209,18 +214,19 @@ def test_the_trail_tells_the_whole_life_of_a_number_oldest_first(audited: World)
     trail = ask(world, f"trail {number}", REQUESTER, "Trail of")
     text = trail.as_text()
     story = [
-        f"<@{REQUESTER}> *requested* purchase [{bought}]",
-        f"<@{APPROVER}> *approved* purchase [{bought}]",
+        f"{named(REQUESTER)} *requested* purchase [{bought}]",
+        f"{named(APPROVER)} *approved* purchase [{bought}]",
         f"*executed* purchase [{bought}] → succeeded · setup ",  # bought, at the fee quoted to the approver
         f"*done* assignment (sub-account {SALES})",
         "*attempted* unassignment (sub-account SA_SALES0001) → cool_off · cool-off until <!date^",
         f"*requested* force unassign (sub-account {SALES}) [{forced}]",
-        f"<@{ADMIN}> *approved* force unassign",
+        f"{named(ADMIN)} *approved* force unassign",
         f"*requested* release [{released}]",
-        f"<@{APPROVER}> *approved* release [{released}]",
-        f"<@{REQUESTER}> *undone* undo of the release [{released}]",
+        f"{named(APPROVER)} *approved* release [{released}]",
+        f"{named(REQUESTER)} *undone* undo of the release [{released}]",
     ]
     positions = [text.index(part) for part in story]
+    assert "<@" not in text  # people are named, never pinged, on history lines
     assert positions == sorted(positions), text
     shown = len(lines_shown(trail))
     assert shown == len(rows(world, "SELECT id FROM audit WHERE e164 = ?", (number,)))

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 from bot.services.records import Status
 from handlers import ids
 from handlers.text import display_number
 from slack_checks import assert_no_injected_markup, assert_no_traceback, assert_within_limits
-from scenario_world import ADMIN, APPROVER, GROUPIE, OTHER, REQUESTER, World
+from scenario_world import ADMIN, APPROVALS, APPROVER, GROUPIE, HISTORY, OTHER, REQUESTER, World
 
 
 def test_purchase_approved_end_to_end(world: World) -> None:
@@ -26,7 +28,7 @@ def test_purchase_approved_end_to_end(world: World) -> None:
     redrawn = world.slack.message(message.channel, message.ts)
     assert redrawn.edited >= 1
     assert redrawn.buttons() == []
-    assert "Approved by <@U0APPROVE>" in redrawn.as_text().replace("*", "")
+    assert "Approved by arjun (`U0APPROVE`)" in redrawn.as_text().replace("*", "")
     assert "is ours now" in redrawn.as_text()
 
     [notice] = world.dms(REQUESTER)
@@ -147,3 +149,19 @@ def test_a_number_pasted_as_slack_formats_it_can_be_shown_and_bought(world: Worl
     world.reply_to(REQUESTER, "waiting for an approver")
     [request] = world.requests_of(REQUESTER)
     assert request.e164 == e164 and request.reason == "Second support line"
+
+
+def test_the_history_channel_and_the_approval_message_name_people_without_pinging(world: World) -> None:
+    """A mention on every audit line would notify people on every step; only the requester's DM pings."""
+    request_id = world.ask_to_buy(world.sandbox.inventory_numbers("IN")[4])
+    world.click(APPROVER, world.approval_message(request_id), "Approve")
+    world.settled(request_id)
+    world.drain()
+
+    channel_posts = world.slack.messages(HISTORY) + world.slack.messages(APPROVALS)
+    assert channel_posts and all("<@" not in json.dumps([m.text, m.blocks]) for m in channel_posts)
+    lines = world.history_lines()
+    assert any("riya (`U0REQUEST`) *requested*" in line for line in lines)
+    assert any("arjun (`U0APPROVE`) *approved*" in line for line in lines)
+    [notice] = world.dms(REQUESTER)
+    assert "<@U0APPROVE>" in json.dumps(notice.blocks)  # the requester's own notice: here a mention is the point
