@@ -10,9 +10,22 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-# The only `<...>` tokens the bot may emit: user and channel mentions it built from ids, and date tokens.
+# The only `<...>` tokens the bot may emit are date tokens, whose fallback it writes itself, and mentions in the
+# few places where it builds them (a ping is the point there), recognised with the words around them: a
+# decision's stamp in the requester's DM or the clicker's answer ("*Denied* by <@U…>"), who asked in a list of
+# requests ("\nby <@U…>: "), and the approvals channel named to a requester. A bare `<@U0ADMIN>` anywhere
+# else (say, in a reason whose escaping failed) is injected markup, even though it names a real person.
 _MARKUP = re.compile(r"<([^<>]*)>")
-_ALLOWED_MARKUP = re.compile(r"^(@[UW][A-Z0-9]+|#[CGD][A-Z0-9]+|!date\^\d+\^[^|<>]+\|[^<>]+)$")
+_DATE = re.compile(r"^!date\^\d+\^[^|<>]+\|\d{4}-\d\d-\d\d \d\d:\d\d UTC$")
+_USER = r"<@[UW][A-Z0-9]+>"
+_CHANNEL = r"<#[CG][A-Z0-9]+>"
+BOT_MENTIONS = re.compile(
+    rf"\*(?:Approved|Denied|Cancelled|release undone)\* by {_USER}(?= )"
+    rf"|(?:^|\n)by {_USER}(?=: )"
+    rf"|waiting for an approver in {_CHANNEL}(?=\.)"
+    rf"|\(see {_CHANNEL}\)(?=:)"
+    rf"|could not post it in {_CHANNEL}(?=:)"
+)
 _TRACEBACK = re.compile(r"Traceback \(most recent call last\)|File \"[^\"]+\", line \d+")
 
 
@@ -32,11 +45,11 @@ def mrkdwn_texts(payload: Any) -> Iterator[str]:
 
 
 def injected_markup(payload: Any) -> list[str]:
-    """`<...>` tokens other than mentions and dates built by the bot: what a hostile reason could inject."""
+    """`<...>` tokens other than the dates and mentions the bot builds: what a hostile text could inject."""
     found = []
     for text in mrkdwn_texts(payload):
-        for match in _MARKUP.finditer(text):
-            if not _ALLOWED_MARKUP.match(match.group(1)):
+        for match in _MARKUP.finditer(BOT_MENTIONS.sub("", text)):
+            if not _DATE.match(match.group(1)):
                 found.append(match.group(0))
     return found
 
