@@ -43,7 +43,7 @@ def test_the_walkthrough_tells_the_whole_story(capsys: pytest.CaptureFixture[str
         "#approvals (updated)",
         "✅ Approved by @ben today 09:00. +91 11 2154 6828 is ours now.",  # the approver approves
         "DM to @asha\n  Your request",
-        "#numbers-history\n  today 09:00 @ben executed purchase of +91 11 2154 6828",  # the history line
+        "#numbers-history\n  today 09:00 ben (U0BEN) executed purchase of +91 11 2154 6828",  # named, not pinged
         "⌛ +91 20 4068 6462 is in its 15-day cool-off",  # the cool-off on an unassign
         "modal for @asha: Force unassign",  # request a force unassign
         "#approvals\n  Force unassign request",
