@@ -41,14 +41,14 @@ def test_the_walkthrough_tells_the_whole_story(capsys: pytest.CaptureFixture[str
         "only @asha sees, in #approvals\n  🚫 You asked for this yourself, so someone else has to decide it",
         "only @dev sees, in #approvals\n  🚫 Only approvers (or admins) can decide requests",
         "#approvals (updated)",
-        "✅ Approved by @ben today 09:00. +91 11 2154 6828 is ours now.",  # the approver approves
+        "✅ Approved by ben (U0BEN) today 09:00. +91 11 2154 6828 is ours now.",  # the approver approves
         "DM to @asha\n  Your request",
         "#numbers-history\n  today 09:00 ben (U0BEN) executed purchase of +91 11 2154 6828",  # named, not pinged
         "⌛ +91 20 4068 6462 is in its 15-day cool-off",  # the cool-off on an unassign
         "modal for @asha: Force unassign",  # request a force unassign
         "#approvals\n  Force unassign request",
         "only @ben sees, in #approvals\n  🚫 Only an admin can decide a force operation",
-        "✅ Approved by @carol today 09:00. +91 20 4068 6462 was taken back from SA_SALES0001 with force.",
+        "✅ Approved by carol (U0CAROL) today 09:00. +91 20 4068 6462 was taken back from SA_SALES0001 with force.",
         "steps, all passed.",
     ]
     positions = [out.find(line) for line in story]
