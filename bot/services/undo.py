@@ -8,16 +8,20 @@ A claim on the request (`undo_state`) makes concurrent clicks call Vobiz once::
                        \\--no answer (timeout, dropped, gateway 5xx)--> unknown
     unknown --re-read shows it active--> done
     unknown --still not active once Vobiz must have finished (the grace period)--> NULL (Undo possible again)
+    undoing, claimed longer than the grace ago (the process stopped during the call) --> as unknown
 
 After a call that got no answer the cancel may still happen at Vobiz, so the claim is kept and
 `settle_all()` (run periodically with the other unknown outcomes) decides by re-reading the number, never
-by calling cancel-release again. Every step is audited (`undone`, `undo_unknown`, `undo_failed`).
+by calling cancel-release again. A claim is timed (`undo_claimed_at`, with who took it) so that one left
+by a process that died between taking it and recording the outcome is settled the same way once the
+grace has passed; a younger one belongs to a call that may still be running. Every step is audited
+(`undone`, `undo_unknown`, `undo_failed`).
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from api.errors import APIConnectionError, APIStatusError, VobizError
@@ -30,10 +34,11 @@ from bot.services.journal import SYSTEM
 from bot.services.outcomes import load
 from bot.services.policy import Policy
 from bot.services.records import Actor, ApprovalRequest, Kind, Status
-from bot.services.rows import db_values, request_from_row
+from bot.services.rows import actor_columns, db_values, request_from_row
 from bot.services.settlement import SETTLE_GRACE
 from bot.store import Store, audit, requests
-from bot.store.timestamps import from_db
+from bot.store.requests import Row
+from bot.store.timestamps import from_db, to_db
 
 if TYPE_CHECKING:
     from api.client import VobizClient
@@ -45,6 +50,22 @@ UNKNOWN_EVENT = "undo_unknown"
 UNDOING, UNKNOWN, DONE = "undoing", "unknown", "done"
 UNREADABLE = "unreadable"  # what `_read_status` says when Vobiz could not be read
 SETTLED = "Settled by re-reading the account's numbers: "
+INTERRUPTED = "The bot stopped during this undo, before it recorded Vobiz's answer. "
+
+# Which claim an outcome may replace: an SQL condition on the request's row and its parameters.
+Guard = tuple[str, list[object]]
+# A claim taken before its time was recorded (by a process older than the column) is timed by
+# updated_at, which the claim set.
+_CLAIMED_AT = "coalesce(undo_claimed_at, updated_at)"
+
+
+def _in_state(state: str) -> Guard:
+    return "undo_state = ?", [state]
+
+
+def _stale_claim(cutoff: datetime) -> Guard:
+    """An `undoing` claim taken no later than `cutoff`; a claim taken since (a new click) is not it."""
+    return f"undo_state = ? AND {_CLAIMED_AT} <= ?", [UNDOING, to_db(cutoff)]
 
 
 class ReleaseUndo:
@@ -78,7 +99,7 @@ class ReleaseUndo:
                 f"The 24-hour window to undo this release ended at {wording.when(request.cooldown_ends_at)}; "
                 f"{number} is now in quarantine and the bot can no longer take it back."
             )
-        self._claim(request)
+        self._claim(request, actor)
         try:
             result = self._vobiz.numbers.cancel_release(request.e164)
         except VobizError as exc:
@@ -86,23 +107,29 @@ class ReleaseUndo:
         return self._done(request, actor, result)
 
     def settle_all(self) -> list[ApprovalRequest]:
-        """Decide every undo whose outcome is unknown by re-reading its number; returns those now decided."""
+        """Decide by re-reading its number every undo whose outcome is unknown, and every one whose claim
+        is older than the grace (its process stopped before recording the outcome); returns those now decided."""
+        stale, stale_params = _stale_claim(self._clock() - self._grace)
         with self._store.read() as db:
-            rows = requests.select(db, "undo_state = ?", [UNKNOWN], order_by="created_at")
+            rows = requests.select(db, f"undo_state = ? OR ({stale})", [UNKNOWN, *stale_params], order_by="created_at")
         decided = []
-        for request in map(request_from_row, rows):
-            after = self._settle(request)
+        for row in rows:
+            request = request_from_row(row)
+            if request.undo_state == UNKNOWN:
+                after = self._settle(request)
+            else:
+                after = self._settle_interrupted(request, row, (stale, stale_params))
             if after is not None:
                 decided.append(after)
         return decided
 
     # the claim -----------------------------------------------------------------------------------
 
-    def _claim(self, request: ApprovalRequest) -> None:
+    def _claim(self, request: ApprovalRequest, actor: Actor) -> None:
+        now = self._clock()
+        claim = {"undo_state": UNDOING, "undo_claimed_at": now, **actor_columns("undo_claimed_by", actor), "updated_at": now}
         with self._store.unit() as db:
-            won = requests.update_where(
-                db, request.id, "undo_state IS NULL AND undone_at IS NULL", [], db_values({"undo_state": UNDOING, "updated_at": self._clock()})
-            )
+            won = requests.update_where(db, request.id, "undo_state IS NULL AND undone_at IS NULL", [], db_values(claim))
         if won:
             return
         current = load(self._store, request.id)
@@ -112,6 +139,14 @@ class ReleaseUndo:
             raise Conflict(
                 f"An undo of this release is already being checked with Vobiz (its answer was lost); "
                 f"I will update request {request.id} when I know whether {wording.number(request.e164)} is active again."
+            )
+        stale, stale_params = _stale_claim(now - self._grace)
+        with self._store.read() as db:
+            interrupted = requests.select(db, f"id = ? AND {stale}", [request.id, *stale_params], order_by="id")
+        if interrupted:
+            raise Conflict(
+                f"An earlier undo of this release stopped before its outcome was recorded; I am checking with Vobiz "
+                f"whether {wording.number(request.e164)} is active again and will update request {request.id}."
             )
         raise Conflict("Someone is undoing this release right now.")
 
@@ -127,7 +162,7 @@ class ReleaseUndo:
         undoer: Actor,
         result: CancelReleaseResult | None,
         *,
-        from_state: str = UNDOING,
+        claim: Guard = _in_state(UNDOING),
         audit_actor: Actor | None = None,
         how: str = "",
         unknown_refund: str = "Vobiz's answer was lost, so the refund is not known",
@@ -165,7 +200,7 @@ class ReleaseUndo:
             }
         )
         with self._store.unit() as db:
-            if requests.update_where(db, request.id, "undo_state = ?", [from_state], changes):
+            if requests.update_where(db, request.id, *claim, changes):
                 journal.record(
                     db,
                     now,
@@ -244,7 +279,7 @@ class ReleaseUndo:
         asker = f"the undo {wording.who(asked_by)} asked for at {wording.when(asked_at)}"
         if status == "active":
             return self._done(
-                request, asked_by, None, from_state=UNKNOWN, audit_actor=SYSTEM,
+                request, asked_by, None, claim=_in_state(UNKNOWN), audit_actor=SYSTEM,
                 how=f"{SETTLED}{wording.number(request.e164)} is active again, so {asker} went through. ",
             )
         answered = vobiz_failures.vobiz_answered(attempt["vobiz_error"] if attempt else None)
@@ -252,7 +287,27 @@ class ReleaseUndo:
             return None  # Vobiz may still be carrying it out
         return self._undo_failed(request, status, asker)
 
-    def _undo_failed(self, request: ApprovalRequest, status: str, asker: str) -> ApprovalRequest | None:
+    def _settle_interrupted(self, request: ApprovalRequest, row: Row, claim: Guard) -> ApprovalRequest | None:
+        """An `undoing` claim older than the grace (`claim` matches it while it still is): its process
+        stopped between the claim and the outcome, and by now Vobiz has finished with whatever it was sent.
+        Decided like `unknown`, by re-reading the number."""
+        claimant = Actor(row["undo_claimed_by_id"], row["undo_claimed_by_name"] or "") if row["undo_claimed_by_id"] else None
+        claimed_at = from_db(row["undo_claimed_at"] or row["updated_at"])
+        status = self._read_status(request)
+        if status == UNREADABLE:
+            return None  # logged by _read_status; the next pass tries again
+        asker = f"the undo {wording.who(claimant)} asked for at {wording.when(claimed_at)}"
+        if status == "active":
+            return self._done(
+                request, claimant or SYSTEM, None, claim=claim, audit_actor=SYSTEM,
+                how=f"{INTERRUPTED}{SETTLED}{wording.number(request.e164)} is active again, so {asker} went through. ",
+                unknown_refund="the bot stopped before it learned Vobiz's answer, so the refund is not known",
+            )
+        return self._undo_failed(request, status, asker, claim=claim, how=INTERRUPTED)
+
+    def _undo_failed(
+        self, request: ApprovalRequest, status: str, asker: str, *, claim: Guard = _in_state(UNKNOWN), how: str = ""
+    ) -> ApprovalRequest | None:
         """The undo did not happen: record it, and clear the claim so Undo is offered again while it can be."""
         number = wording.number(request.e164)
         now = self._clock()
@@ -260,9 +315,9 @@ class ReleaseUndo:
             after = f"nothing changed. It can be undone again until {wording.when(request.cooldown_ends_at)}."
         else:
             after = "the release stands and can no longer be undone."
-        detail = f"{SETTLED}{number} {_reads(status)}, so {asker} did not happen; {after}"
+        detail = f"{how}{SETTLED}{number} {_reads(status)}, so {asker} did not happen; {after}"
         with self._store.unit() as db:
-            won = requests.update_where(db, request.id, "undo_state = ?", [UNKNOWN], db_values({"undo_state": None, "updated_at": now}))
+            won = requests.update_where(db, request.id, *claim, db_values({"undo_state": None, "updated_at": now}))
             if won:
                 journal.record(db, now, journal.about(request, SYSTEM, "undo_failed", Status.FAILED.value, action=ACTION, detail=detail))
                 journal.announce(db, now, request.id, tell_requester=True)

@@ -263,3 +263,15 @@ def m008_outbox_drift_kind(db: Database) -> None:
     db.execute("DROP TABLE outbox")
     db.execute("ALTER TABLE outbox_new RENAME TO outbox")
     db["outbox"].create_index(["done_at", "next_attempt_at"], index_name="outbox_due")
+
+
+@MIGRATIONS()
+def m009_undo_claim_time(db: Database) -> None:
+    """When an undo's claim (`undo_state = 'undoing'`) was taken, and by whom, so that a claim left by a
+    process that died during Vobiz's cancel-release can be told from one whose call is still running.
+
+    A claim taken without these (before this migration, or by an older process still running) has them
+    NULL; the undo service then times it by `updated_at`, which the claim set."""
+    db.execute("ALTER TABLE requests ADD COLUMN undo_claimed_at TEXT")
+    db.execute("ALTER TABLE requests ADD COLUMN undo_claimed_by_id TEXT")
+    db.execute("ALTER TABLE requests ADD COLUMN undo_claimed_by_name TEXT")
