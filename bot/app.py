@@ -26,7 +26,7 @@ from bot.services.clock import utc_now
 from bot.store import Store
 from handlers.delivery import Delivery
 from handlers.directory import SlackDirectory
-from handlers.workers import Workers
+from handlers.workers import RECONCILE_INTERVAL_S, Workers
 
 SLACK_TIMEOUT_S = 10
 # Listeners ack on these threads and then make their Vobiz calls on them too; Bolt's default (5) lets a
@@ -67,7 +67,9 @@ def build_bot(
     sleep: Callable[[float], None] = time.sleep,
     monotonic: Callable[[], float] = time.monotonic,
     listener_executor: Executor | None = None,
+    reconcile_interval_s: float = RECONCILE_INTERVAL_S,
 ) -> Bot:
+    """`reconcile_interval_s`: how often the worker runs the drift check (Vobiz against the audit log)."""
     client = slack_client or WebClient(
         token=settings.slack_bot_token.get_secret_value(),
         base_url=settings.slack_api_url,
@@ -102,7 +104,7 @@ def build_bot(
         sleep=sleep,
         monotonic=monotonic,
     )
-    workers = Workers(services, delivery, now=clock)
+    workers = Workers(services, delivery, now=clock, reconcile_interval_s=reconcile_interval_s)
     bot = Bot(app=app, settings=settings, services=services, delivery=delivery, workers=workers)
     _BOTS[app] = bot
     if start_workers:

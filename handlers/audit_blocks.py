@@ -12,8 +12,9 @@ from handlers import ids
 from handlers.audit_filters import HistoryCursor, filter_text
 from handlers.blocks import history_line
 from handlers.kit import Block, Message, actions, button, context, header, message, section, text_sections
-from handlers.text import display_number, escape, slack_date
+from handlers.text import clip_escaped, display_number, escape, one_line, slack_date
 
+DRIFT_DETAIL_SHOWN = 600
 HISTORY_PAGE_SIZE = 25  # lines of at most ~1500 characters: even then a page stays inside 50 blocks
 TRAIL_ENDS = 40  # a longer trail shows its first and last TRAIL_ENDS entries (fewer if they are very long)
 TRAIL_SECTIONS = 44  # of a message's 50 blocks; the rest are the title, notes and the "not shown" line
@@ -147,4 +148,19 @@ def checkpoint_line(checkpoint: Checkpoint) -> str:
         f":link: *Audit checkpoint #{checkpoint.id}*{when}: {checkpoint.row_count:,} rows, "
         f"head row {checkpoint.head_id}, head hash `{escape(checkpoint.head_hash)}`. "
         f"Check the log against it: `numbers-bot audit verify --witness {escape(witness_text(checkpoint))}`"
+    )
+
+
+# ---------------------------------------------------------------- drift
+
+
+def drift_line(entry: AuditEntry) -> str:
+    """The history channel's line for a difference the drift check found between Vobiz and the audit log
+    (an `event=drift` row: its action is the kind of difference, its outcome what Vobiz shows)."""
+    number = f"*{escape(display_number(entry.e164))}*" if entry.e164 else "a number"
+    holder = f", held by {escape(entry.sub_account_id)}" if entry.sub_account_id else ""
+    detail = f" {clip_escaped(one_line(entry.detail), DRIFT_DETAIL_SHOWN)}" if entry.detail else ""
+    return (
+        f":rotating_light: {slack_date(entry.at)} *Drift* on {number}: `{escape(entry.action)}` "
+        f"(Vobiz shows {escape(entry.outcome)}{holder}).{detail} [audit row {entry.id}]"
     )

@@ -10,6 +10,8 @@ this module delivers them:
 - `requester_notice` (ref = request id): a DM telling the requester the decision and the outcome.
 - `checkpoint` (ref = checkpoint id): one line in HISTORY_CHANNEL with the audit chain's head hash, head
   row id and row count (paced with the history lines): the witness kept outside the database.
+- `drift` (ref = audit id of an `event=drift` row): one line in HISTORY_CHANNEL saying what the drift check
+  found at Vobiz that the bot did not do (paced with the history lines).
 
 A failed delivery is never lost: 429 waits for Retry-After, 5xx, timeouts and connection errors back
 off, anything else retries much later and is logged. A delivery failure only delays a message; it never
@@ -34,7 +36,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.services.errors import ServiceError
 from bot.services.records import AuditEntry, OutboxItem
-from handlers.audit_blocks import checkpoint_line
+from handlers.audit_blocks import checkpoint_line, drift_line
 from handlers.blocks import approval_message, history_line, requester_notice
 from handlers.context import utc_now
 from handlers.reply import direct_message
@@ -48,7 +50,8 @@ HISTORY = "history"
 APPROVAL_MESSAGE = "approval_message"
 REQUESTER_NOTICE = "requester_notice"
 CHECKPOINT = "checkpoint"
-HISTORY_CHANNEL_KINDS = (HISTORY, CHECKPOINT)  # share the history channel's one-line-a-second pacing
+DRIFT = "drift"
+HISTORY_CHANNEL_KINDS = (HISTORY, CHECKPOINT, DRIFT)  # share the history channel's one-line-a-second pacing
 
 MAX_BACKOFF_S = 300.0
 PERMANENT_RETRY_S = 900.0  # Slack refused for a reason retrying soon will not fix (e.g. not_in_channel)
@@ -148,6 +151,8 @@ class Delivery:
                 self._notify_requester(item.ref)
             elif item.kind == CHECKPOINT:
                 self._post_checkpoint(item.ref)
+            elif item.kind == DRIFT:
+                self._post_drift(item.ref)
             else:
                 raise ValueError(f"unknown outbox kind {item.kind!r}")
         except Exception as exc:  # every failure becomes a later retry; nothing is dropped
@@ -171,6 +176,13 @@ class Delivery:
         self._take_slot(self._history_channel)
         self._client.chat_postMessage(
             channel=self._history_channel, text=checkpoint_line(checkpoint), unfurl_links=False, unfurl_media=False
+        )
+
+    def _post_drift(self, ref: str) -> None:
+        entry = self._audit_entry(int(ref))
+        self._take_slot(self._history_channel)
+        self._client.chat_postMessage(
+            channel=self._history_channel, text=drift_line(entry), unfurl_links=False, unfurl_media=False
         )
 
     def _draw_approval_message(self, ref: str) -> None:

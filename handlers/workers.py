@@ -3,15 +3,19 @@
 - outbox delivery: one `Delivery.deliver_due()` pass every `delivery_interval_s` (or sooner on `wake()`);
 - maintenance: `approvals.settle_unknown()`, `approvals.expire_due()` and
   `integrity.checkpoint_if_due(now)` (a checkpoint of the audit chain once a day, posted to the history
-  channel by the delivery) once at start-up, then every `maintenance_interval_s`.
+  channel by the delivery) once at start-up, then every `maintenance_interval_s`;
+- the drift check: `reconciler.run()` (Vobiz against the audit log; differences go to the history channel)
+  `reconcile_delay_s` after start-up, then every `reconcile_interval_s` (hourly by default).
 
-A failing pass is logged and the loop goes on; nothing here raises into the app.
+A failing pass (Vobiz down, a Slack error, a bug) is logged and the loop goes on; nothing here raises into
+the app.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -24,6 +28,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("handlers.workers")
 
+RECONCILE_INTERVAL_S = 3600.0
+RECONCILE_DELAY_S = 300.0  # after start-up: let a deploy settle before reading every number at Vobiz
+
 
 class Workers:
     def __init__(
@@ -33,13 +40,20 @@ class Workers:
         *,
         delivery_interval_s: float = 0.5,
         maintenance_interval_s: float = 60.0,
+        reconcile_interval_s: float = RECONCILE_INTERVAL_S,
+        reconcile_delay_s: float = RECONCILE_DELAY_S,
         now: Callable[[], datetime] = utc_now,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._services = services
         self._now = now
+        self._monotonic = monotonic
         self._delivery = delivery
         self._delivery_interval_s = delivery_interval_s
         self._maintenance_interval_s = maintenance_interval_s
+        self._reconcile_interval_s = reconcile_interval_s
+        self._reconcile_delay_s = reconcile_delay_s
+        self._next_reconcile: float | None = None  # monotonic; set when the loop starts
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -52,6 +66,7 @@ class Workers:
         if self.running:
             return
         self._stop.clear()
+        self._next_reconcile = self._monotonic() + self._reconcile_delay_s
         self._threads = [
             threading.Thread(target=self._delivery_loop, name="numbers-bot-delivery", daemon=True),
             threading.Thread(target=self._maintenance_loop, name="numbers-bot-maintenance", daemon=True),
@@ -73,9 +88,21 @@ class Workers:
         _guarded("expire_due", self._services.approvals.expire_due)
         _guarded("checkpoint_if_due", self._checkpoint_if_due)
 
+    def reconcile(self) -> None:
+        """One drift check: Vobiz against the audit log (also what the loop does every hour)."""
+        report = self._services.reconciler.run()
+        if report.drifts:
+            self._wake.set()  # their lines go to the history channel on the next delivery pass, now
+
     def _checkpoint_if_due(self) -> None:
         if self._services.integrity.checkpoint_if_due(self._now()) is not None:
             self._wake.set()  # its line goes to the history channel on the next delivery pass, now
+
+    def _reconcile_if_due(self) -> None:
+        if self._next_reconcile is None or self._monotonic() < self._next_reconcile:
+            return
+        self._next_reconcile = self._monotonic() + self._reconcile_interval_s
+        _guarded("drift check (reconcile)", self.reconcile)
 
     def _delivery_loop(self) -> None:
         while not self._stop.is_set():
@@ -86,6 +113,7 @@ class Workers:
     def _maintenance_loop(self) -> None:
         while not self._stop.is_set():
             self.maintain()
+            self._reconcile_if_due()
             self._stop.wait(self._maintenance_interval_s)
 
 

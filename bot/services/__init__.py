@@ -23,6 +23,7 @@ from bot.services.numbers import NumberQueries
 from bot.services.outbox import Outbox
 from bot.services.policy import GroupMembers, Policy
 from bot.services.ports import Directory
+from bot.services.reconcile import Reconciler
 from bot.store import Store
 
 if TYPE_CHECKING:
@@ -42,6 +43,7 @@ class Services:
     audit_export: AuditExport  # streaming CSV / JSON Lines export
     integrity: Integrity  # the audit chain: checkpoints and verify
     holds: Holds  # numbers in a cool-off or a pending release, with their end times
+    reconciler: Reconciler  # the drift check: Vobiz against the audit log (`run()`; the app's worker runs it hourly)
 
 
 def build_services(
@@ -73,6 +75,7 @@ def build_services(
         audit_export=AuditExport(store=store, queries=audit),
         integrity=Integrity(store=store, clock=clock),
         holds=Holds(store=store, clock=clock),
+        reconciler=Reconciler(vobiz=vobiz, store=store, clock=clock),
     )
 
 

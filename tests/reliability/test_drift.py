@@ -235,11 +235,6 @@ def test_reconcile_runs_as_a_command_configured_by_the_environment(world: World,
     assert [r["e164"] for r in drift_rows(world)] == [e164]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="handlers/delivery.py does not deliver the outbox kind `drift` yet (it retries it as an unknown "
-    "kind); the lead/Slack engineer wires it to the history channel, as for `checkpoint`",
-)
 def test_drift_reaches_the_history_channel(world: World, reconciler: Reconciler, outsider: VobizClient) -> None:
     reconciler.run()
     e164 = world.sandbox.inventory_numbers("IN")[0]
