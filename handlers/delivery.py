@@ -18,6 +18,10 @@ off, anything else retries much later and is logged. A delivery failure only del
 touches what was executed. `deliver_due()` is one pass (the worker calls it); `drain()` repeats passes
 until nothing is due now, waiting out the history pacing with the injected `sleep`, so tests drain
 deterministically.
+
+Order: once a line for the history channel fails in a pass, no later line for that channel is posted in the
+same pass (the outbox's `due()` holds later history items back while an older one waits for its retry), so
+the channel reads in audit order.
 """
 
 from __future__ import annotations
@@ -63,10 +67,14 @@ class DeliveryReport:
     delivered: int = 0
     retried: int = 0  # failed now, scheduled again
     paced: int = 0  # history lines waiting for their channel's next slot
+    held: int = 0  # history-channel lines kept back because an earlier one failed in this pass
 
     def __add__(self, other: DeliveryReport) -> DeliveryReport:
         return DeliveryReport(
-            self.delivered + other.delivered, self.retried + other.retried, self.paced + other.paced
+            self.delivered + other.delivered,
+            self.retried + other.retried,
+            self.paced + other.paced,
+            self.held + other.held,
         )
 
 
@@ -120,8 +128,9 @@ class Delivery:
 
     def _pass(self) -> DeliveryReport:
         items: list[OutboxItem] = list(self._services.outbox.due(self._batch))
-        delivered = retried = paced = 0
+        delivered = retried = paced = held = 0
         drawn: set[tuple[str, str]] = set()
+        history_blocked = False  # a history-channel line failed in this pass: later ones wait (audit order)
         for item in items:
             key = (item.kind, item.ref)
             if item.kind in (APPROVAL_MESSAGE, REQUESTER_NOTICE) and key in drawn:
@@ -129,15 +138,20 @@ class Delivery:
                 self._services.outbox.done(item.id)
                 delivered += 1
                 continue
-            if item.kind in HISTORY_CHANNEL_KINDS and not self._slot_free(self._history_channel):
-                paced += 1
-                continue
+            if item.kind in HISTORY_CHANNEL_KINDS:
+                if history_blocked:
+                    held += 1
+                    continue
+                if not self._slot_free(self._history_channel):
+                    paced += 1
+                    continue
             if self._deliver(item):
                 delivered += 1
                 drawn.add(key)
             else:
                 retried += 1
-        return DeliveryReport(delivered, retried, paced)
+                history_blocked = history_blocked or item.kind in HISTORY_CHANNEL_KINDS
+        return DeliveryReport(delivered, retried, paced, held)
 
     # ------------------------------------------------------------ one item
 

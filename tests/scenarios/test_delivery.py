@@ -6,11 +6,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from slack_sdk import WebClient
 
 from api.sandbox import SandboxServer
 from bot.services.records import Status
 from bot.standin.webapi import FakeSlack
-from scenario_world import APPROVALS, APPROVER, HISTORY, REQUESTER, World, build_world
+from handlers.delivery import Delivery
+from scenario_world import APPROVALS, APPROVER, BOT_TOKEN, HISTORY, REQUESTER, World, build_world
 
 
 @pytest.fixture
@@ -92,3 +94,27 @@ def test_a_deleted_approval_message_is_posted_again_and_then_updated_there(world
     assert len(current) == 2  # the original (deleted, as far as Slack said) and the re-post
     assert "is ours now" in current[-1].as_text()
     assert world.request(request_id).approval_ts == current[-1].ts
+
+
+def test_a_history_line_that_fails_holds_back_the_lines_after_it(world: World) -> None:
+    """Even with no pacing to hide it, a line that failed is not overtaken by the next one in the same pass."""
+    requests = [world.ask_to_buy(e164) for e164 in world.sandbox.inventory_numbers("IN")[:2]]
+    unpaced = Delivery(
+        world.bot.services,
+        WebClient(token=BOT_TOKEN, base_url=world.slack.api_url),
+        approval_channel=APPROVALS,
+        history_channel=HISTORY,
+        now=world.clock,
+        history_interval_s=0.0,
+    )
+    before = world.history_lines()
+    world.slack.fail_next("chat.postMessage", "server_error")  # the first of the two lines below
+    for request_id in requests:  # refused (their own request): a history line each, nothing else
+        world.click(REQUESTER, world.approval_message(request_id), "Approve")
+    report = unpaced.drain()
+    assert world.history_lines() == before  # the second line waited for the first
+    assert (report.retried, report.held) == (1, 1)
+    world.clock.advance(minutes=5)
+    unpaced.drain()
+    refusals = [line for line in world.history_lines() if "*refused*" in line]
+    assert len(refusals) == 2 and requests[0] in refusals[0] and requests[1] in refusals[1]  # in audit order
