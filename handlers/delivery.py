@@ -19,6 +19,13 @@ touches what was executed. `deliver_due()` is one pass (the worker calls it); `d
 until nothing is due now, waiting out the history pacing with the injected `sleep`, so tests drain
 deterministically.
 
+Exactly once where Slack cannot say: Slack has no idempotency key, and a `chat.postMessage` that timed out
+(or got a 5xx) may have been posted all the same. Every post to a channel carries message metadata naming
+its outbox kind and ref; before posting again after such an uncertain failure, the channel's history around
+the first attempt is searched for it (`conversations.history` with `include_all_metadata`), and a message
+found there is taken as the post instead of posting a second copy (a second approval message would keep its
+Approve/Deny buttons forever; a second history line would double the audit mirror).
+
 Order: once a line for the history channel fails in a pass, no later line for that channel is posted in the
 same pass (the outbox's `due()` holds later history items back while an older one waits for its retry), so
 the channel reads in audit order.
@@ -60,6 +67,16 @@ HISTORY_CHANNEL_KINDS = (HISTORY, CHECKPOINT, DRIFT)  # share the history channe
 MAX_BACKOFF_S = 300.0
 PERMANENT_RETRY_S = 900.0  # Slack refused for a reason retrying soon will not fix (e.g. not_in_channel)
 TRANSIENT_ERRORS = (urllib.error.URLError, TimeoutError, ConnectionError, OSError)
+SLACK_TRANSIENT_ERRORS = ("internal_error", "fatal_error", "service_unavailable", "request_timeout")
+
+# Message metadata on every channel post, so a post whose answer was lost can be found again.
+OUTBOX_EVENT_TYPE = "numbers_bot_outbox"
+# Around the first attempt of an uncertain post, where Slack may have put it (clock skew; a slow answer).
+LOOKUP_BEFORE_S = 120.0
+LOOKUP_AFTER_S = 600.0
+LOOKUP_UNKNOWN_ATTEMPT_S = 2 * 86400.0  # attempted by an earlier process: how far back to look
+LOOKUP_PAGE_SIZE = 200
+LOOKUP_MAX_PAGES = 5
 
 
 @dataclass(frozen=True)
@@ -89,6 +106,7 @@ class Delivery:
         now: Callable[[], datetime] = utc_now,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        wall: Callable[[], float] = time.time,
         history_interval_s: float = 1.0,
         batch: int = 100,
     ) -> None:
@@ -99,10 +117,14 @@ class Delivery:
         self._now = now
         self._monotonic = monotonic
         self._sleep = sleep
+        self._wall = wall  # Slack's own timestamps are Unix seconds: what conversations.history is searched by
         self._interval = history_interval_s
         self._batch = batch
         self._next_slot: dict[str, float] = {}
         self._dm_channels: dict[str, str] = {}
+        # (kind, ref) -> Unix times of this process's first and latest attempts to post it, until it is posted
+        self._attempted: dict[tuple[str, str], tuple[float, float]] = {}
+        self._uncertain: set[tuple[str, str]] = set()  # a post whose answer was lost: it may be in Slack
         self._lock = threading.Lock()  # one pass at a time: the worker and a test's drain() never overlap
 
     # ------------------------------------------------------------ passes
@@ -158,15 +180,15 @@ class Delivery:
     def _deliver(self, item: OutboxItem) -> bool:
         try:
             if item.kind == HISTORY:
-                self._post_history(item.ref)
+                self._post_history(item)
             elif item.kind == APPROVAL_MESSAGE:
-                self._draw_approval_message(item.ref)
+                self._draw_approval_message(item)
             elif item.kind == REQUESTER_NOTICE:
                 self._notify_requester(item.ref)
             elif item.kind == CHECKPOINT:
-                self._post_checkpoint(item.ref)
+                self._post_checkpoint(item)
             elif item.kind == DRIFT:
-                self._post_drift(item.ref)
+                self._post_drift(item)
             else:
                 raise ValueError(f"unknown outbox kind {item.kind!r}")
         except Exception as exc:  # every failure becomes a later retry; nothing is dropped
@@ -176,31 +198,25 @@ class Delivery:
         self._services.outbox.done(item.id)
         return True
 
-    def _post_history(self, ref: str) -> None:
-        entry = self._audit_entry(int(ref))
+    def _post_history(self, item: OutboxItem) -> None:
+        entry = self._audit_entry(int(item.ref))
         self._take_slot(self._history_channel)
-        self._client.chat_postMessage(
-            channel=self._history_channel, text=history_line(entry), unfurl_links=False, unfurl_media=False
-        )
+        self._post_once(item, self._history_channel, history_line(entry))
 
-    def _post_checkpoint(self, ref: str) -> None:
-        checkpoint = self._services.integrity.checkpoint_by_id(int(ref))
+    def _post_checkpoint(self, item: OutboxItem) -> None:
+        checkpoint = self._services.integrity.checkpoint_by_id(int(item.ref))
         if checkpoint is None:
-            raise LookupError(f"checkpoint {ref} does not exist")
+            raise LookupError(f"checkpoint {item.ref} does not exist")
         self._take_slot(self._history_channel)
-        self._client.chat_postMessage(
-            channel=self._history_channel, text=checkpoint_line(checkpoint), unfurl_links=False, unfurl_media=False
-        )
+        self._post_once(item, self._history_channel, checkpoint_line(checkpoint))
 
-    def _post_drift(self, ref: str) -> None:
-        entry = self._audit_entry(int(ref))
+    def _post_drift(self, item: OutboxItem) -> None:
+        entry = self._audit_entry(int(item.ref))
         self._take_slot(self._history_channel)
-        self._client.chat_postMessage(
-            channel=self._history_channel, text=drift_line(entry), unfurl_links=False, unfurl_media=False
-        )
+        self._post_once(item, self._history_channel, drift_line(entry))
 
-    def _draw_approval_message(self, ref: str) -> None:
-        request = self._services.approvals.get(ref)
+    def _draw_approval_message(self, item: OutboxItem) -> None:
+        request = self._services.approvals.get(item.ref)
         msg = approval_message(request, now=self._now())
         if request.approval_channel and request.approval_ts:
             try:
@@ -212,10 +228,10 @@ class Delivery:
                 if _slack_error(exc) != "message_not_found":
                     raise
                 log.warning("approval message of %s was deleted; posting it again", request.id)
-        posted = self._client.chat_postMessage(
-            channel=self._approval_channel, text=msg["text"], blocks=msg["blocks"], unfurl_links=False
-        )
-        self._services.approvals.record_message(request.id, str(posted["channel"]), str(posted["ts"]))
+        # One message per request, whichever of its outbox items (one per state change) posts it: the
+        # metadata and the lookup key are (approval_message, request id).
+        channel, ts = self._post_once(item, self._approval_channel, msg["text"], msg["blocks"])
+        self._services.approvals.record_message(request.id, channel, ts)
 
     def _notify_requester(self, ref: str) -> None:
         request = self._services.approvals.get(ref)
@@ -226,6 +242,78 @@ class Delivery:
         if entry is None:
             raise LookupError(f"audit entry {audit_id} does not exist")
         return entry
+
+    # ------------------------------------------------------------ posting exactly once
+
+    def _post_once(
+        self, item: OutboxItem, channel: str, text: str, blocks: list[dict[str, Any]] | None = None
+    ) -> tuple[str, str]:
+        """Post `text` (and `blocks`) for this outbox item, unless an earlier attempt whose answer was lost
+        did post it: then that message is found and its (channel, ts) returned instead."""
+        key = (item.kind, item.ref)
+        if key in self._uncertain or (item.attempts > 0 and key not in self._attempted):
+            found = self._find_posted(channel, key)
+            if found is not None:
+                log.info("outbox item %s (%s %s) was posted after all (ts %s); not posting it again", item.id, *key, found)
+                self._forget(key)
+                return channel, found
+        now = self._wall()
+        self._attempted[key] = (self._attempted.get(key, (now, now))[0], now)
+        try:
+            posted = self._client.chat_postMessage(
+                channel=channel,
+                text=text,
+                blocks=blocks,
+                metadata={"event_type": OUTBOX_EVENT_TYPE, "event_payload": {"kind": key[0], "ref": key[1]}},
+                unfurl_links=False,
+                unfurl_media=False,
+            )
+        except Exception as exc:
+            if _failure_kind(exc) == "uncertain":
+                self._uncertain.add(key)
+            raise
+        self._forget(key)
+        return str(posted["channel"]), str(posted["ts"])
+
+    def _find_posted(self, channel: str, key: tuple[str, str]) -> str | None:
+        """The ts of this item's message in `channel`, if an earlier attempt posted it. A refusal to read the
+        channel (a missing scope ...) is logged and treated as not found: at least once beats never."""
+        tries = self._attempted.get(key)
+        if tries is None:  # attempted by an earlier process, when exactly is not known
+            oldest, latest = self._wall() - LOOKUP_UNKNOWN_ATTEMPT_S, None
+        else:
+            oldest, latest = tries[0] - LOOKUP_BEFORE_S, tries[1] + LOOKUP_AFTER_S
+        cursor: str | None = None
+        for _ in range(LOOKUP_MAX_PAGES):
+            try:
+                page = self._client.conversations_history(
+                    channel=channel,
+                    oldest=f"{oldest:.6f}",
+                    latest=f"{latest:.6f}" if latest is not None else None,
+                    limit=LOOKUP_PAGE_SIZE,
+                    include_all_metadata=True,
+                    cursor=cursor,
+                )
+            except SlackApiError as exc:
+                if _failure_kind(exc) != "permanent":
+                    raise  # rate-limited or Slack trouble: look again on the retry, never post blindly now
+                log.warning(
+                    "could not read %s to check whether %s %s was already posted (%s); posting it",
+                    channel, *key, _slack_error(exc) or "refused",
+                )
+                return None
+            for message in page.get("messages") or []:
+                if _is_post_of(message, key):
+                    return str(message.get("ts"))
+            cursor = ((page.get("response_metadata") or {}).get("next_cursor")) or None
+            if not page.get("has_more") or not cursor:
+                return None
+        log.warning("gave up looking for %s %s in %s after %d pages; posting it", *key, channel, LOOKUP_MAX_PAGES)
+        return None
+
+    def _forget(self, key: tuple[str, str]) -> None:
+        self._attempted.pop(key, None)
+        self._uncertain.discard(key)
 
     # ------------------------------------------------------------ pacing and retries
 
@@ -243,11 +331,12 @@ class Delivery:
         if isinstance(exc, SlackApiError):
             status = getattr(exc.response, "status_code", 0) or 0
             error = _slack_error(exc) or f"HTTP {status}"
-            if status == 429 or error == "ratelimited":
+            kind = _failure_kind(exc)
+            if kind == "ratelimited":
                 retry_after = _retry_after(exc)
                 log.info("Slack rate-limited outbox item %s; retrying in %.0fs", item.id, retry_after)
                 return retry_after, "slack: ratelimited"
-            if status >= 500 or error in ("internal_error", "fatal_error", "service_unavailable", "request_timeout"):
+            if kind == "uncertain":
                 log.warning("Slack failed outbox item %s (%s); retrying in %.0fs", item.id, error, backoff)
                 return backoff, f"slack: {error}"
             log.error("Slack refused outbox item %s (%s %s); retrying in %.0fs", item.id, item.kind, error, PERMANENT_RETRY_S)
@@ -260,6 +349,30 @@ class Delivery:
             return PERMANENT_RETRY_S, f"service: {type(exc).__name__}"
         log.exception("outbox item %s (%s %s) failed unexpectedly", item.id, item.kind, item.ref)
         return max(backoff, 60.0), f"bug: {type(exc).__name__}"
+
+
+def _failure_kind(exc: Exception) -> str:
+    """`ratelimited` (certainly not done; wait as told), `uncertain` (a timeout, a lost connection or a 5xx:
+    Slack may have done it), `permanent` (Slack refused it; retrying soon will not help) or `other`."""
+    if isinstance(exc, SlackApiError):
+        status = getattr(exc.response, "status_code", 0) or 0
+        error = _slack_error(exc)
+        if status == 429 or error == "ratelimited":
+            return "ratelimited"
+        if status >= 500 or error in SLACK_TRANSIENT_ERRORS:
+            return "uncertain"
+        return "permanent"
+    if isinstance(exc, TRANSIENT_ERRORS):
+        return "uncertain"
+    return "other"
+
+
+def _is_post_of(message: dict[str, Any], key: tuple[str, str]) -> bool:
+    metadata = message.get("metadata")
+    if not isinstance(metadata, dict) or metadata.get("event_type") != OUTBOX_EVENT_TYPE:
+        return False
+    payload = metadata.get("event_payload")
+    return isinstance(payload, dict) and (payload.get("kind"), str(payload.get("ref"))) == key
 
 
 def _slack_error(exc: SlackApiError) -> str:

@@ -4,7 +4,7 @@ Kinds (what the client sees):
 
 * ``ratelimited``   HTTP 429, header ``Retry-After: <retry_after>``, body ``{"ok": false, "error": "ratelimited"}``
 * ``server_error``  HTTP 500, body ``{"ok": false, "error": "internal_error"}``; nothing happens
-* ``hang``          the answer comes after `seconds`; the call *does* take effect (like a slow Slack),
+* ``hang``          the call takes effect at once, its answer comes after `seconds` (like a slow Slack),
                     so a client that gave up earlier cannot know whether it worked
 * ``error:<code>``  HTTP 200, ``{"ok": false, "error": "<code>"}``; nothing happens
 

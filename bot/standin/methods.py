@@ -9,6 +9,7 @@ and JSON-valued params (``blocks``, ``view``, ``files`` ...) are already lists a
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -132,11 +133,84 @@ def auth_test(ws: Workspace, params: Params, ctx: Context) -> dict[str, Any]:
     }
 
 
+def _metadata(params: Params) -> dict[str, Any] | None:
+    """Message metadata as Slack takes it: {"event_type": str, "event_payload": object}."""
+    metadata = params.get("metadata")
+    if metadata is None or metadata == "":
+        return None
+    if isinstance(metadata, str):
+        try:
+            metadata = json.loads(metadata)
+        except ValueError:
+            raise ApiError("invalid_metadata_format") from None
+    if (
+        not isinstance(metadata, dict)
+        or not isinstance(metadata.get("event_type"), str)
+        or not metadata["event_type"]
+        or not isinstance(metadata.get("event_payload"), dict)
+    ):
+        raise ApiError("invalid_metadata_format")
+    return {"event_type": metadata["event_type"], "event_payload": metadata["event_payload"]}
+
+
 def chat_post_message(ws: Workspace, params: Params, ctx: Context) -> dict[str, Any]:
     channel = ws.resolve_channel(_str(params, "channel"))
     text, blocks = _message_content(params)
-    message = ws.post_message(channel, text=text, blocks=blocks, thread_ts=_str(params, "thread_ts"))
+    message = ws.post_message(
+        channel, text=text, blocks=blocks, thread_ts=_str(params, "thread_ts"), metadata=_metadata(params)
+    )
     return {"channel": channel, "ts": message.ts, "message": message_object(ws, message)}
+
+
+HISTORY_DEFAULT_LIMIT = 100
+HISTORY_MAX_LIMIT = 999
+
+
+def _ts_param(params: Params, key: str) -> float | None:
+    value = _str(params, key)
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        raise ApiError("invalid_ts_" + key) from None
+
+
+def conversations_history(ws: Workspace, params: Params, ctx: Context) -> dict[str, Any]:
+    """A channel's messages newest first, between `oldest` and `latest` (exclusive unless `inclusive`),
+    `limit` a page (cursor: an opaque offset); `metadata` on each only with `include_all_metadata`."""
+    channel = ws.resolve_channel(_str(params, "channel"))
+    oldest = _ts_param(params, "oldest") or 0.0
+    latest = _ts_param(params, "latest")
+    inclusive = _flag(params, "inclusive")
+    try:
+        limit = int(_str(params, "limit") or HISTORY_DEFAULT_LIMIT)
+        offset = int(_str(params, "cursor") or 0)
+    except ValueError:
+        raise ApiError("invalid_cursor") from None
+    limit = max(1, min(limit, HISTORY_MAX_LIMIT))
+
+    def within(ts: float) -> bool:
+        after = ts >= oldest if inclusive else ts > oldest
+        before = latest is None or (ts <= latest if inclusive else ts < latest)
+        return after and before
+
+    found = sorted((m for m in ws.messages(channel) if within(float(m.ts))), key=lambda m: float(m.ts), reverse=True)
+    page = found[offset : offset + limit]
+    with_metadata = _flag(params, "include_all_metadata")
+    messages = []
+    for message in page:
+        body = message_object(ws, message)
+        if with_metadata and message.metadata is not None:
+            body["metadata"] = copy.deepcopy(message.metadata)
+        messages.append(body)
+    more = offset + limit < len(found)
+    return {
+        "messages": messages,
+        "has_more": more,
+        "pin_count": 0,
+        "response_metadata": {"next_cursor": str(offset + limit) if more else ""},
+    }
 
 
 def chat_update(ws: Workspace, params: Params, ctx: Context) -> dict[str, Any]:
@@ -326,6 +400,7 @@ METHODS: dict[str, Handler] = {
     "chat.postEphemeral": chat_post_ephemeral,
     "chat.getPermalink": chat_get_permalink,
     "conversations.open": conversations_open,
+    "conversations.history": conversations_history,
     "users.info": users_info,
     "usergroups.users.list": usergroups_users_list,
     "views.open": views_open,

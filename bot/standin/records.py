@@ -78,6 +78,7 @@ class Message:
     edited: int = 0  # how many times chat.update / replace_original changed it
     files: tuple[str, ...] = ()  # file ids shared with the message
     source: str = "chat.postMessage"  # or "response_url", "ack", "files.completeUploadExternal"
+    metadata: dict[str, Any] | None = None  # chat.postMessage's `metadata`: {"event_type", "event_payload"}
 
     def buttons(self) -> list[Button]:
         return blockkit.buttons(self.blocks)

@@ -9,8 +9,9 @@
 It answers like Slack: HTTP 200 with ``{"ok": true, ...}`` or ``{"ok": false, "error": "..."}``, for
 form-encoded, multipart and JSON bodies (JSON-valued form fields such as ``blocks`` and ``view`` are
 decoded), after checking ``Authorization: Bearer <bot token>`` (or a ``token`` field):
-missing -> ``not_authed``, wrong -> ``invalid_auth``. Methods: auth.test, chat.postMessage,
-chat.update, chat.delete, chat.postEphemeral, chat.getPermalink, conversations.open, users.info,
+missing -> ``not_authed``, wrong -> ``invalid_auth``. Methods: auth.test, chat.postMessage (with
+``metadata``), chat.update, chat.delete, chat.postEphemeral, chat.getPermalink, conversations.open,
+conversations.history (``oldest``/``latest``/``limit``/``cursor``, ``include_all_metadata``), users.info,
 usergroups.users.list, views.open, views.push, views.update, views.publish,
 files.getUploadURLExternal (+ the upload URL it hands out) and files.completeUploadExternal; any
 other method -> ``unknown_method``. Block Kit is checked against Slack's limits (``invalid_blocks``).
@@ -314,11 +315,9 @@ class FakeSlack:
             return Reply(404, "Not Found")
 
     def _apply_fault(self, fault: Fault | None) -> Reply | None:
-        """The answer a fault replaces the real one with; None to answer normally (after a hang)."""
-        if fault is None:
-            return None
-        if fault.kind == "hang":
-            self._stopping.wait(fault.seconds)
+        """The answer a fault replaces the real one with; None to answer normally (a hang answers normally,
+        late: see `_answer_late`)."""
+        if fault is None or fault.kind == "hang":
             return None
         if fault.kind == "ratelimited":
             return Reply(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(fault.retry_after)})
@@ -345,6 +344,12 @@ class FakeSlack:
             reply = Reply(200, call_method(self._ws, method, params, Context(base_url=self.base_url)))
         return self._record(method, params, reply, fault)
 
+    def _answer_late(self, fault: Fault | None) -> None:
+        """A hang: the call already took effect, as a slow Slack's does; only its answer is late, so a client
+        that gave up meanwhile cannot know whether it worked (and finds it done if it looks)."""
+        if fault is not None and fault.kind == "hang":
+            self._stopping.wait(fault.seconds)
+
     def _auth_error(self, authorization: str, body_token: Any) -> str | None:
         token = None
         if authorization.lower().startswith("bearer "):
@@ -360,6 +365,7 @@ class FakeSlack:
     def _record(self, method: str, params: dict[str, Any], reply: Reply, fault: Fault | None) -> Reply:
         response = reply.body if isinstance(reply.body, dict) else {"ok": reply.status == 200, "body": reply.body}
         self._ws.record_call(method, params, reply.status, response, fault.kind if fault else None)
+        self._answer_late(fault)
         return reply
 
     def _upload(self, ticket: str, raw: bytes) -> Reply:

@@ -263,6 +263,7 @@ class Workspace:
         thread_ts: str | None = None,
         source: str = "chat.postMessage",
         files: tuple[str, ...] = (),
+        metadata: dict[str, Any] | None = None,
     ) -> Message:
         with self.lock:
             message = Message(
@@ -274,6 +275,7 @@ class Workspace:
                 thread_ts=thread_ts,
                 files=files,
                 source=source,
+                metadata=copy.deepcopy(metadata),
             )
             self._messages.setdefault(channel, {})[message.ts] = message
             self.emit(EventKind.MESSAGE_POSTED, message)

@@ -121,12 +121,6 @@ def test_a_chat_update_that_times_out_is_repeated_harmlessly(impatient: World) -
     assert_one_approval_message_each(world, [request_id])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="handlers/delivery.py re-posts after a chat.postMessage timeout although Slack may have posted it "
-    "(Slack has no idempotency key; telling needs a lookup such as conversations.history by message "
-    "metadata, which FakeSlack does not offer yet): at-least-once, so a late Slack can double a line",
-)
 def test_a_history_post_that_times_out_is_not_posted_twice(impatient: World) -> None:
     world = impatient
     request_id = world.ask_to_buy(world.sandbox.inventory_numbers("IN")[0])

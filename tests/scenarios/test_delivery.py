@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 
 from api.sandbox import SandboxServer
 from bot.services.records import Status
+from bot.standin.records import Call
 from bot.standin.webapi import FakeSlack
 from handlers.delivery import Delivery
 from scenario_world import APPROVALS, APPROVER, BOT_TOKEN, HISTORY, REQUESTER, World, build_world
@@ -94,6 +95,36 @@ def test_a_deleted_approval_message_is_posted_again_and_then_updated_there(world
     assert len(current) == 2  # the original (deleted, as far as Slack said) and the re-post
     assert "is ours now" in current[-1].as_text()
     assert world.request(request_id).approval_ts == current[-1].ts
+
+
+def approval_posts(world: World) -> list[Call]:
+    return [c for c in world.slack.calls("chat.postMessage") if c.params.get("channel") == APPROVALS]
+
+
+def test_an_approval_post_that_timed_out_is_found_in_the_channel_not_posted_twice(impatient: World) -> None:
+    """Slack posted it but answered after the client gave up: a second copy would keep Approve/Deny forever."""
+    world = impatient
+    world.slack.fail_next("chat.postMessage", "hang", seconds=0.6)  # the approval message: posted, answered late
+    world.command(REQUESTER, f"buy {world.sandbox.inventory_numbers('IN')[4]} Late Slack")
+    world.reply_to(REQUESTER, "waiting for an approver")
+    [request] = world.requests_of(REQUESTER)
+    world.drain()
+    assert len(world.slack.messages(APPROVALS)) == 1 and world.request(request.id).approval_ts is None
+
+    world.clock.advance(minutes=5)
+    world.drain()
+    [message] = world.slack.messages(APPROVALS)
+    assert world.request(request.id).approval_ts == message.ts  # the lost post, found by its metadata
+    assert len(approval_posts(world)) == 1 and world.slack.calls("conversations.history")
+    assert approval_posts(world)[0].params["metadata"] == {
+        "event_type": "numbers_bot_outbox",
+        "event_payload": {"kind": "approval_message", "ref": request.id},
+    }
+
+    world.click(APPROVER, message, "Approve")
+    world.drain()
+    [redrawn] = world.slack.messages(APPROVALS)
+    assert redrawn.ts == message.ts and redrawn.buttons() == [] and "is ours now" in redrawn.as_text()
 
 
 def test_a_history_line_that_fails_holds_back_the_lines_after_it(world: World) -> None:

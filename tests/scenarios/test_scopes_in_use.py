@@ -4,11 +4,16 @@ full scenario needs only scopes the manifest asks for, and together they need al
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Iterator
 from pathlib import Path
 
 import yaml
 
-from scenario_world import ADMIN, APPROVER, GROUPIE, REQUESTER, World
+import pytest
+
+from api.sandbox import SandboxServer
+from bot.standin.webapi import FakeSlack
+from scenario_world import ADMIN, APPROVER, GROUPIE, REQUESTER, World, build_world
 
 TESTS = Path(__file__).resolve().parent.parent
 _spec = importlib.util.spec_from_file_location("manifest_checks", TESTS / "test_manifest.py")
@@ -17,8 +22,20 @@ manifest_checks = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(manifest_checks)
 
 
-def test_a_full_run_needs_exactly_the_manifest_scopes(world: World) -> None:
+@pytest.fixture
+def impatient(slack: FakeSlack, sandbox: SandboxServer, tmp_path: Path) -> Iterator[World]:
+    """A world whose Slack client gives up after 0.5 s, so a slow post looks like a timeout."""
+    built = build_world(slack, sandbox, tmp_path / "bot.db", slack_timeout=0.5)
+    yield built
+    built.bot.stop()
+
+
+def test_a_full_run_needs_exactly_the_manifest_scopes(impatient: World) -> None:
+    world = impatient
+    world.slack.fail_next("chat.postMessage", "hang", seconds=1.0)  # posted, but answered too late:
     first = world.ask_to_buy(world.sandbox.inventory_numbers("IN")[0])
+    world.clock.advance(minutes=5)
+    world.drain()  # ... so the retry looks for it first (conversations.history)
     world.click(GROUPIE, world.approval_message(first), "Approve")  # group approver: usergroups.users.list
     second = world.ask_to_buy(world.sandbox.inventory_numbers("IN")[1])
     world.click(APPROVER, world.approval_message(second), "Deny")  # views.open
