@@ -485,6 +485,18 @@ def request_created(request: ApprovalRequest, approval_channel: str | None) -> M
     return message(text, blocks)
 
 
+def approval_channel_unreachable(request: ApprovalRequest, channel: str, error: str) -> Message:
+    """The DM telling a requester that their approval message could not be posted (Slack refused for good)."""
+    summary = f"{KIND_PHRASE[request.kind]} {number_label(request.e164)}"
+    text = (
+        f":warning: Your request *{escape(request.id)}* to {summary} waits for an approver, but I could not post "
+        f"it in {channel_mention(channel)}: Slack says `{escape(error)}`, so approvers do not see it there. An admin "
+        "has to invite me to that channel (`/invite` me there); I keep trying every 15 minutes. Meanwhile approvers "
+        "can decide it in `/numbers requests` or my App Home, and you can cancel it in `/numbers requests`."
+    )
+    return message(text, [section(text)])
+
+
 def requester_notice(request: ApprovalRequest, *, now: datetime) -> Message:
     """The direct message telling a requester what became of their request."""
     where = (

@@ -29,6 +29,10 @@ Approve/Deny buttons forever; a second history line would double the audit mirro
 Order: once a line for the history channel fails in a pass, no later line for that channel is posted in the
 same pass (the outbox's `due()` holds later history items back while an older one waits for its retry), so
 the channel reads in audit order.
+
+An approval message Slack refuses for good (`not_in_channel`, `channel_not_found`, `is_archived` ...) is
+logged as an ERROR naming the channel and the error, the requester is told by DM that the approvals channel
+could not be reached and an admin must invite the bot, and it is retried every `PERMANENT_RETRY_S`.
 """
 
 from __future__ import annotations
@@ -46,9 +50,9 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.services.errors import ServiceError
-from bot.services.records import AuditEntry, OutboxItem
+from bot.services.records import ApprovalRequest, AuditEntry, OutboxItem
 from handlers.audit_blocks import checkpoint_line, drift_line
-from handlers.blocks import approval_message, history_line, requester_notice
+from handlers.blocks import approval_channel_unreachable, approval_message, history_line, requester_notice
 from handlers.context import utc_now
 from handlers.reply import direct_message
 
@@ -95,6 +99,16 @@ class DeliveryReport:
         )
 
 
+class ApprovalChannelUnreachable(Exception):
+    """Slack refused for good to post an approval message (the bot is not in the channel, it is archived ...)."""
+
+    def __init__(self, request: ApprovalRequest, channel: str, error: str) -> None:
+        super().__init__(f"approval message of {request.id} refused in {channel}: {error}")
+        self.request = request
+        self.channel = channel
+        self.error = error
+
+
 class Delivery:
     def __init__(
         self,
@@ -125,6 +139,7 @@ class Delivery:
         # (kind, ref) -> Unix times of this process's first and latest attempts to post it, until it is posted
         self._attempted: dict[tuple[str, str], tuple[float, float]] = {}
         self._uncertain: set[tuple[str, str]] = set()  # a post whose answer was lost: it may be in Slack
+        self._told_unreachable: set[str] = set()  # requests whose requester heard their approval post failed
         self._lock = threading.Lock()  # one pass at a time: the worker and a test's drain() never overlap
 
     # ------------------------------------------------------------ passes
@@ -191,6 +206,10 @@ class Delivery:
                 self._post_drift(item)
             else:
                 raise ValueError(f"unknown outbox kind {item.kind!r}")
+        except ApprovalChannelUnreachable as exc:
+            self._approval_channel_unreachable(exc)
+            self._services.outbox.retry_later(item.id, f"slack: {exc.error}", PERMANENT_RETRY_S)
+            return False
         except Exception as exc:  # every failure becomes a later retry; nothing is dropped
             delay, reason = self._retry_plan(exc, item)
             self._services.outbox.retry_later(item.id, reason, delay)
@@ -230,8 +249,14 @@ class Delivery:
                 log.warning("approval message of %s was deleted; posting it again", request.id)
         # One message per request, whichever of its outbox items (one per state change) posts it: the
         # metadata and the lookup key are (approval_message, request id).
-        channel, ts = self._post_once(item, self._approval_channel, msg["text"], msg["blocks"])
+        try:
+            channel, ts = self._post_once(item, self._approval_channel, msg["text"], msg["blocks"])
+        except SlackApiError as exc:
+            if _failure_kind(exc) == "permanent":
+                raise ApprovalChannelUnreachable(request, self._approval_channel, _slack_error(exc) or "refused") from exc
+            raise
         self._services.approvals.record_message(request.id, channel, ts)
+        self._told_unreachable.discard(request.id)
 
     def _notify_requester(self, ref: str) -> None:
         request = self._services.approvals.get(ref)
@@ -314,6 +339,24 @@ class Delivery:
     def _forget(self, key: tuple[str, str]) -> None:
         self._attempted.pop(key, None)
         self._uncertain.discard(key)
+
+    # ------------------------------------------------------------ an approvals channel Slack refuses
+
+    def _approval_channel_unreachable(self, exc: ApprovalChannelUnreachable) -> None:
+        request = exc.request
+        log.error(
+            "cannot post the approval message of %s in channel %s: Slack says %s. An admin must invite the bot to "
+            "that channel (or fix APPROVAL_CHANNEL); retrying every %.0f minutes",
+            request.id, exc.channel, exc.error, PERMANENT_RETRY_S / 60,
+        )
+        if request.id in self._told_unreachable:
+            return
+        try:
+            direct_message(self._client, request.requester.user_id, approval_channel_unreachable(request, exc.channel, exc.error))
+        except Exception:
+            log.warning("could not tell %s that the approvals channel is unreachable", request.requester.user_id, exc_info=True)
+            return
+        self._told_unreachable.add(request.id)
 
     # ------------------------------------------------------------ pacing and retries
 

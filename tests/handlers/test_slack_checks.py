@@ -6,7 +6,13 @@ from __future__ import annotations
 import pytest
 
 from bot.services.records import Actor, RequestList, Status
-from handlers.blocks import approval_message, request_created, request_list, requester_notice
+from handlers.blocks import (
+    approval_channel_unreachable,
+    approval_message,
+    request_created,
+    request_list,
+    requester_notice,
+)
 from handlers.text import escape
 from records_for_tests import NOW, decided, make_request
 from slack_checks import injected_markup
@@ -21,6 +27,7 @@ def test_what_the_bot_builds_passes() -> None:
         request_created(make_request(), "C0APPROVALS"),  # "waiting for an approver in <#C0APPROVALS>."
         request_list(RequestList(mine=[], awaiting_me=[make_request(requester=Actor("U0OTHER", "sam"))])),
         approval_message(request, now=NOW),
+        approval_channel_unreachable(make_request(), "C0APPROVALS", "<!channel>"),  # "could not post it in <#C…>:"
     ]
     for msg in built:
         assert injected_markup(msg) == [], msg["text"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -149,3 +150,28 @@ def test_a_history_line_that_fails_holds_back_the_lines_after_it(world: World) -
     unpaced.drain()
     refusals = [line for line in world.history_lines() if "*refused*" in line]
     assert len(refusals) == 2 and requests[0] in refusals[0] and requests[1] in refusals[1]  # in audit order
+
+
+def test_an_approvals_channel_slack_refuses_is_logged_told_to_the_requester_and_retried_slowly(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    world.slack.fail_next("chat.postMessage", "error:not_in_channel")  # the approval message: the bot is not in
+    with caplog.at_level(logging.ERROR, logger="handlers.delivery"):
+        request_id = world.ask_to_buy(world.sandbox.inventory_numbers("IN")[5])
+    [logged] = [r for r in caplog.records if r.levelno == logging.ERROR and request_id in r.getMessage()]
+    assert APPROVALS in logged.getMessage() and "not_in_channel" in logged.getMessage()
+    [told] = world.dms(REQUESTER)
+    assert request_id in told.text and "not_in_channel" in told.as_text() and "invite" in told.as_text()
+    assert world.slack.messages(APPROVALS) == []
+
+    world.clock.advance(minutes=5)
+    world.drain()
+    assert len(approval_posts(world)) == 1  # not hammered: the next try is 15 minutes on
+    world.slack.fail_next("chat.postMessage", "error:not_in_channel")
+    world.clock.advance(minutes=11)
+    world.drain()
+    assert len(approval_posts(world)) == 2 and len(world.dms(REQUESTER)) == 1  # told once, not every retry
+    world.clock.advance(minutes=16)  # an admin invited the bot meanwhile
+    world.drain()
+    assert world.approval_message(request_id).buttons()
+    assert world.request(request_id).status is Status.PENDING
