@@ -377,13 +377,9 @@ def _success_lines(request: ApprovalRequest, who: str, when: str, now: datetime,
 
 
 def can_undo(request: ApprovalRequest, now: datetime) -> bool:
-    return (
-        request.kind is Kind.RELEASE
-        and request.status is Status.SUCCEEDED
-        and request.undone_at is None
-        and request.cooldown_ends_at is not None
-        and now < request.cooldown_ends_at
-    )
+    """Whether a message drawn `now` offers Undo: a completed 24 h release, no undo under way, window open."""
+    until = request.undoable_until
+    return until is not None and now < until
 
 
 def _request_fields(request: ApprovalRequest) -> Block:
@@ -425,7 +421,7 @@ def approval_message(request: ApprovalRequest, *, now: datetime) -> Message:
         blocks.append(divider())
         blocks.append(section("\n".join(outcome_lines(request, now=now, name=person))))
         if can_undo(request, now):
-            assert request.cooldown_ends_at is not None
+            assert request.cooldown_ends_at is not None  # can_undo implies it
             blocks.append(
                 actions(
                     button(

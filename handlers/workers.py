@@ -1,9 +1,10 @@
 """Background work the app runs beside the listeners, in daemon threads that `stop()` ends:
 
 - outbox delivery: one `Delivery.deliver_due()` pass every `delivery_interval_s` (or sooner on `wake()`);
-- maintenance: `approvals.settle_unknown()`, `approvals.expire_due()` and
-  `integrity.checkpoint_if_due(now)` (a checkpoint of the audit chain once a day, posted to the history
-  channel by the delivery) once at start-up, then every `maintenance_interval_s`;
+- maintenance: `approvals.settle_unknown()`, `approvals.expire_due()`, `integrity.checkpoint_if_due(now)`
+  (a checkpoint of the audit chain once a day, posted to the history channel by the delivery) and a re-draw
+  of the release messages whose undo window closed since the last pass (so their Undo button goes), once
+  at start-up, then every `maintenance_interval_s`;
 - the drift check: `reconciler.run()` (Vobiz against the audit log; differences go to the history channel)
   `reconcile_delay_s` after start-up, then every `reconcile_interval_s` (hourly by default).
 
@@ -17,7 +18,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from handlers.context import utc_now
@@ -30,6 +31,8 @@ log = logging.getLogger("handlers.workers")
 
 RECONCILE_INTERVAL_S = 3600.0
 RECONCILE_DELAY_S = 300.0  # after start-up: let a deploy settle before reading every number at Vobiz
+# At start-up, release messages whose undo window closed this long ago are re-drawn (again, harmlessly).
+UNDO_WINDOWS_LOOKBACK = timedelta(days=2)
 
 
 class Workers:
@@ -54,6 +57,7 @@ class Workers:
         self._reconcile_interval_s = reconcile_interval_s
         self._reconcile_delay_s = reconcile_delay_s
         self._next_reconcile: float | None = None  # monotonic; set when the loop starts
+        self._undo_windows_checked_until: datetime | None = None
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -82,11 +86,13 @@ class Workers:
         self._threads = []
 
     def maintain(self) -> None:
-        """Settle unknown outcomes, expire overdue requests and checkpoint the audit chain when a day has
-        passed since the last checkpoint (also what the loop does)."""
+        """Settle unknown outcomes, expire overdue requests, checkpoint the audit chain when a day has passed
+        since the last checkpoint, and re-draw release messages whose undo window closed since the last pass
+        (also what the loop does)."""
         _guarded("settle_unknown", self._services.approvals.settle_unknown)
         _guarded("expire_due", self._services.approvals.expire_due)
         _guarded("checkpoint_if_due", self._checkpoint_if_due)
+        _guarded("re-draw of closed undo windows", self._redraw_closed_undo_windows)
 
     def reconcile(self) -> None:
         """One drift check: Vobiz against the audit log (also what the loop does every hour)."""
@@ -97,6 +103,13 @@ class Workers:
     def _checkpoint_if_due(self) -> None:
         if self._services.integrity.checkpoint_if_due(self._now()) is not None:
             self._wake.set()  # its line goes to the history channel on the next delivery pass, now
+
+    def _redraw_closed_undo_windows(self) -> None:
+        until = self._now()
+        since = self._undo_windows_checked_until or until - UNDO_WINDOWS_LOOKBACK
+        if self._services.approvals.announce_ended_undo_windows(since, until):
+            self._wake.set()
+        self._undo_windows_checked_until = until
 
     def _reconcile_if_due(self) -> None:
         if self._next_reconcile is None or self._monotonic() < self._next_reconcile:

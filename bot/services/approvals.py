@@ -200,6 +200,23 @@ class Approvals:
         of a release whose answer was lost; returns the requests decided now."""
         return self._settler.settle_all() + self._undo.settle_all()
 
+    def announce_ended_undo_windows(self, since: datetime, until: datetime) -> list[str]:
+        """Queue a re-draw of the approval message of every release whose undo window closed after `since` and
+        by `until` (its `cooldown_ends_at`), so the message stops offering Undo; returns their request ids.
+        The app's worker calls it every pass with the previous pass's `until` as `since`."""
+        with self._store.unit() as db:
+            rows = requests.select(
+                db,
+                "kind = ? AND status = ? AND undone_at IS NULL AND approval_ts IS NOT NULL "
+                "AND cooldown_ends_at > ? AND cooldown_ends_at <= ?",
+                [Kind.RELEASE.value, Status.SUCCEEDED.value, to_db(since), to_db(until)],
+                order_by="cooldown_ends_at",
+            )
+            ids = [row["id"] for row in rows]
+            for request_id in ids:
+                journal.announce(db, self._clock(), request_id, tell_requester=False)
+        return ids
+
     def record_message(self, request_id: str, channel: str, ts: str) -> None:
         """Remember where the approval message was posted, so later changes update it in place."""
         rid = validation.request_id(request_id)

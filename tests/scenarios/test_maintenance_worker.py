@@ -1,5 +1,5 @@
 """The app's background worker on its own: the drift check runs periodically (and survives Vobiz being
-down)."""
+down), and release messages lose their Undo button once the undo window has closed."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ import pytest
 from slack_sdk import WebClient
 
 from api.client import VobizClient
+from handlers import ids
 from handlers.delivery import Delivery
 from handlers.workers import Workers
-from scenario_world import APPROVALS, BOT_TOKEN, HISTORY, World
+from scenario_world import APPROVALS, APPROVER, BOT_TOKEN, HISTORY, REQUESTER, World
 
 
 @pytest.fixture
@@ -57,3 +58,23 @@ def test_the_worker_runs_the_drift_check_periodically_and_outlives_vobiz_errors(
     assert "*Drift*" in line and world.sandbox.auth_token not in line
     assert running.running  # a failed check never stopped the worker
     assert sum("bought_outside_bot" in line for line in world.history_lines()) == 1  # reported once, not hourly
+
+
+def test_the_undo_button_goes_once_the_undo_window_has_closed(world: World) -> None:
+    e164 = world.sandbox.owned_numbers(world.sandbox.auth_id)[1]
+    world.command(REQUESTER, f"release {e164} Campaign ended")
+    world.drain()
+    [request] = world.requests_of(REQUESTER)
+    world.click(APPROVER, world.approval_message(request.id), "Approve")
+    world.drain()
+    assert [b.action_id for b in world.approval_message(request.id).buttons()] == [ids.UNDO_RELEASE]
+
+    world.bot.workers.maintain()  # the window is still open: the button stays
+    world.drain()
+    assert [b.action_id for b in world.approval_message(request.id).buttons()] == [ids.UNDO_RELEASE]
+    world.clock.advance(hours=25)
+    world.bot.workers.maintain()
+    world.drain()
+    message = world.approval_message(request.id)
+    assert message.buttons() == [] and "Undo is possible until" not in message.as_text()
+    assert "the release is final" in message.as_text()
