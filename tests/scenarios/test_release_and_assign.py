@@ -58,10 +58,16 @@ def test_undo_after_the_cooldown_is_refused_and_the_button_is_gone(world: World)
     world.click(APPROVER, world.approval_message(request_id), "Approve")
     world.drain()
     stale = world.approval_message(request_id)
+    assert [b.action_id for b in stale.buttons()] == [ids.UNDO_RELEASE]
     world.clock.advance(hours=25)
-    world.click(REQUESTER, stale, "Undo release")
+    world.click(REQUESTER, stale, "Undo release")  # a copy of the message from before the window closed
     world.reply_to(REQUESTER, "24")  # the refusal explains the 24-hour window
     assert world.sandbox.requests("cancel_release") == []
+    world.bot.workers.maintain()  # what the worker does every minute: re-draw messages whose window closed
+    world.drain()
+    redrawn = world.approval_message(request_id)
+    assert redrawn.buttons() == [], "the Undo button is still on the approval message after the window closed"
+    assert "release is final" in redrawn.as_text() and "Undo is possible until" not in redrawn.as_text()
 
 
 def test_release_now_is_a_force_operation_only_an_admin_may_approve(world: World) -> None:
