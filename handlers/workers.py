@@ -115,7 +115,10 @@ class Workers:
         if self._next_reconcile is None or self._monotonic() < self._next_reconcile:
             return
         self._next_reconcile = self._monotonic() + self._reconcile_interval_s
-        _guarded("drift check (reconcile)", self.reconcile)
+        try:
+            self.reconcile()
+        except Exception:  # Vobiz unreachable or refusing, most likely: nothing was recorded
+            log.exception("the drift check failed; the next one runs in %.0f minutes", self._reconcile_interval_s / 60)
 
     def _delivery_loop(self) -> None:
         while not self._stop.is_set():
