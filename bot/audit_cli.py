@@ -1,10 +1,13 @@
 """`numbers-bot audit verify | checkpoint | export`: the audit log from the command line.
 
-    numbers-bot audit verify [--db PATH] [--witness HEAD_ID:ROW_COUNT:HEAD_HASH]
+    numbers-bot audit verify [--db PATH] [--witness HEAD_ID:ROW_COUNT:HEAD_HASH | --no-slack]
     numbers-bot audit checkpoint [--db PATH]
     numbers-bot audit export [--format csv|jsonl] [--db PATH] [--out FILE] [FILTER ...]
 
-`verify` exits 0 when the chain is intact and 1 when it is not (naming the first bad row); every command
+`verify` exits 0 when the chain is intact and 1 when it is not (naming the first bad row). Without
+`--witness` it also checks the chain against the newest checkpoint the bot posted in the history channel,
+when the bot's settings load and Slack answers (`--no-slack`: never ask); when it cannot, it says so in one
+line and verifies against the database alone. Every command
 exits 2 on a usage problem (a missing database file, a bad filter). FILTERs use the Slack syntax, e.g.
 `+918012345678 action:purchase since:30d @U123ABC`. Also runnable as `python -m bot.audit_cli verify ...`.
 The lead hooks `add_audit_parser` into `bot/cli.py`.
@@ -17,11 +20,14 @@ import os
 import re
 import sqlite3
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from bot.config import database_path
+from slack_sdk import WebClient
+
+from bot.config import ConfigError, Settings, database_path, load_settings
+from bot.posted_witness import PostedCheckpoint, WitnessUnavailable, newest_posted_checkpoint
 from bot.services.audit_export import AuditExport
 from bot.services.audit_query import AuditFilter, AuditQueries, Visibility, parse_query
 from bot.services.clock import Clock, utc_now
@@ -46,10 +52,29 @@ def add_audit_parser(subparsers: argparse._SubParsersAction) -> argparse.Argumen
     return parser
 
 
-def verify(db: str | os.PathLike[str] | None, *, witness: Checkpoint | None = None, out: TextIO | None = None) -> int:
-    """Print whether the chain is intact; 0 when it is, 1 when it is not."""
+SLACK_TIMEOUT_S = 10.0
+
+
+def verify(
+    db: str | os.PathLike[str] | None,
+    *,
+    witness: Checkpoint | None = None,
+    out: TextIO | None = None,
+    ask_slack: bool = False,
+    settings: Callable[[], Settings] = load_settings,
+) -> int:
+    """Print whether the chain is intact; 0 when it is, 1 when it is not.
+
+    `ask_slack` (the command line's default) and no `witness`: the newest checkpoint the bot posted in the
+    history channel is the witness, when `settings()` loads and Slack answers; otherwise one line says why
+    not, and the database alone is verified."""
     out = out or sys.stdout
-    report = Integrity(store=_open(db), clock=utc_now).verify(witness=witness)
+    store = _open(db)
+    if witness is not None:
+        print(f"Checked against the witness given: {_pinned(witness)}.", file=out)
+    elif ask_slack:
+        witness = _posted_witness(settings, out)
+    report = Integrity(store=store, clock=utc_now).verify(witness=witness)
     print(report.summary(), file=out)
     return EXIT_OK if report.ok else EXIT_NOT_INTACT
 
@@ -91,6 +116,49 @@ def export(
     return EXIT_OK
 
 
+def _posted_witness(settings: Callable[[], Settings], out: TextIO) -> Checkpoint | None:
+    """The newest checkpoint the bot posted in the history channel, or None after saying why there is none."""
+    alone = "verifying against the database alone."
+    try:
+        loaded = settings()
+    except ConfigError as exc:
+        print(f"Slack not asked for the posted checkpoint ({exc}); {alone}", file=out)
+        return None
+    client = WebClient(
+        token=loaded.slack_bot_token.get_secret_value(),
+        base_url=loaded.slack_api_url,
+        timeout=SLACK_TIMEOUT_S,
+        retry_handlers=[],  # one attempt: the operator sees at once that Slack did not answer
+    )
+    channel = loaded.history_channel
+    try:
+        search = newest_posted_checkpoint(client, channel)
+    except WitnessUnavailable as exc:
+        print(f"Could not read the checkpoint posted in the history channel {channel}: {exc}; {alone}", file=out)
+        return None
+    if search.found is None:
+        print(
+            f"No checkpoint posted by the bot in the history channel {channel} "
+            f"(read {search.messages_read} message{'' if search.messages_read == 1 else 's'}); {alone}",
+            file=out,
+        )
+        return None
+    print(_posted_line(search.found), file=out)
+    return search.found.checkpoint
+
+
+def _posted_line(posted: PostedCheckpoint) -> str:
+    number = f"checkpoint #{posted.checkpoint.id}, " if posted.checkpoint.id else ""
+    return (
+        f"Checked against the checkpoint posted in the history channel {posted.channel} at "
+        f"{posted.posted_at:%Y-%m-%d %H:%M:%S} UTC: {number}{_pinned(posted.checkpoint)}."
+    )
+
+
+def _pinned(c: Checkpoint) -> str:
+    return f"row {c.head_id} ({c.row_count} rows), hash {c.head_hash}"
+
+
 def witness_text(made: Checkpoint) -> str:
     """The `--witness` form of a checkpoint: HEAD_ID:ROW_COUNT:HEAD_HASH."""
     return f"{made.head_id}:{made.row_count}:{made.head_hash}"
@@ -119,11 +187,17 @@ def _add_commands(parser: argparse.ArgumentParser) -> None:
 
     verify_cmd = sub.add_parser("verify", help="re-check every hash of the audit chain; exit 1 if broken")
     _add_db(verify_cmd)
-    verify_cmd.add_argument(
+    witness_source = verify_cmd.add_mutually_exclusive_group()
+    witness_source.add_argument(
         "--witness", type=parse_witness, metavar="HEAD_ID:ROW_COUNT:HEAD_HASH",
-        help="a checkpoint kept outside the database (e.g. the one posted in the history channel)",
+        help="a checkpoint kept outside the database (default: the newest one the bot posted in the history channel)",
     )
-    verify_cmd.set_defaults(audit_func=lambda a: _run(lambda: verify(a.db, witness=a.witness)))
+    witness_source.add_argument(
+        "--no-slack", action="store_true", help="do not read the posted checkpoint from Slack: the database alone"
+    )
+    verify_cmd.set_defaults(
+        audit_func=lambda a: _run(lambda: verify(a.db, witness=a.witness, ask_slack=not a.no_slack))
+    )
 
     checkpoint_cmd = sub.add_parser("checkpoint", help="record the chain's head now and queue its post to Slack")
     _add_db(checkpoint_cmd)

@@ -49,6 +49,7 @@ from typing import TYPE_CHECKING, Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.posted_witness import checkpoint_payload
 from bot.services.errors import ServiceError
 from bot.services.records import ApprovalRequest, AuditEntry, OutboxItem
 from handlers.audit_blocks import checkpoint_line, drift_line
@@ -227,7 +228,8 @@ class Delivery:
         if checkpoint is None:
             raise LookupError(f"checkpoint {item.ref} does not exist")
         self._take_slot(self._history_channel)
-        self._post_once(item, self._history_channel, checkpoint_line(checkpoint))
+        # the checkpoint itself in the metadata: what `numbers-bot audit verify` reads back (bot.posted_witness)
+        self._post_once(item, self._history_channel, checkpoint_line(checkpoint), extra=checkpoint_payload(checkpoint))
 
     def _post_drift(self, item: OutboxItem) -> None:
         entry = self._audit_entry(int(item.ref))
@@ -271,10 +273,17 @@ class Delivery:
     # ------------------------------------------------------------ posting exactly once
 
     def _post_once(
-        self, item: OutboxItem, channel: str, text: str, blocks: list[dict[str, Any]] | None = None
+        self,
+        item: OutboxItem,
+        channel: str,
+        text: str,
+        blocks: list[dict[str, Any]] | None = None,
+        *,
+        extra: dict[str, Any] | None = None,
     ) -> tuple[str, str]:
         """Post `text` (and `blocks`) for this outbox item, unless an earlier attempt whose answer was lost
-        did post it: then that message is found and its (channel, ts) returned instead."""
+        did post it: then that message is found and its (channel, ts) returned instead. `extra`: more fields
+        for the metadata payload (kind and ref always win)."""
         key = (item.kind, item.ref)
         if key in self._uncertain or (item.attempts > 0 and key not in self._attempted):
             found = self._find_posted(channel, key)
@@ -289,7 +298,7 @@ class Delivery:
                 channel=channel,
                 text=text,
                 blocks=blocks,
-                metadata={"event_type": OUTBOX_EVENT_TYPE, "event_payload": {"kind": key[0], "ref": key[1]}},
+                metadata={"event_type": OUTBOX_EVENT_TYPE, "event_payload": {**(extra or {}), "kind": key[0], "ref": key[1]}},
                 unfurl_links=False,
                 unfurl_media=False,
             )
