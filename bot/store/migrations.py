@@ -275,3 +275,50 @@ def m009_undo_claim_time(db: Database) -> None:
     db.execute("ALTER TABLE requests ADD COLUMN undo_claimed_at TEXT")
     db.execute("ALTER TABLE requests ADD COLUMN undo_claimed_by_id TEXT")
     db.execute("ALTER TABLE requests ADD COLUMN undo_claimed_by_name TEXT")
+
+
+@MIGRATIONS()
+def m010_audit_parties(db: Database) -> None:
+    """Who each audit row concerns, as an index table, so the `@person` filter, a person's own rows and
+    `approver:` read the newest entries of one index in id order and stop after a page (instead of
+    collecting and sorting every match: 74,000 rows for one approver at a million rows).
+
+    `party`: the row's actor and the requester of the row's request; `approver`: whoever approved or denied
+    the row's request (on every row of that request, earlier and later ones too). It is derived data, like
+    an index: triggers keep it in step with every new audit row, and nothing else writes it."""
+    db.execute(
+        """
+        CREATE TABLE audit_parties (
+            role TEXT NOT NULL CHECK (role IN ('party', 'approver')),
+            user_id TEXT NOT NULL,
+            audit_id INTEGER NOT NULL,
+            PRIMARY KEY (role, user_id, audit_id)
+        ) WITHOUT ROWID
+        """
+    )
+    decision = "event IN ('approved', 'denied')"
+    db.execute("INSERT OR IGNORE INTO audit_parties SELECT 'party', actor_id, id FROM audit")
+    db.execute(
+        "INSERT OR IGNORE INTO audit_parties SELECT 'party', r.requester_id, a.id "
+        "FROM audit a JOIN requests r ON r.id = a.request_id"
+    )
+    db.execute(
+        "INSERT OR IGNORE INTO audit_parties SELECT 'approver', d.actor_id, a.id "
+        f"FROM audit d JOIN audit a ON a.request_id = d.request_id WHERE d.{decision}"
+    )
+    db.execute(
+        "CREATE TRIGGER audit_parties_actor AFTER INSERT ON audit "
+        "BEGIN INSERT OR IGNORE INTO audit_parties VALUES ('party', NEW.actor_id, NEW.id); END"
+    )
+    db.execute(
+        f"""
+        CREATE TRIGGER audit_parties_request AFTER INSERT ON audit WHEN NEW.request_id IS NOT NULL
+        BEGIN
+            INSERT OR IGNORE INTO audit_parties SELECT 'party', requester_id, NEW.id FROM requests WHERE id = NEW.request_id;
+            INSERT OR IGNORE INTO audit_parties
+                SELECT 'approver', actor_id, NEW.id FROM audit WHERE request_id = NEW.request_id AND {decision};
+            INSERT OR IGNORE INTO audit_parties
+                SELECT 'approver', NEW.actor_id, id FROM audit WHERE NEW.{decision} AND request_id = NEW.request_id;
+        END
+        """
+    )
