@@ -219,50 +219,14 @@ def m006_checkpoints(db: Database) -> None:
 def m007_outbox_checkpoint_kind(db: Database) -> None:
     """Allow the outbox kind `checkpoint` (ref = checkpoint id). A CHECK cannot be altered in place, so
     the table is rebuilt with its rows."""
-    db.execute(
-        """
-        CREATE TABLE outbox_new (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            kind TEXT NOT NULL CHECK (kind IN ('history', 'approval_message', 'requester_notice', 'checkpoint')),
-            ref TEXT NOT NULL,
-            created_at TEXT NOT NULL,
-            attempts INTEGER NOT NULL DEFAULT 0,
-            next_attempt_at TEXT NOT NULL,
-            done_at TEXT,
-            last_error TEXT
-        )
-        """
-    )
-    columns = "id, kind, ref, created_at, attempts, next_attempt_at, done_at, last_error"
-    db.execute(f"INSERT INTO outbox_new ({columns}) SELECT {columns} FROM outbox ORDER BY id")
-    db.execute("DROP TABLE outbox")
-    db.execute("ALTER TABLE outbox_new RENAME TO outbox")
-    db["outbox"].create_index(["done_at", "next_attempt_at"], index_name="outbox_due")
+    _rebuild_outbox_with_kinds(db, ("history", "approval_message", "requester_notice", "checkpoint"))
 
 
 @MIGRATIONS()
 def m008_outbox_drift_kind(db: Database) -> None:
     """Allow the outbox kind `drift` (ref = the audit id of an `event=drift` row: a difference between
     Vobiz and the audit log, for the history channel). The table is rebuilt with its rows, as in m007."""
-    db.execute(
-        """
-        CREATE TABLE outbox_new (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            kind TEXT NOT NULL CHECK (kind IN ('history', 'approval_message', 'requester_notice', 'checkpoint', 'drift')),
-            ref TEXT NOT NULL,
-            created_at TEXT NOT NULL,
-            attempts INTEGER NOT NULL DEFAULT 0,
-            next_attempt_at TEXT NOT NULL,
-            done_at TEXT,
-            last_error TEXT
-        )
-        """
-    )
-    columns = "id, kind, ref, created_at, attempts, next_attempt_at, done_at, last_error"
-    db.execute(f"INSERT INTO outbox_new ({columns}) SELECT {columns} FROM outbox ORDER BY id")
-    db.execute("DROP TABLE outbox")
-    db.execute("ALTER TABLE outbox_new RENAME TO outbox")
-    db["outbox"].create_index(["done_at", "next_attempt_at"], index_name="outbox_due")
+    _rebuild_outbox_with_kinds(db, ("history", "approval_message", "requester_notice", "checkpoint", "drift"))
 
 
 @MIGRATIONS()
@@ -322,3 +286,27 @@ def m010_audit_parties(db: Database) -> None:
         END
         """
     )
+
+
+def _rebuild_outbox_with_kinds(db: Database, kinds: tuple[str, ...]) -> None:
+    """Rebuild `outbox` with a CHECK allowing `kinds`, keeping its rows (a CHECK cannot be altered in place)."""
+    allowed = ", ".join(f"'{kind}'" for kind in kinds)
+    db.execute(
+        f"""
+        CREATE TABLE outbox_new (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            kind TEXT NOT NULL CHECK (kind IN ({allowed})),
+            ref TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT NOT NULL,
+            done_at TEXT,
+            last_error TEXT
+        )
+        """
+    )
+    columns = "id, kind, ref, created_at, attempts, next_attempt_at, done_at, last_error"
+    db.execute(f"INSERT INTO outbox_new ({columns}) SELECT {columns} FROM outbox ORDER BY id")
+    db.execute("DROP TABLE outbox")
+    db.execute("ALTER TABLE outbox_new RENAME TO outbox")
+    db["outbox"].create_index(["done_at", "next_attempt_at"], index_name="outbox_due")
