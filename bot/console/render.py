@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from bot.standin import Button
-from bot.standin.blockkit import buttons, text_of
+from bot.standin.blockkit import buttons, rich_text_of, text_of
 
 TextRenderer = Callable[[Any], str]
 Numberer = Callable[[Button, int], int]
@@ -105,17 +105,7 @@ def _block_lines(block: dict[str, Any], text: TextRenderer, numbered: Any) -> li
     if kind == "image":
         return [f"[image: {block.get('alt_text', '')}]"]
     if kind == "rich_text":
-        return [text({"type": "plain_text", "text": _rich_text(block)})]
+        return [text({"type": "plain_text", "text": rich_text_of(block, mention=lambda user_id: f"@{user_id}")})]
     return []
 
 
-def _rich_text(obj: Any) -> str:
-    if isinstance(obj, dict):
-        if obj.get("type") == "text":
-            return str(obj.get("text", ""))
-        if obj.get("type") == "link":
-            return str(obj.get("text") or obj.get("url", ""))
-        if obj.get("type") == "user":
-            return f"@{obj.get('user_id', '')}"
-        return "".join(_rich_text(e) for e in obj.get("elements") or [])
-    return ""

@@ -14,6 +14,7 @@ so the stand-in never refuses what Slack would accept for these.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
 MAX_MESSAGE_BLOCKS = 50
@@ -163,15 +164,16 @@ def _element_text(element: dict[str, Any]) -> str:
     return ""
 
 
-def _rich_text(obj: Any) -> str:
+def rich_text_of(obj: Any, *, mention: Callable[[str], str] = lambda user_id: f"<@{user_id}>") -> str:
+    """The words of a `rich_text` block (or element), with user elements written by `mention`."""
     if isinstance(obj, dict):
         if obj.get("type") == "text":
             return str(obj.get("text", ""))
         if obj.get("type") == "link":
             return str(obj.get("text") or obj.get("url", ""))
         if obj.get("type") == "user":
-            return f"<@{obj.get('user_id', '')}>"
-        return "".join(_rich_text(e) for e in obj.get("elements") or [])
+            return mention(str(obj.get("user_id", "")))
+        return "".join(rich_text_of(e, mention=mention) for e in obj.get("elements") or [])
     return ""
 
 
@@ -202,7 +204,7 @@ def _block_lines(block: dict[str, Any]) -> list[str]:
     if kind == "image":
         return [f"[image: {block.get('alt_text', '')}]"]
     if kind == "rich_text":
-        return [_rich_text(block)]
+        return [rich_text_of(block)]
     return []
 
 
