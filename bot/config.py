@@ -52,6 +52,9 @@ class Settings(BaseSettings):
         le=3600,
         validation_alias=AliasChoices("numbers_bot_settle_grace_seconds", "settle_grace_seconds"),
     )
+    # Per person: how many counted commands (reads that call Vobiz, new requests, assign/unassign) the bot
+    # takes in any 60 seconds; 0 turns the limit off. Approvers' decision clicks are never counted.
+    rate_limit_per_minute: int = Field(default=10, ge=0, le=10_000)
     # Test-only: the process SIGKILLs itself at this point of executing an approved request.
     crash_at: Literal["before_vobiz_call", "after_vobiz_answer"] | None = Field(
         default=None, validation_alias=AliasChoices("numbers_bot_crash_at", "crash_at")

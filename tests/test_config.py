@@ -21,7 +21,8 @@ GOOD = {
 @pytest.fixture
 def env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     for name in [*GOOD, "SLACK_APP_TOKEN", "APPROVERS", "ADMINS", "AUDITORS", "APPROVAL_TTL_HOURS",
-                 "SLACK_API_URL", "VOBIZ_BASE_URL", "NUMBERS_BOT_DB", "RELEASE_NEEDS_APPROVAL"]:
+                 "SLACK_API_URL", "VOBIZ_BASE_URL", "NUMBERS_BOT_DB", "RELEASE_NEEDS_APPROVAL",
+                 "RATE_LIMIT_PER_MINUTE"]:
         monkeypatch.delenv(name, raising=False)
     for name, value in GOOD.items():
         monkeypatch.setenv(name, value)
@@ -41,6 +42,7 @@ def test_defaults_and_lists(env: pytest.MonkeyPatch) -> None:
     assert settings.vobiz_base_url == "https://api.vobiz.ai/api"
     assert settings.slack_api_url == "https://slack.com/api/"
     assert settings.numbers_bot_db == Path("numbers-bot.db")
+    assert settings.rate_limit_per_minute == 10
 
 
 @pytest.mark.parametrize(
@@ -60,6 +62,8 @@ def test_defaults_and_lists(env: pytest.MonkeyPatch) -> None:
         ("APPROVAL_TTL_HOURS", "0", "APPROVAL_TTL_HOURS is invalid: Input should be greater than 0"),
         ("APPROVAL_TTL_HOURS", "soon", "APPROVAL_TTL_HOURS is invalid: Input should be a valid number, unable to parse string as a number"),
         ("VOBIZ_BASE_URL", "api.vobiz.ai", "VOBIZ_BASE_URL is invalid: expected an http(s):// URL"),
+        ("RATE_LIMIT_PER_MINUTE", "-1", "RATE_LIMIT_PER_MINUTE is invalid: Input should be greater than or equal to 0"),
+        ("RATE_LIMIT_PER_MINUTE", "lots", "RATE_LIMIT_PER_MINUTE is invalid: Input should be a valid integer, unable to parse string as an integer"),
     ],
 )
 def test_a_bad_value_gives_one_line_naming_the_variable(env: pytest.MonkeyPatch, name: str, value: str | None, expected: str) -> None:
@@ -100,3 +104,10 @@ def test_database_path_reads_only_numbers_bot_db(env: pytest.MonkeyPatch) -> Non
     env.delenv("SLACK_BOT_TOKEN")
     env.setenv("NUMBERS_BOT_DB", "/srv/numbers/bot.db")
     assert database_path() == Path("/srv/numbers/bot.db")
+
+
+def test_the_rate_limit_is_read_and_zero_turns_it_off(env: pytest.MonkeyPatch) -> None:
+    env.setenv("RATE_LIMIT_PER_MINUTE", "25")
+    assert load_settings().rate_limit_per_minute == 25
+    env.setenv("RATE_LIMIT_PER_MINUTE", "0")
+    assert load_settings().rate_limit_per_minute == 0
