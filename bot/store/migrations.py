@@ -288,6 +288,35 @@ def m010_audit_parties(db: Database) -> None:
     )
 
 
+@MIGRATIONS()
+def m011_rate_limits(db: Database) -> None:
+    """The per-person rate limit, counted in the database so that every process sharing it counts the
+    same takes (see bot/store/ratelimits.py). `rate_limit_takes`: one row per admitted command, kept only
+    while it is inside the window; `rate_limit_bursts`: one row per person currently over the limit, so
+    their burst is audited once."""
+    db.execute(
+        """
+        CREATE TABLE rate_limit_takes (
+            id INTEGER PRIMARY KEY,
+            actor_id TEXT NOT NULL,
+            at TEXT NOT NULL
+        )
+        """
+    )
+    db["rate_limit_takes"].create_index(["actor_id", "at"], index_name="rate_limit_takes_actor")
+    db["rate_limit_takes"].create_index(["at"], index_name="rate_limit_takes_at")
+    db.execute(
+        """
+        CREATE TABLE rate_limit_bursts (
+            actor_id TEXT PRIMARY KEY,
+            started_at TEXT NOT NULL,
+            last_refused_at TEXT NOT NULL
+        )
+        """
+    )
+    db["rate_limit_bursts"].create_index(["last_refused_at"], index_name="rate_limit_bursts_last")
+
+
 def _rebuild_outbox_with_kinds(db: Database, kinds: tuple[str, ...]) -> None:
     """Rebuild `outbox` with a CHECK allowing `kinds`, keeping its rows (a CHECK cannot be altered in place)."""
     allowed = ", ".join(f"'{kind}'" for kind in kinds)
