@@ -22,6 +22,7 @@ from bot.services.integrity import Integrity
 from bot.services.numbers import NumberQueries
 from bot.services.outbox import Outbox
 from bot.services.policy import GroupMembers, Policy
+from bot.services.ratelimit import RateLimits
 from bot.services.ports import Directory
 from bot.services.reconcile import Reconciler
 from bot.store import Store
@@ -44,6 +45,7 @@ class Services:
     integrity: Integrity  # the audit chain: checkpoints and verify
     holds: Holds  # numbers in a cool-off or a pending release, with their end times
     reconciler: Reconciler  # the drift check: Vobiz against the audit log (`run()`; the app's worker runs it hourly)
+    rate_limits: RateLimits  # per person: counted commands a minute (`admit(actor, what)` raises SlowDown)
 
 
 def build_services(
@@ -74,8 +76,9 @@ def build_services(
         audit=audit,
         audit_export=AuditExport(store=store, queries=audit),
         integrity=Integrity(store=store, clock=clock),
-        holds=Holds(store=store, clock=clock),
+        holds=Holds(store=store, clock=clock, queries=audit),
         reconciler=Reconciler(vobiz=vobiz, store=store, clock=clock),
+        rate_limits=RateLimits(store=store, clock=clock, per_minute=settings.rate_limit_per_minute),
     )
 
 

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 
 class ServiceError(Exception):
     def __init__(self, user_message: str) -> None:
@@ -33,3 +35,11 @@ class VobizUnavailable(ServiceError):
 class OutcomeUnknown(ServiceError):
     """A change was asked of Vobiz but its answer was lost: recorded as unknown and being checked by
     re-reading Vobiz. The message says so; the record is updated (and announced) once it is known."""
+
+class SlowDown(ServiceError):
+    """The person sent more counted commands in the last minute than the bot takes from one person;
+    nothing was done. `retry_at` is when the next one will be taken."""
+
+    def __init__(self, user_message: str, *, retry_at: datetime) -> None:
+        super().__init__(user_message)
+        self.retry_at = retry_at
