@@ -33,7 +33,7 @@ def home_opened(event: dict[str, Any], client: WebClient, context: Any) -> None:
 
 def publish_home(services: Services, client: WebClient, user_id: str, *, now: datetime) -> None:
     actor = Actor(user_id=user_id)
-    holds = services.holds.current(limit=HOLDS_SHOWN + 1)
+    holds = services.holds.current(viewer=actor, limit=HOLDS_SHOWN + 1)
     state = HomeState(
         requests=services.approvals.list_for(actor),
         holds=holds[:HOLDS_SHOWN],

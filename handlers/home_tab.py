@@ -21,6 +21,10 @@ OPEN_SHOWN = 15
 HOLDS_SHOWN = 30
 LATEST_SHOWN = 10
 OPEN_STATUSES = (Status.PENDING, Status.EXECUTING, Status.UNKNOWN)
+OWN_HOLDS_NOTE = (
+    ":lock: Only the holds of your own requests are shown (releases you asked for, your unassign attempts). "
+    "Auditors, approvers and admins see everyone's."
+)
 
 View = dict[str, object]
 
@@ -44,7 +48,7 @@ def home_view(state: HomeState, *, now: datetime) -> View:
         section(usage_lines),
         *_awaiting(state.requests.awaiting_me),
         *_open_requests(state.requests.mine),
-        *_holds(state.holds, now=now, more=state.holds_more),
+        *_holds(state.holds, now=now, more=state.holds_more, sees_all=state.sees_all),
         *_latest(state.latest, sees_all=state.sees_all),
         divider(),
         context(f"Updated {slack_date(now)}; this tab refreshes each time you open it and after you decide here."),
@@ -96,14 +100,19 @@ def hold_line(hold: Hold, *, now: datetime) -> str:
     return f"• {number} is in its *cool-off*{owner} until {slack_date(hold.until)}, {left} from now."
 
 
-def _holds(holds: Sequence[Hold], *, now: datetime, more: bool) -> list[Block]:
+def _holds(holds: Sequence[Hold], *, now: datetime, more: bool, sees_all: bool) -> list[Block]:
+    """`sees_all` False: the services passed only the viewer's own holds, and the wording must not claim
+    anything about anyone else's."""
     blocks: list[Block] = [header("Numbers on hold")]
     if not holds:
-        blocks.append(section("No number is in a cool-off or a pending release."))
-        return blocks
-    blocks.extend(text_sections([hold_line(h, now=now) for h in holds[:HOLDS_SHOWN]]))
-    if more or len(holds) > HOLDS_SHOWN:
-        blocks.append(context("More numbers are on hold than fit here; the soonest to end are shown."))
+        empty = "No number is in a cool-off or a pending release." if sees_all else "None of your numbers is on hold."
+        blocks.append(section(empty))
+    else:
+        blocks.extend(text_sections([hold_line(h, now=now) for h in holds[:HOLDS_SHOWN]]))
+        if more or len(holds) > HOLDS_SHOWN:
+            blocks.append(context("More numbers are on hold than fit here; the soonest to end are shown."))
+    if not sees_all:
+        blocks.append(context(OWN_HOLDS_NOTE))
     return blocks
 
 

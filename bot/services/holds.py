@@ -3,6 +3,10 @@
 
 Read only: pending releases come from the `requests` table, cool-offs from the audit log's `cool_off` rows
 (the newest per number, unless a later row shows the number was since taken back or released).
+
+Each person sees what `/numbers history` would show them (`AuditQueries.may_see_all`): auditors, approvers
+and admins every hold; anyone else only the pending releases they asked for and the cool-offs whose row
+they may read (their own unassign attempts), never another person's number or request id.
 """
 
 from __future__ import annotations
@@ -11,9 +15,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
+from bot.services.audit_query import AuditFilter, AuditQueries, Viewer
 from bot.services.clock import Clock
 from bot.services.errors import InvalidInput
-from bot.services.records import Kind, Status
+from bot.services.records import Actor, Kind, Status
 from bot.services.rows import audit_from_row
 from bot.store import Store, audit, requests
 from bot.store.timestamps import from_db, to_db
@@ -42,27 +47,30 @@ class Hold:
 
 
 class Holds:
-    def __init__(self, *, store: Store, clock: Clock) -> None:
+    def __init__(self, *, store: Store, clock: Clock, queries: AuditQueries) -> None:
         self._store = store
         self._clock = clock
+        self._queries = queries
 
-    def current(self, *, limit: int = 50) -> list[Hold]:
-        """Holds still running now, soonest end first."""
+    def current(self, *, viewer: Viewer, limit: int = 50) -> list[Hold]:
+        """Holds still running now that `viewer` may see, soonest end first (None: every hold, for an
+        operator rather than a Slack user)."""
         if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
             raise InvalidInput(f"Ask for between 1 and {MAX_LIMIT} holds; got {limit!r}.")
         now = self._clock()
-        holds = self._pending_releases(now) + self._cool_offs(now)
+        restricted_to = None if viewer is None or self._queries.may_see_all(viewer) else _user_id(viewer)
+        holds = self._pending_releases(now, restricted_to) + self._cool_offs(now, restricted_to)
         holds.sort(key=lambda h: (h.until, h.e164))
         return holds[:limit]
 
-    def _pending_releases(self, now: datetime) -> list[Hold]:
+    def _pending_releases(self, now: datetime, restricted_to: str | None) -> list[Hold]:
+        where = "kind = ? AND status = ? AND undone_at IS NULL AND cooldown_ends_at > ?"
+        params: list[object] = [Kind.RELEASE.value, Status.SUCCEEDED.value, to_db(now)]
+        if restricted_to is not None:  # only their own requests: not ones they merely clicked on
+            where += " AND requester_id = ?"
+            params.append(restricted_to)
         with self._store.read() as db:
-            rows = requests.select(
-                db,
-                "kind = ? AND status = ? AND undone_at IS NULL AND cooldown_ends_at > ?",
-                [Kind.RELEASE.value, Status.SUCCEEDED.value, to_db(now)],
-                order_by="cooldown_ends_at",
-            )
+            rows = requests.select(db, where, params, order_by="cooldown_ends_at")
         found = []
         for row in rows:
             until = from_db(row["cooldown_ends_at"])
@@ -70,11 +78,13 @@ class Holds:
             found.append(Hold(e164=row["e164"], kind="pending_release", until=until, request_id=row["id"]))
         return found
 
-    def _cool_offs(self, now: datetime) -> list[Hold]:
-        window = audit.Criteria(outcome="cool_off", since=to_db(now - COOL_OFF_LONGEST - SCAN_MARGIN))
+    def _cool_offs(self, now: datetime, restricted_to: str | None) -> list[Hold]:
+        """Every number's running cool-off, then (for a restricted viewer) only those whose deciding row is
+        one they may read: a number's hold is its newest row, whoever wrote it."""
+        window = AuditFilter(outcome="cool_off", since=now - COOL_OFF_LONGEST - SCAN_MARGIN)
         newest: dict[str, tuple[int, Hold | None]] = {}  # None: that number's latest cool-off is over
         with self._store.read() as db:
-            for row in audit.iter_matching(db, window, newest_first=True):
+            for row in audit.iter_matching(db, self._queries.criteria(window, viewer=None), newest_first=True):
                 entry = audit_from_row(row)
                 if entry.e164 is None or entry.e164 in newest:
                     continue  # newest first: a number's first row is its latest cool-off
@@ -83,7 +93,7 @@ class Holds:
                     continue
                 hold = Hold(e164=entry.e164, kind="cool_off", until=entry.cool_off_until, sub_account_id=entry.sub_account_id)
                 newest[entry.e164] = (entry.id, hold)
-            running = []
+            running: list[tuple[int, Hold]] = []
             for e164, (audit_id, hold) in newest.items():
                 if hold is None:
                     continue
@@ -92,6 +102,14 @@ class Holds:
                 )
                 if ended and int(ended[0]["id"]) > audit_id:
                     continue
-                running.append(hold)
-        return running
+                running.append((audit_id, hold))
+            if restricted_to is None:
+                return [hold for _, hold in running]
+            readable = self._queries.criteria(window, viewer=restricted_to)
+            visible = {int(row["id"]) for row in audit.iter_matching(db, readable)} if running else set()
+        return [hold for audit_id, hold in running if audit_id in visible]
+
+
+def _user_id(viewer: Actor | str) -> str:
+    return viewer.user_id if isinstance(viewer, Actor) else str(viewer)
 

@@ -50,9 +50,19 @@ def test_the_tab_shows_each_part_with_its_buttons() -> None:
 
 def test_an_empty_tab_says_so_in_each_part_and_a_restricted_viewer_is_told_whose_rows_they_see() -> None:
     text = all_text(home_view(HomeState(RequestList()), now=NOW))
-    for said in ("Nothing is waiting for you.", "You have no open requests.", "No number is in a cool-off", "Nothing recorded yet."):
+    for said in ("Nothing is waiting for you.", "You have no open requests.", "None of your numbers is on hold", "Nothing recorded yet."):
         assert said in text
     assert OWN_ROWS_NOTE in text
+    assert "No number is in a cool-off" not in text  # they cannot know that: they see only their own
+
+
+def test_a_restricted_viewer_is_told_the_holds_shown_are_their_own_and_a_full_viewer_is_not() -> None:
+    holds = [Hold("+918012345670", "pending_release", NOW + timedelta(hours=20), request_id="R0REL01")]
+    own = all_text(home_view(HomeState(RequestList(), holds), now=NOW))
+    assert "R0REL01" in own and "Only the holds of your own requests are shown" in own
+    everyone = all_text(home_view(HomeState(RequestList(), holds, sees_all=True), now=NOW))
+    assert "R0REL01" in everyone and "Only the holds of your own requests" not in everyone
+    assert "No number is in a cool-off or a pending release." in all_text(home_view(HomeState(RequestList(), sees_all=True), now=NOW))
 
 
 def test_many_long_entries_stay_within_the_home_tab_limits() -> None:

@@ -4,10 +4,29 @@ concerned re-published after a decision or a cancel made from it."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from api.sandbox import SandboxServer
 from bot.standin.records import View
+from bot.standin.webapi import FakeSlack
 from handlers import ids
-from scenario_world import ADMIN, APPROVER, OTHER, REQUESTER, World
+from scenario_world import ADMIN, APPROVER, OTHER, REQUESTER, USERS, World, build_world
 from slack_checks import assert_no_injected_markup, assert_within_limits
+
+
+AUDITOR = OTHER  # an auditor who is neither approver nor admin (AUDITORS in the `audited` world)
+SALES = "SA_SALES0001"
+
+
+@pytest.fixture
+def audited(slack: FakeSlack, sandbox: SandboxServer, tmp_path: Path) -> Iterator[World]:
+    built = build_world(slack, sandbox, tmp_path / "numbers-bot.db", auditors=(AUDITOR,))
+    yield built
+    built.bot.stop()
 
 
 def open_home(world: World, user: str) -> View:
@@ -22,6 +41,11 @@ def open_home(world: World, user: str) -> View:
 def home_text(world: World, user: str) -> str:
     home = world.slack.home(user)
     return home.as_text() if home else ""
+
+
+def flat(text: str) -> str:
+    """Numbers are shown grouped (+91 80123 45678): without the spaces, each reads as its E.164."""
+    return text.replace(" ", "")
 
 
 def section_of(text: str, title: str, next_title: str) -> str:
@@ -105,3 +129,36 @@ def test_a_stale_button_in_the_home_tab_is_refused_and_the_tab_redrawn(world: Wo
     told = world.dms(APPROVER)[-1].as_text()  # a click in the Home tab has no response_url: a DM
     assert ":no_entry_sign:" in told and "already approved this" in told, told
     assert len(world.vobiz_writes()) == 1  # bought once
+
+
+def released(world: World, user: str, e164: str) -> str:
+    """`user` asks to release `e164`, an approver approves: the number is pending release. Its request id."""
+    before = {r.id for r in world.requests_of(user)}
+    world.command(user, f"release {e164} no longer needed")
+    world.drain()
+    [request] = [r for r in world.requests_of(user) if r.id not in before]
+    world.click(APPROVER, world.approval_message(request.id), "Approve")
+    return request.id
+
+
+def test_a_requester_sees_only_their_own_numbers_on_hold_and_an_auditor_sees_everyones(audited: World) -> None:
+    world = audited
+    theirs_number, mine_number = [n for n in world.sandbox.owned_numbers(world.sandbox.auth_id) if n.startswith("+91")][:2]
+    theirs = released(world, ADMIN, theirs_number)  # someone else's release, pending for 24 hours
+    mine = released(world, REQUESTER, mine_number)
+    cooling = world.sandbox.owned_numbers(SALES, recent_call=True)[0]
+    world.sandbox.set_last_call(cooling, world.sandbox.now() - timedelta(days=3))
+    world.command(ADMIN, f"unassign {cooling}")  # someone else's cool-off
+    world.reply_to(ADMIN, "cool-off")
+
+    requester_text = open_home(world, REQUESTER).as_text()
+    on_hold = section_of(requester_text, "Numbers on hold", "Latest history")
+    assert mine in on_hold and mine_number in flat(on_hold)
+    assert theirs not in requester_text and theirs_number not in flat(requester_text)
+    assert cooling not in flat(requester_text)
+    assert USERS[ADMIN] not in requester_text and ADMIN not in requester_text
+
+    auditor_hold = section_of(open_home(world, AUDITOR).as_text(), "Numbers on hold", "Latest history")
+    assert theirs in auditor_hold and mine in auditor_hold and cooling in flat(auditor_hold)
+    approver_hold = section_of(open_home(world, APPROVER).as_text(), "Numbers on hold", "Latest history")
+    assert theirs in approver_hold and mine in approver_hold and cooling in flat(approver_hold)
