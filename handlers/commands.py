@@ -78,9 +78,21 @@ def handle_numbers(ack: Any, body: dict[str, Any], client: WebClient, context: A
 
 
 def run(command: Command, call: Invocation) -> Message | None:
-    """The one service call behind `command`, rendered; None when a modal took over."""
+    """The one service call behind `command`, rendered; None when a modal took over. A counted command
+    is first admitted by the person's rate limit (a SlowDown goes to the error handler: nothing is done)."""
+    counted_as = _counted_as(command)
+    if counted_as is not None:
+        call.services.rate_limits.admit(call.actor, counted_as)
     handler: Callable[[Any, Invocation], Message | None] = _HANDLERS[type(command)]
     return handler(command, call)
+
+
+def _counted_as(command: Command) -> str | None:
+    """What the rate limit counts `command` as, or None when it is not counted. `buy`/`release` without
+    a reason only open a modal; the modal's submission is what files the request, and is counted then."""
+    if isinstance(command, (Buy, Release)) and command.reason is None:
+        return None
+    return _COUNTED.get(type(command))
 
 
 def _help(command: Help, call: Invocation) -> Message:
@@ -172,6 +184,17 @@ def read_filters(services: Services, text: str, subcommand: str) -> AuditQuery:
 def _with_number(subject: ModalSubject, e164: str) -> ModalSubject:
     return ModalSubject(e164=e164, response_url=subject.response_url, channel_id=subject.channel_id)
 
+
+# Commands that call Vobiz or file a request; help, requests, history, trail and export are not counted.
+_COUNTED: dict[type, str] = {
+    ListNumbers: "/numbers list",
+    Show: "/numbers show",
+    Inventory: "/numbers inventory",
+    Buy: "/numbers buy",
+    Release: "/numbers release",
+    Assign: "/numbers assign",
+    Unassign: "/numbers unassign",
+}
 
 _HANDLERS: dict[type, Callable[[Any, Invocation], Message | None]] = {
     Help: _help,

@@ -1,8 +1,9 @@
 """Modal submissions. The reason is checked before the ack, so a bad one shows as an error on the
 modal's input; everything else happens after the ack (Slack gives up after 3 seconds, and a decision may
 wait on Slack's user-group directory or on the database) and is reported by `respond()` to where the modal
-was opened from, or a DM. Whether the person may deny at all was checked (and a refusal audited) when they
-clicked Deny; the denial checks again and tells them if the request was decided meanwhile.
+was opened from, or a DM. A submission that files a request is first admitted by the person's rate limit.
+Whether the person may deny at all was checked (and a refusal audited) when they clicked Deny; the denial
+checks again and tells them if the request was decided meanwhile.
 """
 
 from __future__ import annotations
@@ -30,7 +31,9 @@ def purchase_reason(ack: Any, body: dict[str, Any], view: dict[str, Any], client
         return
     ack()
     actor = actor_of(body)
-    request = services_of(context).approvals.request_purchase(actor, e164, reason)
+    services = services_of(context)
+    services.rate_limits.admit(actor, "a purchase request (form)")
+    request = services.approvals.request_purchase(actor, e164, reason)
     _report(context, client, actor.user_id, request)
 
 
@@ -50,7 +53,9 @@ def force_unassign_reason(
         return
     ack()
     actor = actor_of(body)
-    request = services_of(context).approvals.request_force_unassign(actor, e164, reason)
+    services = services_of(context)
+    services.rate_limits.admit(actor, "a force unassign request (form)")
+    request = services.approvals.request_force_unassign(actor, e164, reason)
     _report(context, client, actor.user_id, request)
 
 
@@ -91,7 +96,9 @@ def _release(
         return
     ack()
     actor = actor_of(body)
-    request = services_of(context).approvals.request_release(actor, e164, reason, immediate=immediate)
+    services = services_of(context)
+    services.rate_limits.admit(actor, "an immediate release request (form)" if immediate else "a release request (form)")
+    request = services.approvals.request_release(actor, e164, reason, immediate=immediate)
     _report(context, client, actor.user_id, request)
 
 
