@@ -5,6 +5,8 @@ configured entries (user ids `U...`/`W...` and user-group ids `S...`) into roles
 - Force operations (release now, force unassign): only an admin decides.
 - Nobody decides their own request, whatever their role; they may cancel it instead.
 - Undoing a release: the requester, an approver or an admin.
+- A role that hangs on a user group Slack will not list (and whose last listing is older than
+  GROUP_STALE_LIMIT) is not granted: the person is told it could not be confirmed.
 """
 
 from __future__ import annotations
@@ -22,15 +24,23 @@ from bot.services.records import ApprovalRequest, Kind
 
 log = logging.getLogger(__name__)
 
-GROUP_CACHE_TTL = timedelta(minutes=1)
+GROUP_CACHE_TTL = timedelta(minutes=1)  # a membership this fresh is used without asking Slack
+# How old the last membership read may be and still stand in when Slack does not answer: a brief outage
+# does not stop group approvers, but someone removed from a group is no longer let in after this.
+GROUP_STALE_LIMIT = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
 class Roles:
     is_approver: bool = False
     is_admin: bool = False
-    # groups whose membership could not be read just now (the user might be in one of them)
-    unresolved_groups: tuple[str, ...] = ()
+    # APPROVERS / ADMINS groups whose members Slack did not tell us just now (the user might be in one)
+    unresolved_approver_groups: tuple[str, ...] = ()
+    unresolved_admin_groups: tuple[str, ...] = ()
+
+    @property
+    def unresolved_groups(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(self.unresolved_admin_groups + self.unresolved_approver_groups))
 
 
 def is_group(entry: str) -> bool:
@@ -42,15 +52,16 @@ def decision_refusal(kind: Kind, requester_id: str, actor_id: str, roles: Roles)
     if actor_id == requester_id:
         return "You asked for this yourself, so someone else has to decide it. You can cancel it instead."
     if kind.is_force:
-        if not roles.is_admin:
-            return (
-                "Only an admin can decide a force operation (an immediate release or a force unassign); "
-                "you are not in ADMINS." + _unresolved_note(roles)
-            )
+        if roles.is_admin:
+            return None
+        if roles.unresolved_admin_groups:
+            return unconfirmed("an admin", roles.unresolved_admin_groups)
+        return "Only an admin can decide a force operation (an immediate release or a force unassign); you are not in ADMINS."
+    if roles.is_approver or roles.is_admin:
         return None
-    if not (roles.is_approver or roles.is_admin):
-        return "Only approvers (or admins) can decide requests; you are not in APPROVERS." + _unresolved_note(roles)
-    return None
+    if roles.unresolved_groups:
+        return unconfirmed("an approver", roles.unresolved_groups)
+    return "Only approvers (or admins) can decide requests; you are not in APPROVERS."
 
 
 def cancel_refusal(requester_id: str, actor_id: str) -> str | None:
@@ -62,13 +73,26 @@ def cancel_refusal(requester_id: str, actor_id: str) -> str | None:
 def undo_refusal(requester_id: str, actor_id: str, roles: Roles) -> str | None:
     if actor_id == requester_id or roles.is_approver or roles.is_admin:
         return None
-    return "Only the requester, an approver or an admin can undo a release." + _unresolved_note(roles)
+    if roles.unresolved_groups:
+        return unconfirmed("an approver", roles.unresolved_groups)
+    return "Only the requester, an approver or an admin can undo a release."
 
 
-def _unresolved_note(roles: Roles) -> str:
-    if not roles.unresolved_groups:
-        return ""
-    return f" (I could not read the members of {', '.join(roles.unresolved_groups)} just now; try again in a minute.)"
+def unconfirmed(role: str, groups: tuple[str, ...]) -> str:
+    """The refusal when the person's role hangs on groups Slack would not list: not a yes, and not a no."""
+    return (
+        f"I could not confirm you are {role}: Slack did not answer who is in {' or '.join(groups)}. "
+        "Nothing was changed; try again in a minute."
+    )
+
+
+class DirectoryUnavailable(Exception):
+    """What a Directory may raise when Slack does not answer; `reason` is short and safe to log (an error
+    code such as `missing_scope`, or an exception type), never a token or a response body."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 class GroupLookupFailed(Exception):
@@ -76,34 +100,40 @@ class GroupLookupFailed(Exception):
 
 
 class GroupMembers:
-    """Members of Slack user groups, each cached for a minute. Thread-safe.
+    """Members of Slack user groups, each read at most once a minute. Thread-safe.
 
-    When the directory fails, a stale cached answer is used if there is one; otherwise the group counts as
-    unresolved (nobody is let in through it).
+    When the directory fails, the last membership read stands in for it only while it is younger than
+    GROUP_STALE_LIMIT; past that the group is unresolved and nobody is let in through it.
     """
 
-    def __init__(self, directory: Directory, clock: Clock, ttl: timedelta = GROUP_CACHE_TTL) -> None:
+    def __init__(
+        self, directory: Directory, clock: Clock, ttl: timedelta = GROUP_CACHE_TTL, stale_limit: timedelta = GROUP_STALE_LIMIT
+    ) -> None:
         self._directory = directory
         self._clock = clock
         self._ttl = ttl
+        self._stale_limit = stale_limit
         self._lock = threading.Lock()
-        self._cache: dict[str, tuple[frozenset[str], datetime]] = {}
+        self._cache: dict[str, tuple[frozenset[str], datetime]] = {}  # group -> (members, when read)
 
     def members_of(self, group_id: str) -> frozenset[str]:
         now = self._clock()
         with self._lock:
             cached = self._cache.get(group_id)
-        if cached is not None and now < cached[1]:
+        if cached is not None and now - cached[1] < self._ttl:
             return cached[0]
         try:
             members = frozenset(self._directory.members_of(group_id))
-        except Exception as exc:  # the port may raise anything; its message might not be safe to show
-            log.warning("could not read members of user group %s: %s", group_id, type(exc).__name__)
-            if cached is not None:
+        except Exception as exc:  # the port may raise anything; only its type (or safe reason) is logged
+            reason = exc.reason if isinstance(exc, DirectoryUnavailable) else type(exc).__name__
+            if cached is not None and now - cached[1] < self._stale_limit:
+                age = int((now - cached[1]).total_seconds())
+                log.warning("could not read members of user group %s (%s); using the list read %d s ago", group_id, reason, age)
                 return cached[0]
+            log.warning("could not read members of user group %s (%s); nobody is let in through it", group_id, reason)
             raise GroupLookupFailed(group_id) from None
         with self._lock:
-            self._cache[group_id] = (members, now + self._ttl)
+            self._cache[group_id] = (members, now)
         return members
 
 
@@ -116,10 +146,16 @@ class Policy:
         self._groups = GroupMembers(directory, clock)
 
     def roles_of(self, user_id: str) -> Roles:
-        unresolved: list[str] = []
-        is_admin = self._member(user_id, self._admins, unresolved)
-        is_approver = self._member(user_id, self._approvers, unresolved)
-        return Roles(is_approver=is_approver, is_admin=is_admin, unresolved_groups=tuple(dict.fromkeys(unresolved)))
+        unresolved_admin: list[str] = []
+        unresolved_approver: list[str] = []
+        is_admin = self._member(user_id, self._admins, unresolved_admin)
+        is_approver = self._member(user_id, self._approvers, unresolved_approver)
+        return Roles(
+            is_approver=is_approver,
+            is_admin=is_admin,
+            unresolved_approver_groups=tuple(unresolved_approver),
+            unresolved_admin_groups=tuple(unresolved_admin),
+        )
 
     def is_approver(self, user_id: str) -> bool:
         """An approver or an admin (admins may decide ordinary requests too)."""

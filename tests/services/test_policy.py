@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 import pytest
 
 from bot.config import Settings
-from bot.services.policy import Policy, Roles, cancel_refusal, decision_refusal, undo_refusal
+from bot.services.policy import GROUP_STALE_LIMIT, Policy, Roles, cancel_refusal, decision_refusal, undo_refusal
 from bot.services.records import Kind
 from tests.services.fakes import FakeClock, FakeDirectory
 
@@ -91,17 +91,40 @@ def test_a_failing_directory_lets_nobody_in_through_the_group_and_says_so() -> N
 
     roles = policy.roles_of("UGROUP1")
     assert not roles.is_approver and roles.unresolved_groups == ("SADMINS", "SAPPROVERS")
-    refusal = decision_refusal(Kind.PURCHASE, "U1", "UGROUP1", roles)
-    assert refusal is not None and "could not read the members of" in refusal
+    assert decision_refusal(Kind.PURCHASE, "U1", "UGROUP1", roles) == (
+        "I could not confirm you are an approver: Slack did not answer who is in SADMINS or SAPPROVERS. "
+        "Nothing was changed; try again in a minute."
+    )
+    assert decision_refusal(Kind.RELEASE_NOW, "U1", "UGROUP1", roles) == (
+        "I could not confirm you are an admin: Slack did not answer who is in SADMINS. "
+        "Nothing was changed; try again in a minute."
+    )
+    undo = undo_refusal("U1", "UGROUP1", roles)
+    assert undo is not None and undo.startswith("I could not confirm you are an approver")
     # users listed by id are unaffected
     assert policy.is_approver("UAPPROVE1")
 
 
-def test_a_stale_membership_is_used_while_the_directory_fails() -> None:
+def test_an_unreadable_admins_group_does_not_stop_an_approver_deciding_an_ordinary_request() -> None:
+    directory = FakeDirectory({"SAPPROVERS": {"UGROUP1"}})
+    directory.failing = True
+    policy = make_policy(directory, FakeClock(datetime(2026, 9, 1, 9, tzinfo=timezone.utc)))
+    roles = policy.roles_of("UAPPROVE1")
+    assert decision_refusal(Kind.PURCHASE, "U1", "UAPPROVE1", roles) is None
+    force = decision_refusal(Kind.RELEASE_NOW, "U1", "UAPPROVE1", roles)
+    assert force is not None and force.startswith("I could not confirm you are an admin")
+
+
+def test_a_stale_membership_stands_in_for_a_failing_directory_only_within_the_limit() -> None:
     directory = FakeDirectory({"SAPPROVERS": {"UGROUP1"}})
     clock = FakeClock(datetime(2026, 9, 1, 9, tzinfo=timezone.utc))
     policy = make_policy(directory, clock)
     assert policy.is_approver("UGROUP1")
     directory.failing = True
-    clock.advance(minutes=5)
+    clock.advance(seconds=GROUP_STALE_LIMIT.total_seconds() - 1)
+    assert policy.is_approver("UGROUP1")
+    clock.advance(seconds=1)
+    roles = policy.roles_of("UGROUP1")
+    assert not roles.is_approver and "SAPPROVERS" in roles.unresolved_groups
+    directory.failing = False  # Slack answers again
     assert policy.is_approver("UGROUP1")
