@@ -80,9 +80,13 @@ def verify(
 
 
 def checkpoint(db: str | os.PathLike[str] | None, *, out: TextIO | None = None, clock: Clock = utc_now) -> int:
-    """Record a checkpoint (its post to the history channel is queued) and print it."""
+    """Record a checkpoint (its post to the history channel is queued) and print it; an empty log has
+    nothing to checkpoint, which is said and is no error."""
     out = out or sys.stdout
     made = Integrity(store=_open(db), clock=clock).checkpoint()
+    if made is None:
+        print("The audit log is empty: nothing to checkpoint.", file=out)
+        return EXIT_OK
     at = made.at.isoformat() if made.at else "?"
     print(f"Checkpoint #{made.id} at {at}: {made.row_count} rows, head row {made.head_id}", file=out)
     print(f"head hash {made.head_hash}", file=out)

@@ -2,7 +2,8 @@
 
 - outbox delivery: one `Delivery.deliver_due()` pass every `delivery_interval_s` (or sooner on `wake()`);
 - maintenance: `approvals.settle_unknown()`, `approvals.expire_due()`, `integrity.checkpoint_if_due(now)`
-  (a checkpoint of the audit chain once a day, posted to the history channel by the delivery) and a re-draw
+  (a checkpoint of the audit chain at most once a day and only when the log grew, posted to the history
+  channel by the delivery; none for an empty log) and a re-draw
   of the release messages whose undo window closed since the last pass (so their Undo button goes), once
   at start-up, then every `maintenance_interval_s`;
 - the drift check: `reconciler.run()` (Vobiz against the audit log; differences go to the history channel)
@@ -86,9 +87,9 @@ class Workers:
         self._threads = []
 
     def maintain(self) -> None:
-        """Settle unknown outcomes, expire overdue requests, checkpoint the audit chain when a day has passed
-        since the last checkpoint, and re-draw release messages whose undo window closed since the last pass
-        (also what the loop does)."""
+        """Settle unknown outcomes, expire overdue requests, checkpoint the audit chain when it grew and a day
+        has passed since the last checkpoint, and re-draw release messages whose undo window closed since the
+        last pass (also what the loop does)."""
         _guarded("settle_unknown", self._services.approvals.settle_unknown)
         _guarded("expire_due", self._services.approvals.expire_due)
         _guarded("checkpoint_if_due", self._checkpoint_if_due)

@@ -2,7 +2,8 @@
 
 `checkpoint()` records the chain's head (last row id, its hash, the row count) and queues an outbox item
 (`checkpoint`, ref = checkpoint id) so the Slack side posts it to the history channel: a copy outside the
-database. `verify()` re-computes every hash in id order and compares the chain with every checkpoint in
+database. An empty log has nothing to pin, so it gets none; the worker's `checkpoint_if_due` takes one at
+most once a day and only when rows were added since the last one (a quiet day posts nothing). `verify()` re-computes every hash in id order and compares the chain with every checkpoint in
 the database and, when given, a witness (such as the checkpoint found in the history channel).
 """
 
@@ -30,25 +31,29 @@ class Integrity:
 
     # ------------------------------------------------------------------------------- checkpoints
 
-    def checkpoint(self) -> Checkpoint:
-        """Record the chain's head now, and queue its post to the history channel (one transaction)."""
+    def checkpoint(self) -> Checkpoint | None:
+        """Record the chain's head now, and queue its post to the history channel (one transaction).
+        None when the log is empty: there is nothing to pin."""
         now = self._clock()
         with self._store.unit() as db:
-            return _record_checkpoint(db, now)
+            link = chain.head(db)
+            return None if link.id == 0 else _record_checkpoint(db, now, link)
 
     def checkpoint_if_due(self, now: datetime) -> Checkpoint | None:
-        """For the periodic worker: a checkpoint when the last one is older than 24 h (or there is none).
+        """For the periodic worker: a checkpoint when the log grew since the last one and that one is at
+        least 24 h old (or there is none yet); None otherwise, an empty log included.
 
-        Cheap when not due (one read, no write lock). When due, the check is repeated inside the writing
-        BEGIN IMMEDIATE transaction, so two processes calling this at once make one checkpoint, not two.
+        Cheap when not due (two indexed reads, no write lock). When due, the check is repeated inside the
+        writing BEGIN IMMEDIATE transaction, so two processes calling this at once make one checkpoint.
         """
         with self._store.read() as db:
-            if not _due(chain.latest_checkpoint(db), now):
+            if not _due(chain.latest_checkpoint(db), chain.head(db), now):
                 return None
         with self._store.unit() as db:
-            if not _due(chain.latest_checkpoint(db), now):
+            link = chain.head(db)
+            if not _due(chain.latest_checkpoint(db), link, now):
                 return None
-            return _record_checkpoint(db, now)
+            return _record_checkpoint(db, now, link)
 
     def latest_checkpoint(self) -> Checkpoint | None:
         with self._store.read() as db:
@@ -208,13 +213,15 @@ def _short(c: Checkpoint) -> str:
     return f"{c.row_count} rows up to row {c.head_id}, head hash {c.head_hash[:12]}…"
 
 
-def _due(last: dict[str, Any] | None, now: datetime) -> bool:
+def _due(last: dict[str, Any] | None, head: chain.Link, now: datetime) -> bool:
+    """Rows were appended since `last` (ids only grow), and `last` is a day old or there is none."""
+    if head.id <= (0 if last is None else int(last["head_id"])):
+        return False
     last_at = None if last is None else from_db(last["at"])
     return last_at is None or now - last_at >= CHECKPOINT_EVERY
 
 
-def _record_checkpoint(db: Database, now: datetime) -> Checkpoint:
-    link = chain.head(db)
+def _record_checkpoint(db: Database, now: datetime, link: chain.Link) -> Checkpoint:
     row_count = chain.count_rows(db)
     checkpoint_id = chain.add_checkpoint(db, at=to_db(now), link=link, row_count=row_count)
     outbox.enqueue(db, "checkpoint", checkpoint_id, now)

@@ -9,7 +9,8 @@ import pytest
 
 from bot.services.integrity import Integrity
 from bot.services.records import Checkpoint
-from bot.store import Store
+from bot.store import Store, chain
+from bot.store.timestamps import to_db
 from tests.audit.audit_helpers import NOW, attacker, independent_hash, rehash_from, rows, swap_rows, write_varied_events
 
 ROWS = 10
@@ -40,7 +41,8 @@ def test_an_intact_log_verifies(store: Store) -> None:
 
 def test_an_empty_log_verifies(path: Path) -> None:
     store = Store(path)
-    integrity(store).checkpoint()
+    with store.unit() as db:  # the checkpoint of an empty log that earlier versions took at start-up
+        chain.add_checkpoint(db, at=to_db(NOW), link=chain.Link(0, chain.GENESIS), row_count=0)
     report = integrity(store).verify()
     assert report.ok and report.rows_checked == 0 and report.checkpoints_checked == 1
 
