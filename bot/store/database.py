@@ -2,6 +2,11 @@
 
 Bolt runs listeners on worker threads and a sqlite3 connection must not cross threads, so nothing here
 keeps a connection open: every `unit()` / `read()` opens its own and closes it afterwards.
+
+Only `Store(...)` creates the file. Later connections open the existing file only (`mode=rw`) and check
+that the file at the path is still the one opened at start-up (device and inode): SQLite would otherwise
+create a new empty database in place of a deleted one, and a running bot would answer from (and write
+into) a file without its tables or its audit log. Either case raises `StoreUnavailable`.
 """
 
 from __future__ import annotations
@@ -13,9 +18,11 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NoReturn
 
 from sqlite_utils import Database
 
+from bot.store.errors import StoreUnavailable
 from bot.store.migrations import MIGRATIONS
 
 log = logging.getLogger(__name__)
@@ -44,6 +51,12 @@ class Store:
         self.path = Path(path)
         self.busy_timeout_s = busy_timeout_s
         self._create_private_file()
+        # Absolute now, so a later change of working directory cannot point the bot at another file.
+        self._absolute = self.path.absolute()
+        self._uri = f"{self._absolute.as_uri()}?mode=rw"
+        self._identity = _identity(self._absolute)
+        self._unavailable_reported = False
+        self._report_guard = threading.Lock()
         with self._connect() as db:
             db.enable_wal()
             # One immediate transaction around all pending migrations: two processes starting at once
@@ -100,6 +113,8 @@ class Store:
                 finally:
                     db.rollback()
             return True
+        except StoreUnavailable:  # already logged, once
+            return False
         except (sqlite3.Error, OSError) as exc:
             log.warning("database %s is not writable: %s", self.path, type(exc).__name__)
             return False
@@ -119,10 +134,43 @@ class Store:
 
     @contextmanager
     def _connect(self) -> Iterator[Database]:
-        conn = sqlite3.connect(str(self.path), timeout=self.busy_timeout_s)
         try:
+            conn = sqlite3.connect(self._uri, uri=True, timeout=self.busy_timeout_s)
+        except sqlite3.OperationalError:
+            self._check_same_file()  # gone: say so rather than "unable to open database file"
+            raise
+        try:
+            # Checked after the open, so the file this connection holds is the one checked.
+            self._check_same_file()
             conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_s * 1000)}")
             conn.execute("PRAGMA foreign_keys = ON")
             yield Database(conn, execute_plugins=False)
         finally:
             conn.close()
+
+    def _check_same_file(self) -> None:
+        now = _identity(self._absolute)
+        if now is None:
+            self._unavailable("is missing (deleted or moved while the bot was running)")
+        if now != self._identity:
+            self._unavailable("was replaced by another file while the bot was running")
+
+    def _unavailable(self, reason: str) -> NoReturn:
+        with self._report_guard:
+            first, self._unavailable_reported = not self._unavailable_reported, True
+        if first:
+            log.error(
+                "database %s %s; nothing can be recorded until it is restored and the bot restarted",
+                self.path,
+                reason,
+            )
+        raise StoreUnavailable(str(self.path), reason)
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    """The file at `path` (device, inode), or None when there is none."""
+    try:
+        status = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return status.st_dev, status.st_ino
