@@ -1,6 +1,8 @@
 """The one `@app.error` handler.
 
 - `ServiceError` (a refusal or a mistake the person can fix): its `user_message`, where they are.
+- `StoreUnavailable` (the database is gone or replaced): that nothing was changed and to try again later;
+  the store has logged it (once, as an ERROR naming the file), so no traceback is logged here.
 - `UsageError` (input the handlers could not read): the message with the usage line.
 - Anything else: "Something went wrong (reference ABC123)", the reference logged with the traceback.
 
@@ -21,10 +23,10 @@ from typing import Any
 from slack_bolt import BoltResponse
 from slack_sdk import WebClient
 
-from bot.services.errors import ServiceError
+from bot.services.errors import ServiceError, StoreUnavailable
 from handlers import blocks, ids
 from handlers.context import actor_of
-from handlers.kit import Message
+from handlers.kit import Message, message, section
 from handlers.parsing import UsageError
 from handlers.reply import reply
 from handlers.text import clip
@@ -33,6 +35,10 @@ log = logging.getLogger("handlers.errors")
 
 _REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"
 MODAL_ERROR_CHARS = 300
+STORE_UNAVAILABLE = (
+    "The bot's database cannot be reached right now, so nothing was changed. "
+    "Try again in a minute; if it lasts, tell whoever runs the bot."
+)
 
 
 def new_reference() -> str:
@@ -46,7 +52,11 @@ def handle_error(
     client: WebClient,
     response: BoltResponse | None,
 ) -> BoltResponse | None:
-    if isinstance(error, ServiceError):
+    if isinstance(error, StoreUnavailable):
+        plain = STORE_UNAVAILABLE
+        msg = message(f":warning: {plain}", [section(f":warning: {plain}")])
+        log.info("could not handle %s: the database is unavailable", _kind(body))
+    elif isinstance(error, ServiceError):
         msg, plain = blocks.refusal(error.user_message), error.user_message
         log.info("refused %s: %s", _kind(body), type(error).__name__)
     elif isinstance(error, UsageError):

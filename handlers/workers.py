@@ -22,6 +22,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from bot.services.errors import StoreUnavailable
 from handlers.context import utc_now
 from handlers.delivery import Delivery
 
@@ -137,5 +138,7 @@ class Workers:
 def _guarded(name: str, work: Callable[[], object]) -> None:
     try:
         work()
+    except StoreUnavailable:  # the store has logged it once, as an ERROR naming the file; not every tick
+        log.debug("%s skipped: the database is unavailable", name)
     except Exception:
         log.exception("%s failed; trying again on the next tick", name)

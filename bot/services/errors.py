@@ -5,6 +5,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
+# The database itself cannot be used (deleted or replaced file, unreachable server): not a refusal, so not
+# a ServiceError. Re-exported so handlers can name it without importing the store.
+from bot.store.errors import StoreUnavailable
+
+__all__ = [
+    "Conflict",
+    "InvalidInput",
+    "NotAllowed",
+    "NotFound",
+    "OutcomeUnknown",
+    "ServiceError",
+    "StoreUnavailable",
+    "VobizUnavailable",
+]
+
 
 class ServiceError(Exception):
     def __init__(self, user_message: str) -> None:
@@ -35,6 +50,7 @@ class VobizUnavailable(ServiceError):
 class OutcomeUnknown(ServiceError):
     """A change was asked of Vobiz but its answer was lost: recorded as unknown and being checked by
     re-reading Vobiz. The message says so; the record is updated (and announced) once it is known."""
+
 
 class SlowDown(ServiceError):
     """The person sent more counted commands in the last minute than the bot takes from one person;
