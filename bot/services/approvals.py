@@ -22,6 +22,7 @@ from bot.services.crashpoints import CrashPoints
 from bot.services.errors import Conflict, NotAllowed, NotFound
 from bot.services.execution import Executor
 from bot.services.journal import SYSTEM
+from bot.services.leases import Leases, lease_ttl
 from bot.services.outcomes import load
 from bot.services.policy import Policy, cancel_refusal
 from bot.services.quotes import QuoteUnavailable, quote_of
@@ -63,10 +64,11 @@ class Approvals:
         self._clock = clock
         self._new_id = new_id
         grace = timedelta(seconds=settings.settle_grace_seconds)
-        self._settler = Settler(vobiz=vobiz, store=store, clock=clock, grace=grace)
+        self._leases = Leases(store=store, clock=clock, ttl=lease_ttl(grace))
+        self._settler = Settler(vobiz=vobiz, store=store, clock=clock, leases=self._leases, grace=grace)
         crash = CrashPoints(settings.crash_at)
-        self._executor = Executor(vobiz=vobiz, store=store, clock=clock, settler=self._settler, crash=crash)
-        self._undo = ReleaseUndo(vobiz=vobiz, store=store, policy=policy, clock=clock, grace=grace)
+        self._executor = Executor(vobiz=vobiz, store=store, clock=clock, settler=self._settler, leases=self._leases, crash=crash)
+        self._undo = ReleaseUndo(vobiz=vobiz, store=store, policy=policy, clock=clock, leases=self._leases, grace=grace)
 
     # asking --------------------------------------------------------------------------------------
 
@@ -316,6 +318,8 @@ class Approvals:
         """The guarded transition out of PENDING. Exactly one caller wins; the others get Conflict."""
         now = self._clock()
         changes: dict[str, object] = {"status": to, "updated_at": now}
+        if to is Status.EXECUTING:  # the winner owns the request while it carries it out
+            changes.update(lease_owner=self._leases.owner, lease_until=self._leases.until())
         for name, value in fields.items():
             if isinstance(value, Actor):
                 changes[f"{name}_id"], changes[f"{name}_name"] = value.user_id, value.name

@@ -1,9 +1,12 @@
 """Carrying out an approved request: the one Vobiz call that moves money or numbers, and its outcome.
 
-Only the approver who won the guarded pending -> executing transition gets here, so each request makes
-at most one such call. Before it, the bot re-reads the number (a purchase is bound to its quote). After
-it, a clear refusal is FAILED, success is SUCCEEDED, and a call that may or may not have happened
-(timeout, dropped connection, 5xx) is OUTCOME_UNKNOWN and handed to the settler at once.
+Only the approver who won the guarded pending -> executing transition gets here, and that transition made
+this process the request's owner (bot.services.leases), so each request makes at most one such call. Before
+it, the bot re-reads the number (a purchase is bound to its quote); then, immediately before the call, it
+proves it still owns the request and records that the call is being made, in one guarded update. An owner
+that finds the request taken over (its lease ran out while it waited) makes no call. After the call, a
+clear refusal is FAILED, success is SUCCEEDED, and a call that may or may not have happened (timeout,
+dropped connection, 5xx) is OUTCOME_UNKNOWN and handed to the settler at once.
 """
 
 from __future__ import annotations
@@ -19,11 +22,13 @@ from bot.services import vobiz_failures, wording
 from bot.services.clock import Clock
 from bot.services.crashpoints import CrashPoints
 from bot.services.journal import SYSTEM
+from bot.services.leases import Leases
 from bot.services.outcomes import Outcome, finish, load
 from bot.services.quotes import QuoteUnavailable, quote_of
 from bot.services.records import ApprovalRequest, Kind, Status
 from bot.services.settlement import Settler
-from bot.store import Store
+from bot.store import Store, requests
+from bot.store.timestamps import to_db
 
 if TYPE_CHECKING:
     from api.client import VobizClient
@@ -46,32 +51,67 @@ def unknown(detail: str, exc: BaseException) -> Outcome:
     return Outcome(Status.UNKNOWN, detail, vobiz_failures.code(exc))
 
 
+class ClaimLost(Exception):
+    """The request was taken over (or decided) while its owner waited: the owner must not call Vobiz."""
+
+
 class Executor:
     def __init__(
-        self, *, vobiz: VobizClient, store: Store, clock: Clock, settler: Settler, crash: CrashPoints | None = None
+        self,
+        *,
+        vobiz: VobizClient,
+        store: Store,
+        clock: Clock,
+        settler: Settler,
+        leases: Leases,
+        crash: CrashPoints | None = None,
     ) -> None:
         self._vobiz = vobiz
         self._store = store
         self._clock = clock
         self._settler = settler
+        self._leases = leases
         self._crash = crash or CrashPoints()
 
     def run(self, request: ApprovalRequest) -> ApprovalRequest:
-        """Execute a request that is EXECUTING; returns it in its outcome state."""
+        """Execute a request that is EXECUTING and leased by this process; returns it in its outcome state."""
+        with self._leases.holding(request.id):
+            return self._run(request)
+
+    def _run(self, request: ApprovalRequest) -> ApprovalRequest:
         self._crash.reached("before_vobiz_call")
         try:
             outcome = self._attempt(request)
+        except ClaimLost:
+            log.warning("request %s was taken over before its Vobiz call; this process made no call", request.id)
+            return load(self._store, request.id)
         except Exception as exc:  # a bug rather than a Vobiz answer: the call may or may not have happened
             log.exception("unexpected error executing request %s", request.id)
             outcome = unknown("Something unexpected went wrong while carrying this out; checking with Vobiz what happened.", exc)
         self._crash.reached("after_vobiz_answer")
         actor = request.decided_by or SYSTEM
-        final = finish(self._store, self._clock(), request, outcome, from_statuses=[Status.EXECUTING], event="executed", actor=actor)
-        if final is None:  # settled by someone else meanwhile
+        final = finish(
+            self._store,
+            self._clock(),
+            request,
+            outcome,
+            from_statuses=[Status.EXECUTING],
+            event="executed",
+            actor=actor,
+            owner=self._leases.owner,
+        )
+        if final is None:  # taken over and settled by someone else meanwhile
             return load(self._store, request.id)
         if final.status is Status.UNKNOWN:
             return self._settler.settle(final, first_attempt=True)
         return final
+
+    def _about_to_call(self, request: ApprovalRequest) -> None:
+        """Prove this process still owns the request and record that the call starts now; ClaimLost if not."""
+        with self._store.unit() as db:
+            owned = requests.record_call(db, request.id, self._leases.owner, to_db(self._clock()), to_db(self._leases.until()))
+        if not owned:
+            raise ClaimLost(request.id)
 
     def _attempt(self, request: ApprovalRequest) -> Outcome:
         if request.kind is Kind.PURCHASE:
@@ -104,6 +144,7 @@ class Executor:
                 new_quote_monthly_fee=new_quote.monthly_fee,
                 new_quote_currency=new_quote.currency,
             )
+        self._about_to_call(request)
         try:
             self._vobiz.numbers.purchase(request.e164)
         except PurchaseDebitFailed as exc:
@@ -132,6 +173,7 @@ class Executor:
             return owned
         if owned.status == "pending_release":
             return failed(f"{number} is already pending release; nothing was done.")
+        self._about_to_call(request)
         try:
             result = self._vobiz.numbers.release(request.e164, immediate=immediate)
         except PermissionDenied as exc:
@@ -173,6 +215,7 @@ class Executor:
         if owned.owner != request.sub_account_id:
             where = "the master account" if owned.owner in (None, self._vobiz.auth_id) else owned.owner
             return failed(f"{number} is no longer with {request.sub_account_id} (it is with {where}); nothing was done.")
+        self._about_to_call(request)
         try:
             self._vobiz.numbers.unassign_subaccount(request.e164, force=True)
         except PermissionDenied as exc:

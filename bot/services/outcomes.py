@@ -40,8 +40,10 @@ def finish(
     from_statuses: Iterable[Status],
     event: str,
     actor: Actor,
+    owner: str | None = None,
 ) -> ApprovalRequest | None:
-    """Move the request to its outcome if it is still in `from_statuses`; None if someone else already did."""
+    """Move the request to its outcome if it is still in `from_statuses` (and, with `owner`, still leased by
+    that owner); None if someone else already did."""
     changes = {
         "status": outcome.status,
         "outcome_detail": outcome.detail,
@@ -51,7 +53,7 @@ def finish(
         **outcome.changes,
     }
     with store.unit() as db:
-        won = requests.transition(db, request.id, [s.value for s in from_statuses], db_values(changes))
+        won = requests.transition(db, request.id, [s.value for s in from_statuses], db_values(changes), owner=owner)
         if not won:
             return None
         journal.record(

@@ -95,6 +95,9 @@ class ApprovalRequest:
     # undoing a release: None (not tried, or tried and nothing changed), "undoing" (the call is being
     # made), "unknown" (Vobiz's answer was lost: being checked by re-reading), "done" (see undone_at)
     undo_state: str | None = None
+    # executing: the process that owns it (its lease) and when it started the money-moving call (None: not yet)
+    lease_owner: str | None = None
+    called_at: datetime | None = None
 
     @property
     def undo_being_checked(self) -> bool:

@@ -91,6 +91,8 @@ def request_from_row(row: Row) -> ApprovalRequest:
         refund_status=row["refund_status"],
         refund_error=row["refund_error"],
         undo_state=row["undo_state"],
+        lease_owner=row["lease_owner"],
+        called_at=from_db(row["called_at"]),
     )
 
 

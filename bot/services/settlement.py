@@ -1,5 +1,6 @@
 """Settling calls whose outcome is unknown (timeout, dropped connection, 5xx) by re-reading the account's
-numbers, never by repeating the call. Also settles requests left in EXECUTING by a crash."""
+numbers, never by repeating the call. Also settles requests left in EXECUTING by an owner that is gone:
+one whose lease ran out (bot.services.leases), never one whose owner is still working on it."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from api.errors import VobizError
 from bot.services import journal, vobiz_failures, wording
 from bot.services.clock import Clock
 from bot.services.journal import SYSTEM
+from bot.services.leases import Leases
 from bot.services.outcomes import Outcome, finish, load
 from bot.services.records import ApprovalRequest, Kind, Status
 from bot.services.rows import db_values, request_from_row
@@ -27,13 +29,17 @@ log = logging.getLogger(__name__)
 SETTLE_GRACE = timedelta(minutes=1)
 RELEASE_COOLDOWN = timedelta(hours=24)
 STOPPED = "The bot stopped while carrying this out. "
+STOPPED_BEFORE_CALL = "The bot stopped while carrying this out, before it called Vobiz. "
 
 
 class Settler:
-    def __init__(self, *, vobiz: VobizClient, store: Store, clock: Clock, grace: timedelta = SETTLE_GRACE) -> None:
+    def __init__(
+        self, *, vobiz: VobizClient, store: Store, clock: Clock, leases: Leases, grace: timedelta = SETTLE_GRACE
+    ) -> None:
         self._vobiz = vobiz
         self._store = store
         self._clock = clock
+        self._leases = leases
         self._grace = grace
 
     def settle(self, request: ApprovalRequest, *, first_attempt: bool) -> ApprovalRequest:
@@ -67,29 +73,42 @@ class Settler:
     def _failure_is_final(self, request: ApprovalRequest) -> bool:
         if request.status is Status.UNKNOWN and vobiz_failures.vobiz_answered(request.vobiz_error):
             return True
-        return self._clock() >= (request.decided_at or self._clock()) + self._grace
+        if _never_called(request):
+            return True
+        return self._clock() >= (request.called_at or request.decided_at or self._clock()) + self._grace
 
     def settle_all(self) -> list[ApprovalRequest]:
-        """Every UNKNOWN request, and every EXECUTING one decided longer than the grace ago; returns those now settled."""
-        cutoff = to_db(self._clock() - self._grace)
+        """Every UNKNOWN request, and every EXECUTING one whose owner is gone (its lease ran out; for rows
+        from before leases, decided longer than the grace ago); returns those now settled."""
+        now = self._clock()
         with self._store.read() as db:
-            rows = requests.select(
-                db,
-                "status = ? OR (status = ? AND decided_at <= ?)",
-                [Status.UNKNOWN.value, Status.EXECUTING.value, cutoff],
-                order_by="created_at",
-            )
+            rows = requests.to_settle(db, to_db(now), to_db(now - self._grace))
         settled = []
         for request in map(request_from_row, rows):
+            if request.status is Status.EXECUTING and not self._take_over(request):
+                continue
             after = self.settle(request, first_attempt=False)
             if after.status.is_terminal:
                 settled.append(after)
         return settled
 
+    def _take_over(self, request: ApprovalRequest) -> bool:
+        """Claim an executing request whose owner is gone; False when its owner is alive after all."""
+        if self._leases.is_live_here(request.id, request.lease_owner):
+            return False
+        with self._store.unit() as db:
+            taken = requests.take_over(
+                db, request.id, request.lease_owner, self._leases.owner, to_db(self._clock()), to_db(self._leases.until())
+            )
+        if taken:
+            log.warning("request %s: its owner %s is gone; settling it", request.id, request.lease_owner or "(before leases)")
+        return taken
+
     def _verdict(self, request: ApprovalRequest) -> Outcome:
         owned = self._vobiz.numbers.get(request.e164)
         number = wording.number(request.e164)
-        prefix = (STOPPED if request.status is Status.EXECUTING else "") + "Settled by re-reading the account's numbers: "
+        stopped = STOPPED_BEFORE_CALL if _never_called(request) else STOPPED
+        prefix = (stopped if request.status is Status.EXECUTING else "") + "Settled by re-reading the account's numbers: "
         if request.kind is Kind.PURCHASE:
             if owned is not None:
                 return Outcome(Status.SUCCEEDED, f"{prefix}{number} is now the account's, so the purchase went through.")
@@ -119,6 +138,11 @@ class Settler:
         raise AssertionError(f"unknown kind {request.kind}")
 
     def _read_failed_detail(self, request: ApprovalRequest, exc: VobizError) -> str:
+        if _never_called(request) and request.status is Status.EXECUTING:
+            return (
+                f"{STOPPED_BEFORE_CALL}Nothing was changed at Vobiz, but re-reading the account's numbers failed "
+                f"({vobiz_failures.reason(exc)}), so the bot checks again by itself."
+            )
         base = STOPPED if request.status is Status.EXECUTING else (request.outcome_detail or "")
         return (
             f"{base.rstrip()} Re-reading the account's numbers failed too ({vobiz_failures.reason(exc)}), so the "
@@ -140,3 +164,8 @@ class Settler:
                 journal.about(request, SYSTEM, event, Status.UNKNOWN.value, detail=detail, vobiz_error=vobiz_error),
             )
             journal.announce(db, now, request.id, tell_requester=True)
+
+
+def _never_called(request: ApprovalRequest) -> bool:
+    """An owned request whose owner never recorded the call: the call was not made (it is recorded first)."""
+    return request.lease_owner is not None and request.called_at is None

@@ -31,6 +31,7 @@ from bot.services import journal, vobiz_failures, wording
 from bot.services.clock import Clock
 from bot.services.errors import Conflict, NotAllowed, OutcomeUnknown, VobizUnavailable
 from bot.services.journal import SYSTEM
+from bot.services.leases import Leases
 from bot.services.outcomes import load
 from bot.services.policy import Policy
 from bot.services.records import Actor, ApprovalRequest, Kind, Status
@@ -63,19 +64,30 @@ def _in_state(state: str) -> Guard:
     return "undo_state = ?", [state]
 
 
-def _stale_claim(cutoff: datetime) -> Guard:
-    """An `undoing` claim taken no later than `cutoff`; a claim taken since (a new click) is not it."""
-    return f"undo_state = ? AND {_CLAIMED_AT} <= ?", [UNDOING, to_db(cutoff)]
+def _stale_claim(now: datetime, cutoff: datetime) -> Guard:
+    """An `undoing` claim taken no later than `cutoff` (so Vobiz has finished with whatever it was sent) whose
+    owner is gone: the lease taken with the claim, renewed while the owner waits for Vobiz, ran out by `now`
+    (a claim from before leases has none). A claim taken since (a new click) is not it."""
+    alive = f"coalesce(lease_until >= {_CLAIMED_AT} AND lease_until > ?, 0)"
+    return f"undo_state = ? AND {_CLAIMED_AT} <= ? AND NOT {alive}", [UNDOING, to_db(cutoff), to_db(now)]
 
 
 class ReleaseUndo:
     def __init__(
-        self, *, vobiz: VobizClient, store: Store, policy: Policy, clock: Clock, grace: timedelta = SETTLE_GRACE
+        self,
+        *,
+        vobiz: VobizClient,
+        store: Store,
+        policy: Policy,
+        clock: Clock,
+        leases: Leases,
+        grace: timedelta = SETTLE_GRACE,
     ) -> None:
         self._vobiz = vobiz
         self._store = store
         self._policy = policy
         self._clock = clock
+        self._leases = leases
         self._grace = grace
 
     def undo(self, request: ApprovalRequest, actor: Actor) -> ApprovalRequest:
@@ -100,21 +112,25 @@ class ReleaseUndo:
                 f"{number} is now in quarantine and the bot can no longer take it back."
             )
         self._claim(request, actor)
-        try:
-            result = self._vobiz.numbers.cancel_release(request.e164)
-        except VobizError as exc:
-            return self._after_failure(request, actor, exc)
-        return self._done(request, actor, result)
+        with self._leases.holding(request.id):
+            try:
+                result = self._vobiz.numbers.cancel_release(request.e164)
+            except VobizError as exc:
+                return self._after_failure(request, actor, exc)
+            return self._done(request, actor, result)
 
     def settle_all(self) -> list[ApprovalRequest]:
         """Decide by re-reading its number every undo whose outcome is unknown, and every one whose claim
         is older than the grace (its process stopped before recording the outcome); returns those now decided."""
-        stale, stale_params = _stale_claim(self._clock() - self._grace)
+        now = self._clock()
+        stale, stale_params = _stale_claim(now, now - self._grace)
         with self._store.read() as db:
             rows = requests.select(db, f"undo_state = ? OR ({stale})", [UNKNOWN, *stale_params], order_by="created_at")
         decided = []
         for row in rows:
             request = request_from_row(row)
+            if request.undo_state == UNDOING and self._leases.is_live_here(request.id, request.lease_owner):
+                continue  # its clicker is still waiting for Vobiz in this process
             if request.undo_state == UNKNOWN:
                 after = self._settle(request)
             else:
@@ -127,7 +143,14 @@ class ReleaseUndo:
 
     def _claim(self, request: ApprovalRequest, actor: Actor) -> None:
         now = self._clock()
-        claim = {"undo_state": UNDOING, "undo_claimed_at": now, **actor_columns("undo_claimed_by", actor), "updated_at": now}
+        claim = {
+            "undo_state": UNDOING,
+            "undo_claimed_at": now,
+            **actor_columns("undo_claimed_by", actor),
+            "lease_owner": self._leases.owner,
+            "lease_until": self._leases.until(),
+            "updated_at": now,
+        }
         with self._store.unit() as db:
             won = requests.update_where(db, request.id, "undo_state IS NULL AND undone_at IS NULL", [], db_values(claim))
         if won:
@@ -140,7 +163,7 @@ class ReleaseUndo:
                 f"An undo of this release is already being checked with Vobiz (its answer was lost); "
                 f"I will update request {request.id} when I know whether {wording.number(request.e164)} is active again."
             )
-        stale, stale_params = _stale_claim(now - self._grace)
+        stale, stale_params = _stale_claim(now, now - self._grace)
         with self._store.read() as db:
             interrupted = requests.select(db, f"id = ? AND {stale}", [request.id, *stale_params], order_by="id")
         if interrupted:

@@ -339,3 +339,16 @@ def _rebuild_outbox_with_kinds(db: Database, kinds: tuple[str, ...]) -> None:
     db.execute("DROP TABLE outbox")
     db.execute("ALTER TABLE outbox_new RENAME TO outbox")
     db["outbox"].create_index(["done_at", "next_attempt_at"], index_name="outbox_due")
+
+
+@MIGRATIONS()
+def m012_request_leases(db: Database) -> None:
+    """Who is executing a request, until when, and whether it has started the money-moving call.
+
+    `lease_owner`/`lease_until`: the process carrying the request out (or undoing its release) and how long
+    its claim lasts unless renewed; a settler takes over only a request whose lease ran out. `called_at`:
+    recorded by the owner, after proving it still owns the request, right before the Vobiz call; NULL means
+    the call was never made. Rows from before this migration have all three NULL and are settled as before."""
+    db.execute("ALTER TABLE requests ADD COLUMN lease_owner TEXT")
+    db.execute("ALTER TABLE requests ADD COLUMN lease_until TEXT")
+    db.execute("ALTER TABLE requests ADD COLUMN called_at TEXT")

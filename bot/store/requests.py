@@ -34,17 +34,21 @@ def get(db: Database, request_id: str) -> Row | None:
     return dict(zip([c[0] for c in cursor.description], found))
 
 
-def transition(db: Database, request_id: str, from_statuses: Iterable[str], changes: Mapping[str, Any]) -> bool:
-    """The guarded update: apply `changes` only if the request is still in one of `from_statuses`.
+def transition(
+    db: Database, request_id: str, from_statuses: Iterable[str], changes: Mapping[str, Any], *, owner: str | None = None
+) -> bool:
+    """The guarded update: apply `changes` only if the request is still in one of `from_statuses` (and, with
+    `owner`, still leased by that owner).
 
     Returns True for the one caller whose update took effect (rowcount 1); everyone else gets False.
     """
     statuses = list(from_statuses)
     assignments = ", ".join(f"{column} = ?" for column in changes)
     marks = ", ".join("?" for _ in statuses)
+    owned = " AND lease_owner = ?" if owner is not None else ""
     cursor = db.execute(
-        f"UPDATE requests SET {assignments} WHERE id = ? AND status IN ({marks})",
-        [*changes.values(), request_id, *statuses],
+        f"UPDATE requests SET {assignments} WHERE id = ? AND status IN ({marks}){owned}",
+        [*changes.values(), request_id, *statuses, *([owner] if owner is not None else [])],
     )
     return cursor.rowcount == 1
 
@@ -66,3 +70,46 @@ def select(db: Database, where: str, params: list[Any], *, order_by: str = "crea
     cursor = db.execute(sql, params)
     names = [c[0] for c in cursor.description]
     return [dict(zip(names, values)) for values in cursor.fetchall()]
+
+
+# Ownership of an executing request (bot.services.leases): the owner's lease, and the call it recorded.
+
+
+def renew_leases(db: Database, owner: str, request_ids: Iterable[str], until: str) -> int:
+    """Push the lease of every listed request `owner` still holds to `until`; returns how many it holds."""
+    ids = list(request_ids)
+    marks = ", ".join("?" for _ in ids)
+    cursor = db.execute(f"UPDATE requests SET lease_until = ? WHERE lease_owner = ? AND id IN ({marks})", [until, owner, *ids])
+    return cursor.rowcount
+
+
+def record_call(db: Database, request_id: str, owner: str, now: str, until: str) -> bool:
+    """The owner's proof, right before the money-moving call, that it still owns the executing request; records
+    that the call is being made. False when the request was taken over or decided meanwhile."""
+    cursor = db.execute(
+        "UPDATE requests SET called_at = ?, lease_until = ? WHERE id = ? AND status = 'executing' AND lease_owner = ?",
+        [now, until, request_id, owner],
+    )
+    return cursor.rowcount == 1
+
+
+def take_over(db: Database, request_id: str, old_owner: str | None, new_owner: str, now: str, until: str) -> bool:
+    """A settler's claim on an executing request whose owner's lease ran out (or that predates leases)."""
+    cursor = db.execute(
+        "UPDATE requests SET lease_owner = ?, lease_until = ? WHERE id = ? AND status = 'executing' "
+        "AND lease_owner IS ? AND (lease_until IS NULL OR lease_until <= ?)",
+        [new_owner, until, request_id, old_owner, now],
+    )
+    return cursor.rowcount == 1
+
+
+def to_settle(db: Database, now: str, unleased_cutoff: str) -> list[Row]:
+    """Requests whose outcome is unknown, and executing ones whose owner is gone: a lease that ran out, or
+    (rows from before leases) a decision older than the grace."""
+    return select(
+        db,
+        "status = 'outcome_unknown' OR (status = 'executing' AND ("
+        "(lease_owner IS NOT NULL AND lease_until <= ?) OR (lease_owner IS NULL AND decided_at <= ?)))",
+        [now, unleased_cutoff],
+        order_by="created_at",
+    )
