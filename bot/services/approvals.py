@@ -155,10 +155,11 @@ class Approvals:
         )
 
     def cancel(self, request_id: str, actor: Actor) -> ApprovalRequest:
-        request = self._pending(validation.request_id(request_id))
+        request = self._get(validation.request_id(request_id))
         refusal = cancel_refusal(request.requester.user_id, actor.user_id)
-        if refusal:
+        if refusal:  # before any detail of the request's state
             self._refuse(request, actor, "cancel", refusal)
+        request = self._pending(request.id)
         now = self._clock()
         return self._leave_pending(
             request, actor, Status.CANCELLED, {"decided_by": actor, "decided_at": now, "finished_at": now}, event="cancelled", tell_requester=False
@@ -291,11 +292,14 @@ class Approvals:
         return request
 
     def _pending_for_decision(self, request_id: str, actor: Actor, verb: str) -> ApprovalRequest:
-        request = self._pending(validation.request_id(request_id))
+        """The request if it waits for a decision `actor` may make. Whether they may decide it is checked
+        before anything about its state is said: someone without the right learns nothing of how (or by
+        whom, or why) it was decided."""
+        request = self._get(validation.request_id(request_id))
         refusal = self._policy.decision_refusal(request, actor.user_id)
         if refusal:
             self._refuse(request, actor, verb, refusal)
-        return request
+        return self._pending(request.id)
 
     def _refuse(self, request: ApprovalRequest, actor: Actor, verb: str, refusal: str) -> None:
         """Audit the refused attempt (nothing else changes), then raise NotAllowed."""
