@@ -89,7 +89,9 @@ class AuditFilter:
 
     `actor` matches rows where that user acted or is the requester of the row's request; `approver`
     matches every row of the requests that user approved or denied; `action` is a name from ACTIONS
-    (`force` means any force kind); `since` is inclusive, `until` exclusive.
+    (`force` means any force kind); `since` is inclusive, `until` exclusive, both held in UTC (a bound
+    beyond the calendar on its open side, a `since` before year 1 or an `until` after 9999, bounds nothing
+    and becomes None).
     """
 
     e164: str | None = None
@@ -106,9 +108,12 @@ class AuditFilter:
             raise InvalidInput(f"There is no action '{_shown(self.action)}'. {SYNTAX}")
         if self.outcome is not None and self.outcome not in OUTCOMES:
             raise InvalidInput(f"There is no outcome '{_shown(self.outcome)}'. {SYNTAX}")
-        for moment in (self.since, self.until):
+        for key in ("since", "until"):
+            moment = getattr(self, key)
             if moment is not None and moment.tzinfo is None:
                 raise InvalidInput("Give since/until with a time zone (they are compared in UTC).")
+            if moment is not None:  # held in UTC, so the store and the paging text never convert it again
+                object.__setattr__(self, key, _in_calendar(moment, key, moment.isoformat()))
         if self.since is not None and self.until is not None and self.since >= self.until:
             raise InvalidInput("`since` must be earlier than `until`: nothing can match that window.")
 
@@ -264,7 +269,7 @@ def _user(raw: str) -> str:
     return user_id
 
 
-def _instant(raw: str, *, now: datetime, end_of_day: bool, key: str) -> datetime:
+def _instant(raw: str, *, now: datetime, end_of_day: bool, key: str) -> datetime | None:
     example = f"{key}:2026-11-01, {key}:2026-11-01T09:30, or {key}:30d / 12h / 45m / 2w (that long ago)"
     relative = _RELATIVE.match(raw.lower())
     if relative:
@@ -273,13 +278,40 @@ def _instant(raw: str, *, now: datetime, end_of_day: bool, key: str) -> datetime
             raise InvalidInput(f"'{_shown(raw)}' reaches back more than a century. Use {example}.")
         return now - amount
     try:
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
-            start = datetime.combine(date.fromisoformat(raw), time(0), tzinfo=timezone.utc)
+        day = _date(raw)
+        if day is not None:
+            start = datetime.combine(day, time(0), tzinfo=timezone.utc)
+            if end_of_day and day == date.max:
+                return None  # the end of the calendar's last day is past anything that can be stored
             return start + timedelta(days=1) if end_of_day else start
         moment = datetime.fromisoformat(raw.replace("Z", "+00:00").replace("z", "+00:00"))
-        return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
     except (ValueError, OverflowError):
         raise InvalidInput(f"I cannot read '{_shown(raw)}' as a time. Use {example}.") from None
+    return _in_calendar(moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc), key, raw)
+
+
+def _date(raw: str) -> date | None:
+    """A date in any ISO form (2026-11-01, 20261101, 2026-W44-7), else None; a date means its whole day."""
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        return None
+
+
+def _in_calendar(moment: datetime, key: str, shown: str) -> datetime | None:
+    """`moment` in UTC. Given with an offset, an instant near year 1 or 9999 may lie beyond what a UTC
+    datetime holds: on the bound's open side (`since` before, `until` after) it bounds nothing (None); on
+    the other side nothing can match, and that is refused with the syntax."""
+    try:
+        return moment.astimezone(timezone.utc)
+    except OverflowError:
+        before = moment.year == date.min.year
+        if before == (key == "since"):
+            return None
+        where = "before the first day" if before else "after the last day"
+        raise InvalidInput(
+            f"'{key}:{_shown(shown)}' lies {where} the calendar holds, so nothing can match it. {SYNTAX}"
+        ) from None
 
 
 def _user_id(actor: Actor | str) -> str:
