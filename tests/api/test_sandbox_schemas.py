@@ -349,7 +349,8 @@ def test_the_harness_rejects_undocumented_shapes() -> None:
 @pytest.mark.parametrize("missing", ["cool_off_until", "cool_off_remaining_seconds"])
 def test_the_harness_requires_the_keys_of_a_documented_example_beside_its_schema(missing: str) -> None:
     """The cool-off 409's vendor schema is the loose `Error`; its example is what clients rely on."""
-    body = {"error": "did_cool_off_in_effect", "cool_off_until": "2026-06-09T10:00:00Z", "cool_off_remaining_seconds": 5}
+    body = {"error": "did_cool_off_in_effect", "cool_off_until": "2026-06-09T10:00:00Z"}
+    body["cool_off_remaining_seconds"] = 5
     CONTRACT.endpoint(UNASSIGN).validate(409, httpx.Response(409, json=body))
     del body[missing]
     with pytest.raises(AssertionError, match=f"'{missing}' is a required property"):
