@@ -20,16 +20,20 @@ import random
 import statistics
 import time
 from collections import Counter
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
 
+from api.sandbox import SandboxServer
 from bot.standin.requests import SignedRequest
+from bot.standin.webapi import FakeSlack
 from handlers import ids
-from scenario_world import ADMIN, APPROVER, GENERAL, GROUPIE, OTHER, REQUESTER, World
+from scenario_world import ADMIN, APPROVER, GENERAL, GROUPIE, OTHER, REQUESTER, World, build_world
 from worlds import rows, served
 
 TOTAL = 500
@@ -38,6 +42,15 @@ SLACK_DEADLINE_S = 3.0
 PURCHASES = 40
 TERMINAL_OR_PENDING = {"pending", "succeeded", "failed", "denied", "cancelled", "expired"}
 DECISIONS = ("approved", "denied", "cancelled", "expired")
+
+
+@pytest.fixture
+def world(slack: FakeSlack, sandbox: SandboxServer, tmp_path: Path) -> Iterator[World]:
+    """The load comes from three people sending hundreds of requests a minute: a load, not an abuse, so
+    the per-person rate limit (RATE_LIMIT_PER_MINUTE, tested in tests/scenarios/test_rate_limit.py) is off."""
+    built = build_world(slack, sandbox, tmp_path / "numbers-bot.db", rate_limit_per_minute=0)
+    yield built
+    built.bot.stop()
 
 
 @dataclass(frozen=True)
