@@ -8,8 +8,7 @@ import multiprocessing
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from bot.store import Store
-from bot.store import ratelimits
+from bot.store import Store, ratelimits
 
 T0 = datetime(2026, 11, 27, 12, 0, 0, tzinfo=timezone.utc)
 MINUTE = timedelta(minutes=1)
@@ -37,11 +36,11 @@ def test_the_limit_counts_per_person_within_the_window(tmp_path: Path) -> None:
 
 def test_a_new_burst_after_a_quiet_window(tmp_path: Path) -> None:
     store = Store(tmp_path / "bot.db")
-    for i in range(3):
+    for _ in range(3):
         _take(store, "U1", T0)
     assert _take(store, "U1", T0).new_burst
     later = T0 + 2 * MINUTE
-    for i in range(3):
+    for _ in range(3):
         assert _take(store, "U1", later).admitted
     assert _take(store, "U1", later).new_burst
 
