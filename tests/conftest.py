@@ -1,5 +1,4 @@
-"""Shared fixtures: the Vobiz sandbox over real HTTP, a plain httpx client for it, and the Vobiz OpenAPI
-fragments (found beside the repository, as CI lays them out).
+"""Shared fixtures: the Vobiz sandbox over real HTTP and a plain httpx client for it.
 
     def test_something(sandbox):              # a fresh seeded sandbox on 127.0.0.1, random port
         client = VobizClient(sandbox.auth_id, sandbox.auth_token, base_url=sandbox.base_url)
@@ -21,8 +20,6 @@ from api import VobizClient
 from api.sandbox import SandboxServer
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED_DIR = REPO.parent / "shared"
-OPENAPI_DIR = SHARED_DIR / "vobiz-openapi"
 
 # Building an SSL context costs ~50-100 ms, and httpx builds one per client even for plain http://.
 # Sharing one keeps the many short-lived clients of the sandbox tests fast.
@@ -104,14 +101,3 @@ def vobiz_for() -> Iterator[Callable[..., VobizClient]]:
     for client in clients:
         client.close()
 
-
-@pytest.fixture(scope="session")
-def vobiz_openapi_dir() -> Path:
-    """`<repo>/../shared/vobiz-openapi`. Missing is a failure, never a skip: the contract is not optional."""
-    if not OPENAPI_DIR.is_dir() or not any(OPENAPI_DIR.glob("*.yaml")):
-        pytest.fail(
-            f"the Vobiz OpenAPI fragments are missing: expected {OPENAPI_DIR} with *.yaml files "
-            "(CI copies shared/ beside the clone, i.e. <repo>/../shared)",
-            pytrace=False,
-        )
-    return OPENAPI_DIR
