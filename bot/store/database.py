@@ -15,6 +15,7 @@ import logging
 import os
 import sqlite3
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -54,7 +55,7 @@ class Store:
         # Absolute now, so a later change of working directory cannot point the bot at another file.
         self._absolute = self.path.absolute()
         self._uri = f"{self._absolute.as_uri()}?mode=rw"
-        self._identity = _identity(self._absolute)
+        self._identity = self._pin_file()
         self._unavailable_reported = False
         self._report_guard = threading.Lock()
         with self._connect() as db:
@@ -131,6 +132,23 @@ class Store:
                 os.chmod(self.path, FILE_MODE)
         except PermissionError:
             log.warning("cannot restrict %s to its owner; check its permissions", self.path)
+
+    def _pin_file(self) -> tuple[int, int] | None:
+        """Hold the file's inode for the life of this store and return its (device, inode).
+
+        A file system gives a freed inode number to the next new file, so a deleted database recreated
+        at the path could look like the original; while a descriptor holds the inode it cannot be freed.
+        `O_PATH` (Linux) because closing an ordinary descriptor of the file would drop the POSIX locks
+        SQLite's connections hold on it in this process; an `O_PATH` one takes part in no locking. Where
+        there is no `O_PATH`, device and inode are compared without the pin.
+        """
+        o_path = getattr(os, "O_PATH", None)
+        if o_path is None:
+            return _identity(self._absolute)
+        fd = os.open(self._absolute, o_path)
+        weakref.finalize(self, os.close, fd)
+        status = os.fstat(fd)
+        return status.st_dev, status.st_ino
 
     @contextmanager
     def _connect(self) -> Iterator[Database]:

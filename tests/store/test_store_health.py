@@ -121,3 +121,28 @@ def test_a_store_whose_file_stays_put_keeps_working(tmp_path: Path) -> None:
     with store.unit() as db:
         db.execute("UPDATE requests SET reason = 'still here'")
     assert store.writable() is True
+
+
+
+def test_a_new_file_at_the_path_is_not_used_even_when_it_gets_the_old_inode_number(tmp_path: Path) -> None:
+    # Filesystems hand a freed inode number to a later new file (ext4 often does it at once), so device
+    # and inode alone could take a recreated file for the original one. Try to get that number back.
+    path = tmp_path / "bot.db"
+    store = _store_with_a_request(path)
+    old = path.stat().st_ino
+    _delete_database(path)
+    spare = tmp_path / "spares"
+    spare.mkdir()
+    candidate = spare / "0.db"
+    for i in range(300):
+        candidate = spare / f"{i}.db"
+        candidate.touch(mode=0o600)
+        if candidate.stat().st_ino == old:
+            break
+    os.replace(candidate, path)
+
+    with pytest.raises(StoreUnavailable):
+        with store.unit() as db:
+            db.execute("SELECT count(*) FROM requests").fetchone()
+    assert store.writable() is False
+    assert path.stat().st_size == 0, "the new file was written to"
