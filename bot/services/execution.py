@@ -21,6 +21,7 @@ from api.models import PhoneNumber
 from bot.services import vobiz_failures, wording
 from bot.services.clock import Clock
 from bot.services.crashpoints import CrashPoints
+from bot.services.errors import OutcomeUnknown, StoreUnavailable
 from bot.services.journal import SYSTEM
 from bot.services.leases import Leases
 from bot.services.outcomes import Outcome, finish, load
@@ -90,16 +91,24 @@ class Executor:
             outcome = unknown("Something unexpected went wrong while carrying this out; checking with Vobiz what happened.", exc)
         self._crash.reached("after_vobiz_answer")
         actor = request.decided_by or SYSTEM
-        final = finish(
-            self._store,
-            self._clock(),
-            request,
-            outcome,
-            from_statuses=[Status.EXECUTING],
-            event="executed",
-            actor=actor,
-            owner=self._leases.owner,
-        )
+        try:
+            final = finish(
+                self._store,
+                self._clock(),
+                request,
+                outcome,
+                from_statuses=[Status.EXECUTING],
+                event="executed",
+                actor=actor,
+                owner=self._leases.owner,
+            )
+        except StoreUnavailable:  # Vobiz may have acted: "nothing was changed" would be untrue
+            log.error("request %s: Vobiz was called but the outcome could not be recorded", request.id)
+            raise OutcomeUnknown(
+                f"Vobiz was asked to carry out request {request.id}, but the bot's database could not be reached to "
+                "record the outcome. The bot settles it from Vobiz's own records once its database is back; "
+                "do not repeat it by hand."
+            ) from None
         if final is None:  # taken over and settled by someone else meanwhile
             return load(self._store, request.id)
         if final.status is Status.UNKNOWN:

@@ -15,12 +15,13 @@ from typing import Any
 
 import pytest
 
+from bot.services.errors import OutcomeUnknown
 from bot.services.records import ApprovalRequest, Status
 from bot.store import requests
 from bot.store.timestamps import to_db
 from tests.services.world import APPROVER, REQUESTER, World
 
-HOLD_S = 1.5  # how long the sandbox holds the executor's re-read (real seconds)
+HOLD_S = 2.0  # how long the sandbox holds the executor's re-read (real seconds)
 
 
 def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
@@ -38,6 +39,13 @@ def status_of(world: World, request_id: str) -> str:
     return str(row["status"])
 
 
+def called_at_of(world: World, request_id: str) -> str | None:
+    with world.services.store.read() as db:
+        row = requests.get(db, request_id)
+    assert row is not None
+    return row["called_at"]
+
+
 def approve_in_background(world: World, request: ApprovalRequest) -> tuple[threading.Thread, dict[str, Any]]:
     result: dict[str, Any] = {}
 
@@ -53,10 +61,13 @@ def approve_in_background(world: World, request: ApprovalRequest) -> tuple[threa
 
 
 def settle_while_the_owner_waits_on_vobiz(world: World, request: ApprovalRequest, held_route: str) -> dict[str, Any]:
+    answered_before = len(world.calls(held_route))
     world.sandbox.inject(held_route, "hang", seconds=HOLD_S)
     thread, result = approve_in_background(world, request)
     wait_until(lambda: status_of(world, request.id) == "executing")
-    wait_until(lambda: any(e["route"] == held_route for e in world.sandbox.requests()), timeout=5)
+    time.sleep(0.3)  # the executor's first step is the re-read, which the sandbox now holds
+    # The sandbox logs a request once it has answered it: nothing logged yet means the re-read is still held.
+    assert len(world.calls(held_route)) == answered_before
 
     world.advance(61)  # past the production settle grace
     assert world.services.approvals.settle_unknown() == []  # the owner is alive: nothing to settle
@@ -105,9 +116,12 @@ def test_an_owner_that_lost_its_claim_makes_no_call(world: World, in_number: str
     """If a settler in another process took the request over (the owner's lease had run out), the owner
     finds out right before the purchase and does not make it."""
     request = world.services.approvals.request_purchase(REQUESTER, in_number, "for the support line")
+    answered_before = len(world.calls("list_inventory"))
     world.sandbox.inject("list_inventory", "hang", seconds=HOLD_S)
     thread, result = approve_in_background(world, request)
-    wait_until(lambda: any(e["route"] == "list_inventory" for e in world.sandbox.requests()))
+    wait_until(lambda: status_of(world, request.id) == "executing")
+    time.sleep(0.3)
+    assert len(world.calls("list_inventory")) == answered_before  # the re-read is still held
 
     other_process = world.rebuild()  # another process with its own owner id; this one's lease is not live there
     world.advance(61)
@@ -152,3 +166,23 @@ def test_an_owner_that_died_is_still_settled_by_a_survivor(world: World, in_numb
     assert [r.status for r in settled] == [Status.SUCCEEDED if bought else Status.FAILED]
     assert len(world.calls("purchase")) == (1 if bought else 0)
     assert [(r["event"], r["outcome"]) for r in world.audit_rows(request.id)][-1] == ("settled", "succeeded" if bought else "failed")
+
+
+def test_an_outcome_that_cannot_be_recorded_is_not_reported_as_nothing_changed(world: World, in_number: str) -> None:
+    """The database file vanishes while Vobiz carries out the purchase: the approver hears that the outcome
+    is unknown (to be settled), never that nothing was changed."""
+    request = world.services.approvals.request_purchase(REQUESTER, in_number, "for the support line")
+    world.sandbox.inject("purchase", "hang", seconds=HOLD_S)
+    thread, result = approve_in_background(world, request)
+    wait_until(lambda: called_at_of(world, request.id) is not None)  # recorded right before the purchase call
+    time.sleep(0.2)
+    for suffix in ("", "-wal", "-shm"):
+        world.db_path.with_name(world.db_path.name + suffix).unlink(missing_ok=True)
+
+    thread.join(timeout=30)
+
+    error = result.get("error")
+    assert isinstance(error, OutcomeUnknown), error
+    assert "could not be reached to record the outcome" in error.user_message
+    assert "nothing was changed" not in error.user_message.lower()
+    assert world.sandbox.describe(in_number)["where"] == "owned"
