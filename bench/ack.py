@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from bench.loadgen import Outgoing, Result
 from bench.stats import Summary, summarize
 from bench.world import LISTENER_THREADS, BenchWorld, BenchError
-from bot.standin import Message
+from fakes.slack import Message
 
 ENDPOINTS = ("help", "list", "approve")
 CONCURRENCIES = (1, 8, 32)

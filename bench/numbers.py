@@ -11,8 +11,8 @@ from decimal import Decimal
 
 import phonenumbers
 
-from api.sandbox import MASTER_AUTH_ID, SandboxServer
-from api.sandbox.model import Number
+from fakes.vobiz import MASTER_AUTH_ID, SandboxServer
+from fakes.vobiz.model import Number
 
 SETUP_FEE = Decimal(100)
 MONTHLY_FEE = Decimal(200)

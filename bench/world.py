@@ -26,13 +26,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from api.sandbox import SandboxServer
+from fakes.vobiz import SandboxServer
 from bench import numbers, proc
 from bench.bare_app import APPROVE_ACTION
 from bench.loadgen import LoadGenerator, Outgoing
 from bench.servers import REPO, Gunicorn, child_env
-from bot.standin import FakeSlack, Message, SignedRequest, SlackEvent, SlackRequests
-from bot.standin.records import Ephemeral, EventKind
+from fakes.slack import FakeSlack, Message, SignedRequest, SlackEvent, SlackRequests
+from fakes.slack.records import Ephemeral, EventKind
 from bot.store.timestamps import to_db
 
 SIGNING_SECRET = "bench-signing-secret"

@@ -24,9 +24,9 @@ from bot.config import Settings
 from bot.services import Services, build_services
 from bot.services.clock import utc_now
 from bot.store import Store
-from handlers.delivery import Delivery
-from handlers.directory import SlackDirectory
-from handlers.workers import RECONCILE_INTERVAL_S, Workers
+from handlers.outbound.delivery import Delivery
+from handlers.outbound.directory import SlackDirectory
+from bot.runtime import RECONCILE_INTERVAL_S, Workers
 
 SLACK_TIMEOUT_S = 10
 # Listeners ack on these threads and then make their Vobiz calls on them too; Bolt's default (5) lets a

@@ -27,7 +27,7 @@ from typing import TextIO
 from slack_sdk import WebClient
 
 from bot.config import ConfigError, Settings, database_path, load_settings
-from bot.posted_witness import PostedCheckpoint, WitnessUnavailable, newest_posted_checkpoint
+from handlers.outbound.posted_witness import PostedCheckpoint, WitnessUnavailable, newest_posted_checkpoint
 from bot.services.audit_export import AuditExport
 from bot.services.audit_query import AuditFilter, AuditQueries, Visibility, parse_query
 from bot.services.clock import Clock, utc_now

@@ -9,7 +9,7 @@ from pathlib import Path
 
 
 def _sandbox(args: argparse.Namespace) -> int:
-    from api.sandbox.server import run_standalone
+    from fakes.vobiz.server import run_standalone
 
     run_standalone(host=args.host, port=args.port, latency_ms=args.latency_ms, strict_casing=args.strict_casing)
     return 0

@@ -1,65 +1,7 @@
-"""The Slack surface: thin listeners and pure Block Kit builders.
+"""The Slack surface, by job: `listeners/` (what Slack sends, and the route table), `render/` (pure Block Kit
+builders), `outbound/` (adapters that talk to Slack on the services' behalf). Nothing here imports `api` or
+`bot.store`; only the composition root and the entry points beside it import this package."""
 
-`register(app, services)` is the table of what Slack can send and which function answers it. The
-services reach every listener through one route: the global middleware from `handlers.context` puts
-them into `context`. Nothing here imports `api` or `bot.store`.
-"""
-
-from __future__ import annotations
-
-import re
-from collections.abc import Callable
-from datetime import datetime
-from typing import TYPE_CHECKING
-
-from handlers import actions, commands, home, ids, views
-from handlers.context import Surface, make_injector, utc_now
-from handlers.errors import handle_error, handled_after_ack as guarded
-
-if TYPE_CHECKING:
-    from slack_bolt import App
-
-    from bot.services import Services
-
-ANYTHING = re.compile(r".*", re.DOTALL)  # an action_id or callback_id from an older version of the bot
-
-
-def register(
-    app: App,
-    services: Services,
-    *,
-    approval_channel: str | None = None,
-    clock: Callable[[], datetime] | None = None,
-) -> None:
-    app.use(make_injector(services, Surface(approval_channel=approval_channel, clock=clock or utc_now)))
-
-    app.command(ids.COMMAND)(guarded(commands.handle_numbers))
-
-    app.action(ids.APPROVE)(guarded(actions.approve))
-    app.action(ids.DENY)(guarded(actions.deny))
-    app.action(ids.UNDO_RELEASE)(guarded(actions.undo_release))
-    app.action(ids.CANCEL_REQUEST)(guarded(actions.cancel_request))
-    for action_id in ids.LIST_PAGE:
-        app.action(action_id)(guarded(actions.list_page))
-    for action_id in ids.INVENTORY_PAGE:
-        app.action(action_id)(guarded(actions.inventory_page))
-    for action_id in ids.HISTORY_PAGE:
-        app.action(action_id)(guarded(actions.history_page))
-    app.action(ids.REQUEST_PURCHASE)(guarded(actions.request_purchase))
-    app.action(ids.REQUEST_FORCE_UNASSIGN)(guarded(actions.request_force_unassign))
-
-    app.view(ids.PURCHASE_REASON_VIEW)(guarded(views.purchase_reason))
-    app.view(ids.RELEASE_REASON_VIEW)(guarded(views.release_reason))
-    app.view(ids.RELEASE_NOW_REASON_VIEW)(guarded(views.release_now_reason))
-    app.view(ids.FORCE_UNASSIGN_REASON_VIEW)(guarded(views.force_unassign_reason))
-    app.view(ids.DENY_REASON_VIEW)(guarded(views.deny_reason))
-    # Last, so they only see what nothing above matched: Bolt runs the first listener that matches.
-    app.action(ANYTHING)(guarded(actions.unknown_button))
-    app.view(ANYTHING)(guarded(views.unknown_modal))
-
-    app.event("app_home_opened")(home.home_opened)
-
-    app.error(handle_error)
-
+from handlers.listeners.routes import register
 
 __all__ = ["register"]

@@ -25,7 +25,7 @@ LIST_PAGE = (LIST_PREVIOUS, LIST_NEXT)
 INVENTORY_PAGE = (INVENTORY_PREVIOUS, INVENTORY_NEXT)
 
 # `/numbers history` paging (value: a small JSON object with the cursor and the canonical filter text,
-# re-parsed and re-authorised for whoever clicks; see handlers.audit_blocks)
+# re-parsed and re-authorised for whoever clicks; see handlers.render.history)
 HISTORY_NEWEST = "audit.history.newest"
 HISTORY_OLDER = "audit.history.older"
 HISTORY_PAGE = (HISTORY_NEWEST, HISTORY_OLDER)

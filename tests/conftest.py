@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from api import VobizClient
-from api.sandbox import SandboxServer
+from fakes.vobiz import SandboxServer
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -1,7 +1,7 @@
 """`numbers-bot console` (and `make demo`): try the bot without Slack or Vobiz.
 
 The real Bolt app from `bot.app.build_bot`, served over HTTP on 127.0.0.1 as in production, talks to
-the sandbox Vobiz and to the Slack stand-in (`bot.standin`); a person (or a script) types `/numbers`
+the sandbox Vobiz and to the Slack stand-in (`fakes.slack`); a person (or a script) types `/numbers`
 commands as one of four demo people and clicks numbered buttons; everything the bot posts is shown
 as readable text as it happens.
 

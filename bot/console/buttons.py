@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from bot.standin import Button
+from fakes.slack import Button
 
 
 class Place(StrEnum):

@@ -21,8 +21,8 @@ from typing import Any, TextIO
 from bot.console import mrkdwn
 from bot.console.buttons import ButtonBoard, Place, Source
 from bot.console.render import render_blocks
-from bot.standin import Button, Call, Ephemeral, EventKind, Message, SlackEvent, View
-from bot.standin.blockkit import text_of
+from fakes.slack import Button, Call, Ephemeral, EventKind, Message, SlackEvent, View
+from fakes.slack.blockkit import text_of
 
 UNEXPECTED = "Something went wrong"
 SLACK_TROUBLE = ("failed with the error", "We had some trouble connecting")

@@ -10,8 +10,8 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from bot.standin import Button
-from bot.standin.blockkit import buttons, rich_text_of, text_of
+from fakes.slack import Button
+from fakes.slack.blockkit import buttons, rich_text_of, text_of
 
 TextRenderer = Callable[[Any], str]
 Numberer = Callable[[Button, int], int]

@@ -23,7 +23,7 @@ from bot.console.display import Display
 from bot.console.people import CHANNELS, PEOPLE, Person, person_named
 from bot.console.session import Outcome, Session
 from bot.console.world import ConsoleWorld
-from bot.standin import View
+from fakes.slack import View
 
 EXIT_OK, EXIT_STEP_FAILED, EXIT_USAGE = 0, 1, 2
 LOG_NAME = "console.log"

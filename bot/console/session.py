@@ -22,8 +22,8 @@ from bot.console.buttons import ButtonBoard, Numbered, Place, same_button
 from bot.console.display import Display
 from bot.console.people import COMMAND_CHANNEL, PEOPLE, Person, channel_named, person_named
 from bot.console.world import ConsoleWorld
-from bot.standin import Ephemeral, Input, Message, SignedRequest, View
-from bot.standin.blockkit import text_of
+from fakes.slack import Ephemeral, Input, Message, SignedRequest, View
+from fakes.slack.blockkit import text_of
 
 HELP = """\
 Console commands (everything else you type is an error, and fails a script):

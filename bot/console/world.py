@@ -2,7 +2,7 @@
 
 `ConsoleWorld(db_path, latency_ms=0)` starts, on 127.0.0.1 and free ports:
 
-* the sandbox Vobiz (`api.sandbox.SandboxServer`) with its seeded account;
+* the sandbox Vobiz (`fakes.vobiz.SandboxServer`) with its seeded account;
 * `FakeSlack`, the stand-in for Slack's Web API, with the demo people and channels;
 * the real app from `bot.app.build_bot(...)` (settings built here, never read from the environment),
   served by its production WSGI router (`bot.server.make_wsgi_app`) on a local HTTP server, so every
@@ -26,12 +26,12 @@ from typing import Any
 
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
-from api.sandbox import SandboxServer
+from fakes.vobiz import SandboxServer
 from bot.app import Bot, build_bot
 from bot.config import Settings
 from bot.console.people import ADMINS, APPROVAL_CHANNEL, APPROVERS, CHANNELS, HISTORY_CHANNEL, PEOPLE
 from bot.server import EVENTS_PATH, LocalServer, make_wsgi_app
-from bot.standin import FakeSlack, SignedRequest, SlackRequests
+from fakes.slack import FakeSlack, SignedRequest, SlackRequests
 
 BOT_TOKEN = "xoxb-demo"
 SETTLE_TIMEOUT_S = 30.0

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from bot.store import chain
+from bot.store import chain, csv_cells
 
 Row = dict[str, Any]
 
@@ -180,13 +180,16 @@ def iter_matching(db: Database, criteria: Criteria, *, newest_first: bool = Fals
 def export_lines(db: Database, criteria: Criteria, fmt: str, *, chunk: int = CHUNK_ROWS) -> Iterator[str]:
     """The matching rows, oldest first, each already one line of `fmt` ("csv" or "jsonl", no line end).
 
-    SQLite renders the lines (json_object for JSON Lines; for CSV the csv module's quoting, which the tests
-    check byte for byte), so Python handles one string per row instead of one object per value: memory
-    stays flat (a chunk of lines at a time) and a million rows export in seconds.
+    SQLite renders the lines (json_object for JSON Lines; for CSV the rule of `bot.store.csv_cells`, which
+    the tests check byte for byte, calling back into Python only for the rare cell SQL cannot decide), so
+    Python handles one string per row instead of one object per value: memory stays flat (a chunk of lines
+    at a time) and a million rows export in seconds.
     """
     where, params = where_clause(criteria)
     if fmt not in _LINE_SQL:
         raise ValueError(f"no export format {fmt!r}")
+    if fmt == "csv":
+        csv_cells.register(db.conn)
     cursor = db.execute(f"SELECT {_LINE_SQL[fmt]} FROM audit WHERE {where} ORDER BY id", params)
     while batch := cursor.fetchmany(chunk):
         for (line,) in batch:
@@ -198,29 +201,8 @@ _FIXED_FORMAT = frozenset({"id", "at", "prev_hash", "hash"})
 
 
 def _csv_cell(column: str) -> str:
-    """SQL for one CSV cell: NULL is empty; a cell holding a comma, double quote or line end is quoted with
-    inner quotes doubled (as Python's csv module does); a cell a spreadsheet would run as a formula gets a
-    leading apostrophe (an apostrophe adds nothing that needs quoting, so the test reads the raw value).
-
-    Two cheap tests come first and pass almost every cell through as it is: one that starts with none of
-    = @ tab CR + - and holds no comma, quote or line end (ids, names, enum words), and + or - followed by
-    digits only (a phone number). Only what is left takes the full expression."""
-    if column in _FIXED_FORMAT:
-        return f"coalesce({column}, '')"
-    first = f"substr({column}, 1, 1)"
-    formula = (
-        f"{first} IN ('=', '@', char(9), char(13)) "
-        f"OR ({first} IN ('+', '-') AND (length({column}) = 1 OR substr({column}, 2) GLOB '*[^0-9]*'))"
-    )
-    safe = f"(CASE WHEN {formula} THEN char(39) || {column} ELSE {column} END)"
-    needs_quotes = " OR ".join(f"instr({column}, char({code}))" for code in (44, 34, 10, 13))  # , " LF CR
-    plain = f"unicode({column}) NOT IN (61, 64, 9, 13, 43, 45) AND NOT {column} GLOB '*[,\"' || char(10, 13) || ']*'"
-    signed_digits = f"unicode({column}) IN (43, 45) AND length({column}) > 1 AND NOT substr({column}, 2) GLOB '*[^0-9]*'"
-    return (
-        f"(CASE WHEN {column} IS NULL THEN '' WHEN {plain} THEN {column} WHEN {signed_digits} THEN {column} "
-        f"WHEN {needs_quotes} THEN char(34) || replace({safe}, char(34), char(34, 34)) || char(34) "
-        f"ELSE {safe} END)"
-    )
+    """SQL for one CSV cell (the rule and its fast paths: `bot.store.csv_cells`)."""
+    return f"coalesce({column}, '')" if column in _FIXED_FORMAT else csv_cells.cell_sql(column)
 
 
 # printf builds the line in one buffer: a chain of || copies the growing line once per column.

@@ -22,7 +22,7 @@ from api import (
     RateLimited,
     VobizClient,
 )
-from api.sandbox import START, SandboxServer
+from fakes.vobiz import START, SandboxServer
 
 MA = "MA_SANDBOX01"
 SALES, SUPPORT, ENGINEERING = "SA_SALES0001", "SA_SUPPORT001", "SA_ENGINEER01"

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from api import APIConnectionError, VobizClient, VobizError
-from api.sandbox import SandboxServer
+from fakes.vobiz import SandboxServer
 from client_helpers import (
     AUTH_ID,
     AUTH_TOKEN,

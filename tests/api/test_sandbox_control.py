@@ -13,8 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from api.sandbox import SandboxServer
-from api.sandbox.server import request_line
+from fakes.vobiz import SandboxServer
+from fakes.vobiz.server import request_line
 
 MA = "MA_SANDBOX01"
 SALES = "SA_SALES0001"

@@ -10,7 +10,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from api.sandbox import SandboxServer
+from fakes.vobiz import SandboxServer
 
 MA = "MA_SANDBOX01"
 SALES = "SA_SALES0001"

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import httpx
 
-from api.sandbox import START, SandboxServer
+from fakes.vobiz import START, SandboxServer
 
 MA = "MA_SANDBOX01"
 SALES, SUPPORT = "SA_SALES0001", "SA_SUPPORT001"

@@ -11,7 +11,7 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from api.sandbox import START, SandboxServer
+from fakes.vobiz import START, SandboxServer
 
 MA = "MA_SANDBOX01"
 SALES, SUPPORT, ENGINEERING = "SA_SALES0001", "SA_SUPPORT001", "SA_ENGINEER01"

@@ -22,7 +22,7 @@ import httpx
 import pytest
 from vobiz_contract import CONTRACT
 
-from api.sandbox import START, SandboxServer
+from fakes.vobiz import START, SandboxServer
 
 MA = "MA_SANDBOX01"
 SALES = "SA_SALES0001"

@@ -15,9 +15,9 @@ from pathlib import Path
 import httpx
 import phonenumbers
 
-from api.sandbox import START, SandboxServer
-from api.sandbox import seed
-from api.sandbox.wire import parse_iso
+from fakes.vobiz import START, SandboxServer
+from fakes.vobiz import seed
+from fakes.vobiz.wire import parse_iso
 
 MA = "MA_SANDBOX01"
 SUBS = ("SA_SALES0001", "SA_SUPPORT001", "SA_ENGINEER01")
@@ -62,7 +62,7 @@ def test_another_seed_gives_another_world(sandbox: SandboxServer) -> None:
 def test_the_seed_alone_decides_the_world_even_in_another_process(sandbox: SandboxServer) -> None:
     """A fresh interpreter (another hash seed, no shared cache) builds the same world for the same seed."""
     script = (
-        "import hashlib, json; from api.sandbox.state import SandboxState; "
+        "import hashlib, json; from fakes.vobiz.state import SandboxState; "
         "print(hashlib.sha256(json.dumps(SandboxState().snapshot(), sort_keys=True).encode()).hexdigest())"
     )
     env = {**os.environ, "PYTHONHASHSEED": "12345"}

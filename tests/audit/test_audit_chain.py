@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from api.sandbox import SandboxServer
+from fakes.vobiz import SandboxServer
 from bot.services.integrity import Integrity
 from bot.services.records import Status
 from bot.store import Store, audit, chain

@@ -24,7 +24,7 @@ from bot.services.audit_query import AuditFilter, AuditQueries, AuditQuery, Visi
 from bot.services.errors import InvalidInput, ServiceError
 from bot.store import Store
 from bot.store.timestamps import from_db
-from handlers.audit_filters import filter_text
+from handlers.render.audit_filters import filter_text
 from tests.audit.audit_helpers import ALICE, BOB, NOW, NUMBER_A, record, rows
 
 FIRST = datetime.min.replace(tzinfo=timezone.utc)

@@ -18,11 +18,11 @@ from bot.config import Settings
 from bot.services import build_services
 from bot.services.integrity import Integrity
 from bot.services.records import Checkpoint
-from bot.standin.webapi import FakeSlack
+from fakes.slack.webapi import FakeSlack
 from bot.store import Store
-from handlers.audit_blocks import checkpoint_line
-from handlers.delivery import OUTBOX_EVENT_TYPE, Delivery
-from handlers.directory import SlackDirectory
+from handlers.render.history import checkpoint_line
+from handlers.outbound.delivery import OUTBOX_EVENT_TYPE, Delivery
+from handlers.outbound.directory import SlackDirectory
 from tests.audit.audit_helpers import NOW, attacker, rows, write_varied_events
 
 BOT_TOKEN = "xoxb-verify-bot-token"

@@ -7,8 +7,8 @@ from typing import Any
 from bot.console.buttons import ButtonBoard, Place, Source
 from bot.console.mrkdwn import render
 from bot.console.render import RULE, render_blocks
-from bot.standin import Button
-from bot.standin.blockkit import text_of
+from fakes.slack import Button
+from fakes.slack.blockkit import text_of
 
 APPROVAL: list[dict[str, Any]] = [
     {"type": "header", "text": {"type": "plain_text", "text": "Purchase request R1"}},

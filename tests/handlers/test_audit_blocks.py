@@ -15,7 +15,7 @@ from bot.audit_cli import parse_witness
 from bot.services.audit_query import ACTIONS, OUTCOMES, AuditFilter, parse_query
 from bot.services.records import Actor, AuditEntry, AuditPage, Checkpoint
 from handlers import ids
-from handlers.audit_blocks import (
+from handlers.render.history import (
     HISTORY_PAGE_SIZE,
     OWN_ROWS_NOTE,
     TRAIL_ENDS,
@@ -25,8 +25,8 @@ from handlers.audit_blocks import (
     history_page,
     trail_message,
 )
-from handlers.audit_filters import HistoryCursor, filter_text
-from handlers.parsing import UsageError
+from handlers.render.audit_filters import HistoryCursor, filter_text
+from handlers.listeners.parsing import UsageError
 from records_for_tests import NOW, QUOTE
 from slack_checks import all_text, assert_no_injected_markup, assert_within_limits, buttons
 

@@ -13,7 +13,7 @@ import pytest
 from api.models import Page, PhoneNumber
 from bot.services.records import Actor, AuditEntry, DirectResult, RequestList, Status
 from handlers import ids
-from handlers.blocks import (
+from handlers.render.blocks import (
     help_message,
     history_line,
     inventory_list,
@@ -26,8 +26,8 @@ from handlers.blocks import (
     unexpected_error,
     usage_error,
 )
-from handlers.modals import ModalSubject, deny_reason_modal, purchase_reason_modal, release_reason_modal
-from handlers.parsing import USAGES, UsageError
+from handlers.render.modals import ModalSubject, deny_reason_modal, purchase_reason_modal, release_reason_modal
+from handlers.listeners.parsing import USAGES, UsageError
 from records_for_tests import NOW, QUOTE, decided, indian_numbers, make_number, make_page, make_request
 from slack_checks import all_text, assert_no_injected_markup, assert_within_limits, buttons
 

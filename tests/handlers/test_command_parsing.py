@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from handlers.blocks import help_message, usage_error
-from handlers.parsing import (
+from handlers.render.blocks import help_message, usage_error
+from handlers.listeners.parsing import (
     Assign,
     Buy,
     Export,

@@ -7,8 +7,8 @@ import pytest
 from slack_sdk import WebClient
 
 from bot.services.policy import DirectoryUnavailable
-from bot.standin.webapi import FakeSlack
-from handlers.directory import SlackDirectory
+from fakes.slack.webapi import FakeSlack
+from handlers.outbound.directory import SlackDirectory
 
 
 def test_members_of_a_user_group_come_from_usergroups_users_list() -> None:

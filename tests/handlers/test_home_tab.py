@@ -9,8 +9,8 @@ from datetime import timedelta
 from bot.services.holds import Hold
 from bot.services.records import Actor, AuditEntry, Kind, RequestList, Status
 from handlers import ids
-from handlers.audit_blocks import OWN_ROWS_NOTE
-from handlers.home_tab import AWAITING_SHOWN, HomeState, home_view
+from handlers.render.history import OWN_ROWS_NOTE
+from handlers.render.home import AWAITING_SHOWN, HomeState, home_view
 from records_for_tests import NOW, decided, make_request
 from slack_checks import all_text, assert_no_injected_markup, assert_within_limits, buttons
 

@@ -23,8 +23,8 @@ from typing import Any
 
 import httpx
 
-from api.sandbox import SandboxServer
-from bot.standin.webapi import FakeSlack
+from fakes.vobiz import SandboxServer
+from fakes.slack.webapi import FakeSlack
 from scenario_world import ADMIN, APPROVALS, APPROVER, BOT_TOKEN, HISTORY, SIGNING_SECRET
 
 REPO = Path(__file__).resolve().parents[2]

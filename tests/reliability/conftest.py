@@ -14,8 +14,8 @@ for helper_dir in (TESTS / "scenarios", TESTS / "handlers"):
     if str(helper_dir) not in sys.path:
         sys.path.insert(0, str(helper_dir))
 
-from api.sandbox import SandboxServer  # noqa: E402
-from bot.standin.webapi import FakeSlack  # noqa: E402
+from fakes.vobiz import SandboxServer  # noqa: E402
+from fakes.slack.webapi import FakeSlack  # noqa: E402
 from scenario_world import World, build_world, fake_slack  # noqa: E402
 
 

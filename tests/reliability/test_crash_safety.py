@@ -16,10 +16,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from api.sandbox import SandboxServer
-from bot.standin.records import Message
-from bot.standin.requests import SlackRequests
-from bot.standin.webapi import FakeSlack
+from fakes.vobiz import SandboxServer
+from fakes.slack.records import Message
+from fakes.slack.requests import SlackRequests
+from fakes.slack.webapi import FakeSlack
 from bot_process import WORKER_KILLED, BotProcess, bot_environment, query, request_row, wait_until
 from scenario_world import APPROVALS, APPROVER, REQUESTER, SIGNING_SECRET, fake_slack
 

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from api.client import VobizClient
-from api.sandbox import SandboxServer
+from fakes.vobiz import SandboxServer
 from bot.reconcile_cli import EXIT_AGREE, EXIT_DRIFT, EXIT_TROUBLE, reconcile
 from bot.services.reconcile import DriftKind, ReconcileReport, Reconciler, Seen, compare, expectations
 from bot.services.records import Status

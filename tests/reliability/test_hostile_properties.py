@@ -21,10 +21,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from api.sandbox import SandboxServer
+from fakes.vobiz import SandboxServer
 from bot.services.records import Status
-from bot.standin.requests import SignedRequest
-from bot.standin.webapi import FakeSlack
+from fakes.slack.requests import SignedRequest
+from fakes.slack.webapi import FakeSlack
 from handlers import ids
 from scenario_world import ADMIN, APPROVALS, APPROVER, OTHER, REQUESTER, World, build_world, fake_slack
 from slack_checks import assert_no_injected_markup, assert_no_traceback
@@ -106,7 +106,7 @@ class Watch:
 
     def assert_clean(self, *, told: str | None) -> None:
         world = self.world
-        unexpected = [r for r in self.caplog.records if r.name == "handlers.errors" and r.levelno >= logging.ERROR]
+        unexpected = [r for r in self.caplog.records if r.name == "handlers.listeners.errors" and r.levelno >= logging.ERROR]
         assert not unexpected, f"an unexpected error reached the error handler: {unexpected[0].getMessage()}"
         if told is not None:
             replies = self.new_replies(told)

@@ -29,9 +29,9 @@ from urllib.parse import urlencode
 
 import pytest
 
-from api.sandbox import SandboxServer
-from bot.standin.requests import SignedRequest
-from bot.standin.webapi import FakeSlack
+from fakes.vobiz import SandboxServer
+from fakes.slack.requests import SignedRequest
+from fakes.slack.webapi import FakeSlack
 from handlers import ids
 from scenario_world import ADMIN, APPROVER, GENERAL, GROUPIE, OTHER, REQUESTER, World, build_world
 from worlds import rows, served
@@ -198,7 +198,7 @@ def test_500_mixed_requests_at_concurrency_32_keep_every_invariant(
     for request_id in created.values():
         assert next(r for r in requests_ if r["id"] == request_id)["status"] in ("succeeded", "denied")
 
-    unexpected = [r for r in caplog.records if r.name == "handlers.errors"]
+    unexpected = [r for r in caplog.records if r.name == "handlers.listeners.errors"]
     assert not unexpected, unexpected[0].getMessage()
 
     with capsys.disabled():

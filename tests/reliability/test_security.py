@@ -19,9 +19,9 @@ import httpx
 import pytest
 
 from api.client import VobizClient
-from api.sandbox import SandboxServer
-from bot.standin.requests import SignedRequest
-from bot.standin.webapi import FakeSlack
+from fakes.vobiz import SandboxServer
+from fakes.slack.requests import SignedRequest
+from fakes.slack.webapi import FakeSlack
 from bot.store import Store
 from scenario_world import ADMIN, APPROVER, BOT_TOKEN, OTHER, REQUESTER, SIGNING_SECRET, World
 from slack_checks import assert_no_injected_markup, assert_no_traceback

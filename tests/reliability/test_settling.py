@@ -8,7 +8,7 @@ import threading
 from typing import Any
 
 from bot.services.records import ApprovalRequest, Status
-from handlers.workers import Workers
+from bot.runtime import Workers
 from scenario_world import APPROVER, World
 
 

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from api.sandbox import SandboxServer
+from fakes.vobiz import SandboxServer
 from bot.services.records import Status
-from bot.standin.webapi import FakeSlack
-from handlers.blocks import history_line
+from fakes.slack.webapi import FakeSlack
+from handlers.render.blocks import history_line
 from scenario_world import ADMIN, APPROVALS, APPROVER, HISTORY, REQUESTER, World, build_world
 from worlds import rows
 

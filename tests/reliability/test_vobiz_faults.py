@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from api.sandbox import SandboxServer
+from fakes.vobiz import SandboxServer
 from bot.services.records import Status
-from bot.standin.webapi import FakeSlack
+from fakes.slack.webapi import FakeSlack
 from scenario_world import APPROVER, REQUESTER, World
 from worlds import RecordingSleep, audit_events, build_world_with, served, timed_send
 

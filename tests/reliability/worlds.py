@@ -13,11 +13,11 @@ from typing import Any
 from slack_sdk import WebClient
 
 from api.client import VobizClient
-from api.sandbox import SandboxServer
+from fakes.vobiz import SandboxServer
 from bot.app import build_bot
 from bot.server import LocalServer, make_wsgi_app
-from bot.standin.requests import SignedRequest, SlackRequests
-from bot.standin.webapi import FakeSlack
+from fakes.slack.requests import SignedRequest, SlackRequests
+from fakes.slack.webapi import FakeSlack
 from scenario_world import BOT_TOKEN, SIGNING_SECRET, FakeTime, ScenarioClock, TrackingExecutor, World, make_settings
 
 

@@ -11,8 +11,8 @@ import pytest
 # The Block Kit / escaping checks live beside the builder tests; scenarios apply them to what Slack got.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "handlers"))
 
-from api.sandbox import SandboxServer  # noqa: E402
-from bot.standin.webapi import FakeSlack  # noqa: E402
+from fakes.vobiz import SandboxServer  # noqa: E402
+from fakes.slack.webapi import FakeSlack  # noqa: E402
 from scenario_world import World, build_world, fake_slack  # noqa: E402
 
 

@@ -21,14 +21,14 @@ from slack_bolt.response import BoltResponse
 from slack_sdk import WebClient
 
 from api.client import VobizClient
-from api.sandbox import SandboxServer
+from fakes.vobiz import SandboxServer
 from bot.app import Bot, build_bot
 from bot.config import Settings
 from bot.services.records import Actor, ApprovalRequest
-from bot.standin.records import Ephemeral, Message, View
-from bot.standin.requests import SignedRequest, SlackRequests
-from bot.standin.webapi import FakeSlack
-from handlers.delivery import DeliveryReport
+from fakes.slack.records import Ephemeral, Message, View
+from fakes.slack.requests import SignedRequest, SlackRequests
+from fakes.slack.webapi import FakeSlack
+from handlers.outbound.delivery import DeliveryReport
 
 SIGNING_SECRET = "scenario-signing-secret"
 BOT_TOKEN = "xoxb-scenario-bot-token"

@@ -9,7 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from bot.services.records import Status
-from bot.standin.webapi import FakeSlack
+from fakes.slack.webapi import FakeSlack
 from handlers import ids
 from slack_checks import assert_no_injected_markup, assert_no_traceback
 from scenario_world import ADMIN, APPROVER, GROUPIE, REQUESTER, World, build_world

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from api.sandbox import SandboxServer
-from bot.standin.records import Ephemeral
-from bot.standin.webapi import FakeSlack
-from handlers.audit_blocks import HISTORY_PAGE_SIZE
+from fakes.vobiz import SandboxServer
+from fakes.slack.records import Ephemeral
+from fakes.slack.webapi import FakeSlack
+from handlers.render.history import HISTORY_PAGE_SIZE
 from scenario_world import APPROVER, OTHER, World, build_world
 
 AUDITOR = OTHER

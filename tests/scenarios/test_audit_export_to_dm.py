@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from api.sandbox import SandboxServer
-from bot.standin.records import Ephemeral, Upload
-from bot.standin.webapi import FakeSlack
+from fakes.vobiz import SandboxServer
+from fakes.slack.records import Ephemeral, Upload
+from fakes.slack.webapi import FakeSlack
 from bot.store.audit import ALL_COLUMNS
 from scenario_world import ADMIN, APPROVER, OTHER, REQUESTER, World, build_world
 from slack_checks import assert_no_injected_markup

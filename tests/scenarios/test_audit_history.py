@@ -14,12 +14,12 @@ from typing import Any
 
 import pytest
 
-from api.sandbox import SandboxServer
+from fakes.vobiz import SandboxServer
 from bot.services.records import Actor
-from bot.standin.records import Ephemeral
-from bot.standin.webapi import FakeSlack
+from fakes.slack.records import Ephemeral
+from fakes.slack.webapi import FakeSlack
 from handlers import ids
-from handlers.audit_blocks import HISTORY_PAGE_SIZE
+from handlers.render.history import HISTORY_PAGE_SIZE
 from scenario_world import ADMIN, APPROVER, OTHER, REQUESTER, USERS, World, build_world
 from slack_checks import assert_no_injected_markup, assert_within_limits
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from api.sandbox import SandboxServer
-from bot.standin.records import View
-from bot.standin.webapi import FakeSlack
+from fakes.vobiz import SandboxServer
+from fakes.slack.records import View
+from fakes.slack.webapi import FakeSlack
 from handlers import ids
 from scenario_world import ADMIN, APPROVER, OTHER, REQUESTER, USERS, World, build_world
 from slack_checks import assert_no_injected_markup, assert_within_limits

@@ -10,8 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from api.sandbox import SandboxServer
-from bot.standin.webapi import FakeSlack
+from fakes.vobiz import SandboxServer
+from fakes.slack.webapi import FakeSlack
 from handlers import ids
 from scenario_world import ADMIN, REQUESTER, World, build_world
 from slack_checks import assert_no_injected_markup, assert_within_limits

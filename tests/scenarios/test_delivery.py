@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from slack_sdk import WebClient
 
-from api.sandbox import SandboxServer
+from fakes.vobiz import SandboxServer
 from bot.services.records import Status
-from bot.standin.records import Call
-from bot.standin.webapi import FakeSlack
-from handlers.delivery import Delivery
+from fakes.slack.records import Call
+from fakes.slack.webapi import FakeSlack
+from handlers.outbound.delivery import Delivery
 from scenario_world import APPROVALS, APPROVER, BOT_TOKEN, HISTORY, REQUESTER, World, build_world
 
 
@@ -156,7 +156,7 @@ def test_an_approvals_channel_slack_refuses_is_logged_told_to_the_requester_and_
     world: World, caplog: pytest.LogCaptureFixture
 ) -> None:
     world.slack.fail_next("chat.postMessage", "error:not_in_channel")  # the approval message: the bot is not in
-    with caplog.at_level(logging.ERROR, logger="handlers.delivery"):
+    with caplog.at_level(logging.ERROR, logger="handlers.outbound.delivery"):
         request_id = world.ask_to_buy(world.sandbox.inventory_numbers("IN")[5])
     [logged] = [r for r in caplog.records if r.levelno == logging.ERROR and request_id in r.getMessage()]
     assert APPROVALS in logged.getMessage() and "not_in_channel" in logged.getMessage()

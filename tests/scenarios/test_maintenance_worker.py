@@ -11,8 +11,8 @@ from slack_sdk import WebClient
 
 from api.client import VobizClient
 from handlers import ids
-from handlers.delivery import Delivery
-from handlers.workers import Workers
+from handlers.outbound.delivery import Delivery
+from bot.runtime import Workers
 from scenario_world import APPROVALS, APPROVER, BOT_TOKEN, HISTORY, REQUESTER, World
 
 
@@ -45,7 +45,7 @@ def test_the_worker_runs_the_drift_check_periodically_and_outlives_vobiz_errors(
     world: World, running: Workers, vobiz_for: Callable[..., VobizClient], caplog: pytest.LogCaptureFixture
 ) -> None:
     world.sandbox.inject("list_numbers", "server_error", count=3)  # the first check cannot read Vobiz at all
-    with caplog.at_level(logging.ERROR, logger="handlers.workers"):
+    with caplog.at_level(logging.ERROR, logger="bot.runtime"):
         running.start()
         world.slack.wait_for(lambda: any("drift check" in r.getMessage() for r in caplog.records), timeout=5)
         world.slack.wait_for(lambda: any("First reconcile" in line for line in world.history_lines()), timeout=5)

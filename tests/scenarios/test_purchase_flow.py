@@ -6,7 +6,7 @@ import json
 
 from bot.services.records import Status
 from handlers import ids
-from handlers.text import display_number
+from handlers.render.text import display_number
 from slack_checks import assert_no_injected_markup, assert_no_traceback, assert_within_limits
 from scenario_world import ADMIN, APPROVALS, APPROVER, GROUPIE, HISTORY, OTHER, REQUESTER, World
 

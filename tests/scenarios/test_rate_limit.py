@@ -8,9 +8,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from api.sandbox import SandboxServer
+from fakes.vobiz import SandboxServer
 from bot.services.records import Status
-from bot.standin.webapi import FakeSlack
+from fakes.slack.webapi import FakeSlack
 from handlers import ids
 from slack_checks import assert_no_injected_markup, assert_no_traceback
 from scenario_world import APPROVALS, APPROVER, OTHER, World, build_world

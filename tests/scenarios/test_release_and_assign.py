@@ -7,8 +7,8 @@ from pathlib import Path
 
 from bot.services.records import Kind, Status
 from handlers import ids
-from api.sandbox import SandboxServer
-from bot.standin.webapi import FakeSlack
+from fakes.vobiz import SandboxServer
+from fakes.slack.webapi import FakeSlack
 from scenario_world import ADMIN, APPROVER, REQUESTER, World, build_world
 
 SALES = "SA_SALES0001"

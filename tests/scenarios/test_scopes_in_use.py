@@ -11,8 +11,8 @@ import yaml
 
 import pytest
 
-from api.sandbox import SandboxServer
-from bot.standin.webapi import FakeSlack
+from fakes.vobiz import SandboxServer
+from fakes.slack.webapi import FakeSlack
 from scenario_world import ADMIN, APPROVER, GROUPIE, REQUESTER, World, build_world
 
 TESTS = Path(__file__).resolve().parent.parent

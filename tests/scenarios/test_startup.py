@@ -14,9 +14,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from api.sandbox import SandboxServer
-from bot.standin.requests import SlackRequests
-from bot.standin.webapi import FakeSlack
+from fakes.vobiz import SandboxServer
+from fakes.slack.requests import SlackRequests
+from fakes.slack.webapi import FakeSlack
 from scenario_world import BOT_TOKEN, SIGNING_SECRET
 
 BIN = Path(sys.executable).parent

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from api.sandbox import SandboxServer
+from fakes.vobiz import SandboxServer
 from tests.services.fakes import FakeClock, FakeDirectory
 from tests.services.world import APPROVER_GROUP, GROUP_MEMBER, World, make_settings
 

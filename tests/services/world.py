@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from api.client import VobizClient
-from api.sandbox import SandboxServer
+from fakes.vobiz import SandboxServer
 from bot.config import Settings
 from bot.services import Services, build_services
 from bot.services.records import Actor

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from slack_sdk import WebClient
 
-from bot.standin import FakeSlack, SlackRequests
+from fakes.slack import FakeSlack, SlackRequests
 
 TOKEN = "xoxb-standin-test-token"
 SECRET = "standin-signing-secret"

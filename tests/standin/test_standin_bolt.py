@@ -15,7 +15,7 @@ from slack_bolt import Ack, App, BoltRequest, Respond
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 
-from bot.standin import FakeSlack, SlackRequests
+from fakes.slack import FakeSlack, SlackRequests
 
 from .conftest import SECRET, TOKEN
 

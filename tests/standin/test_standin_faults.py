@@ -11,7 +11,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry import RateLimitErrorRetryHandler
 from slack_sdk.http_retry import builtin_handlers
 
-from bot.standin import FakeSlack
+from fakes.slack import FakeSlack
 
 from .conftest import TOKEN
 

@@ -9,7 +9,7 @@ import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.standin import FakeSlack
+from fakes.slack import FakeSlack
 
 
 def test_files_upload_v2_keeps_the_bytes_and_shares_them_in_the_channel(client: WebClient, slack: FakeSlack) -> None:

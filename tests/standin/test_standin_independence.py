@@ -8,7 +8,7 @@ import sys
 
 def test_importing_the_stand_in_loads_no_bot_layers_and_no_bolt() -> None:
     probe = (
-        "import sys, bot.standin, bot.standin.requests, bot.standin.webapi\n"
+        "import sys, fakes.slack, fakes.slack.requests, fakes.slack.webapi\n"
         "ours = ('api', 'handlers', 'bot.services', 'bot.store', 'bot.app', 'slack_bolt')\n"
         "print(sorted(m for m in sys.modules if m in ours or m.startswith(tuple(p + '.' for p in ours))))\n"
     )

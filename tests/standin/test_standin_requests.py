@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.webhook import WebhookClient
 
-from bot.standin import FakeSlack, SignedRequest, SlackRequests
+from fakes.slack import FakeSlack, SignedRequest, SlackRequests
 
 from .conftest import SECRET
 

@@ -9,7 +9,7 @@ import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.standin import FakeSlack
+from fakes.slack import FakeSlack
 
 from .conftest import ManualClock
 

@@ -11,7 +11,7 @@ import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.standin import EventKind, FakeSlack, SlackEvent
+from fakes.slack import EventKind, FakeSlack, SlackEvent
 
 from .conftest import TOKEN, ManualClock
 

@@ -1,0 +1,149 @@
+"""Background work the app runs beside the listeners, in daemon threads that `stop()` ends:
+
+- outbox delivery: one `Delivery.deliver_due()` pass every `delivery_interval_s` (or sooner on `wake()`);
+- maintenance: `approvals.settle_unknown()`, `approvals.expire_due()`, `integrity.checkpoint_if_due(now)`
+  (a checkpoint of the audit chain at most once a day and only when the log grew, posted to the history
+  channel by the delivery; none for an empty log) and a re-draw
+  of the release messages whose undo window closed since the last pass (so their Undo button goes), once
+  at start-up, then every `maintenance_interval_s`;
+- the drift check: `reconciler.run()` (Vobiz against the audit log; differences go to the history channel)
+  `reconcile_delay_s` after start-up, then every `reconcile_interval_s` (hourly by default).
+
+A failing pass (Vobiz down, a Slack error, a bug) is logged and the loop goes on; nothing here raises into
+the app.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Protocol
+
+from bot.services.errors import StoreUnavailable
+from bot.services.clock import utc_now
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+
+class Delivery(Protocol):
+    """What drains the outbox to Slack (the composition root passes `handlers.outbound.delivery.Delivery`)."""
+
+    def deliver_due(self) -> object: ...
+
+log = logging.getLogger("bot.runtime")
+
+RECONCILE_INTERVAL_S = 3600.0
+RECONCILE_DELAY_S = 300.0  # after start-up: let a deploy settle before reading every number at Vobiz
+# At start-up, release messages whose undo window closed this long ago are re-drawn (again, harmlessly).
+UNDO_WINDOWS_LOOKBACK = timedelta(days=2)
+
+
+class Workers:
+    def __init__(
+        self,
+        services: Services,
+        delivery: Delivery,
+        *,
+        delivery_interval_s: float = 0.5,
+        maintenance_interval_s: float = 60.0,
+        reconcile_interval_s: float = RECONCILE_INTERVAL_S,
+        reconcile_delay_s: float = RECONCILE_DELAY_S,
+        now: Callable[[], datetime] = utc_now,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._services = services
+        self._now = now
+        self._monotonic = monotonic
+        self._delivery = delivery
+        self._delivery_interval_s = delivery_interval_s
+        self._maintenance_interval_s = maintenance_interval_s
+        self._reconcile_interval_s = reconcile_interval_s
+        self._reconcile_delay_s = reconcile_delay_s
+        self._next_reconcile: float | None = None  # monotonic; set when the loop starts
+        self._undo_windows_checked_until: datetime | None = None
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    @property
+    def running(self) -> bool:
+        return any(t.is_alive() for t in self._threads)
+
+    def start(self) -> None:
+        if self.running:
+            return
+        self._stop.clear()
+        self._next_reconcile = self._monotonic() + self._reconcile_delay_s
+        self._threads = [
+            threading.Thread(target=self._delivery_loop, name="numbers-bot-delivery", daemon=True),
+            threading.Thread(target=self._maintenance_loop, name="numbers-bot-maintenance", daemon=True),
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        for thread in self._threads:
+            thread.join(timeout_s)
+        self._threads = []
+
+    def maintain(self) -> None:
+        """Settle unknown outcomes, expire overdue requests, checkpoint the audit chain when it grew and a day
+        has passed since the last checkpoint, and re-draw release messages whose undo window closed since the
+        last pass (also what the loop does)."""
+        _guarded("settle_unknown", self._services.approvals.settle_unknown)
+        _guarded("expire_due", self._services.approvals.expire_due)
+        _guarded("checkpoint_if_due", self._checkpoint_if_due)
+        _guarded("re-draw of closed undo windows", self._redraw_closed_undo_windows)
+
+    def reconcile(self) -> None:
+        """One drift check: Vobiz against the audit log (also what the loop does every hour)."""
+        report = self._services.reconciler.run()
+        if report.drifts:
+            self._wake.set()  # their lines go to the history channel on the next delivery pass, now
+
+    def _checkpoint_if_due(self) -> None:
+        if self._services.integrity.checkpoint_if_due(self._now()) is not None:
+            self._wake.set()  # its line goes to the history channel on the next delivery pass, now
+
+    def _redraw_closed_undo_windows(self) -> None:
+        until = self._now()
+        since = self._undo_windows_checked_until or until - UNDO_WINDOWS_LOOKBACK
+        if self._services.approvals.announce_ended_undo_windows(since, until):
+            self._wake.set()
+        self._undo_windows_checked_until = until
+
+    def _reconcile_if_due(self) -> None:
+        if self._next_reconcile is None or self._monotonic() < self._next_reconcile:
+            return
+        self._next_reconcile = self._monotonic() + self._reconcile_interval_s
+        try:
+            self.reconcile()
+        except Exception:  # Vobiz unreachable or refusing, most likely: nothing was recorded
+            log.exception("the drift check failed; the next one runs in %.0f minutes", self._reconcile_interval_s / 60)
+
+    def _delivery_loop(self) -> None:
+        while not self._stop.is_set():
+            _guarded("outbox delivery", self._delivery.deliver_due)
+            self._wake.wait(self._delivery_interval_s)
+            self._wake.clear()
+
+    def _maintenance_loop(self) -> None:
+        while not self._stop.is_set():
+            self.maintain()
+            self._reconcile_if_due()
+            self._stop.wait(self._maintenance_interval_s)
+
+
+def _guarded(name: str, work: Callable[[], object]) -> None:
+    try:
+        work()
+    except StoreUnavailable:  # the store has logged it once, as an ERROR naming the file; not every tick
+        log.debug("%s skipped: the database is unavailable", name)
+    except Exception:
+        log.exception("%s failed; trying again on the next tick", name)

@@ -1,0 +1,1 @@
+"""Stand-ins for what the bot talks to, shipped for `make demo`, `numbers-bot sandbox`, the tests and the bench: `vobiz` (a sandbox Vobiz over HTTP), `slack` (a stand-in Slack), and `world` (both wired to the real bot)."""

@@ -1,0 +1,212 @@
+"""The `/numbers` slash command: ack, parse into a typed command, call one service method, render.
+
+The ack goes back to Slack at once (Bolt returns the HTTP response when `ack()` is called and runs
+the rest of the listener after it), so slow Vobiz answers never make Slack time out; results arrive
+through `respond()` (the command's response_url), always ephemeral.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from slack_sdk import WebClient
+
+from bot.services.audit_query import AuditQuery
+from bot.services.errors import InvalidInput
+from bot.services.records import Actor
+from handlers.render import history as audit_blocks, blocks, modals
+from handlers.listeners.context import actor_of, services_of, surface_of
+from handlers.listeners.exports import export_to_dm
+from handlers.render.kit import Message
+from handlers.render.modals import ModalSubject
+from handlers.listeners.parsing import (
+    Assign,
+    Buy,
+    Command,
+    Export,
+    Help,
+    History,
+    Inventory,
+    ListNumbers,
+    Release,
+    Requests,
+    Show,
+    Trail,
+    Unassign,
+    UsageError,
+    parse_command,
+)
+from handlers.listeners.reply import reply
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """One typed `/numbers` call and what its handler may use."""
+
+    services: Services
+    actor: Actor
+    client: WebClient
+    trigger_id: str
+    subject: ModalSubject  # where a modal opened by this command replies
+    approval_channel: str | None
+    now: datetime
+
+
+def handle_numbers(ack: Any, body: dict[str, Any], client: WebClient, context: Any) -> None:
+    ack()
+    actor = actor_of(body)
+    command = parse_command(body.get("text"))  # a UsageError goes to the error handler, like every refusal
+    surface = surface_of(context)
+    invocation = Invocation(
+        services=services_of(context),
+        actor=actor,
+        client=client,
+        trigger_id=str(body.get("trigger_id", "")),
+        subject=ModalSubject(response_url=body.get("response_url"), channel_id=body.get("channel_id")),
+        approval_channel=surface.approval_channel,
+        now=surface.clock(),
+    )
+    answer = run(command, invocation)
+    if answer is not None:
+        reply(context, client, actor.user_id, answer)
+
+
+def run(command: Command, call: Invocation) -> Message | None:
+    """The one service call behind `command`, rendered; None when a modal took over. A counted command
+    is first admitted by the person's rate limit (a SlowDown goes to the error handler: nothing is done)."""
+    counted_as = _counted_as(command)
+    if counted_as is not None:
+        call.services.rate_limits.admit(call.actor, counted_as)
+    handler: Callable[[Any, Invocation], Message | None] = _HANDLERS[type(command)]
+    return handler(command, call)
+
+
+def _counted_as(command: Command) -> str | None:
+    """What the rate limit counts `command` as, or None when it is not counted. `buy`/`release` without
+    a reason only open a modal; the modal's submission is what files the request, and is counted then."""
+    if isinstance(command, (Buy, Release)) and command.reason is None:
+        return None
+    return _COUNTED.get(type(command))
+
+
+def _help(command: Help, call: Invocation) -> Message:
+    return blocks.help_message(command.topic)
+
+
+def _list(command: ListNumbers, call: Invocation) -> Message:
+    page = call.services.numbers.list_page(command.page, command.search)
+    return blocks.number_list(page, command.search)
+
+
+def _show(command: Show, call: Invocation) -> Message:
+    return blocks.number_detail(call.services.numbers.show(command.number))
+
+
+def _inventory(command: Inventory, call: Invocation) -> Message:
+    page = call.services.numbers.inventory_page(command.country, command.search, command.page)
+    return blocks.inventory_list(page, command.country, command.search)
+
+
+def _buy(command: Buy, call: Invocation) -> Message | None:
+    if command.reason is None:
+        subject = _with_number(call.subject, command.number)
+        call.client.views_open(trigger_id=call.trigger_id, view=modals.purchase_reason_modal(subject))
+        return None
+    request = call.services.approvals.request_purchase(call.actor, command.number, command.reason)
+    return blocks.request_created(request, call.approval_channel)
+
+
+def _release(command: Release, call: Invocation) -> Message | None:
+    if command.reason is None:
+        subject = _with_number(call.subject, command.number)
+        call.client.views_open(trigger_id=call.trigger_id, view=modals.release_reason_modal(subject, now=command.now))
+        return None
+    request = call.services.approvals.request_release(
+        call.actor, command.number, command.reason, immediate=command.now
+    )
+    return blocks.request_created(request, call.approval_channel)
+
+
+def _assign(command: Assign, call: Invocation) -> Message:
+    result = call.services.direct.assign(call.actor, command.number, command.sub_account_id)
+    return blocks.assign_result(result)
+
+
+def _unassign(command: Unassign, call: Invocation) -> Message:
+    result = call.services.direct.unassign(call.actor, command.number)
+    return blocks.unassign_result(result, now=call.now)
+
+
+def _requests(command: Requests, call: Invocation) -> Message:
+    return blocks.request_list(call.services.approvals.list_for(call.actor))
+
+
+def _history(command: History, call: Invocation) -> Message:
+    query = read_filters(call.services, command.filters, "history")
+    if query.export_format is not None:
+        raise UsageError(
+            f"`history` shows the rows here; for a {query.export_format} file say `/numbers export ... {query.export_format}`.",
+            subcommand="history",
+        )
+    page = call.services.audit.search(query.filter, viewer=call.actor, limit=audit_blocks.HISTORY_PAGE_SIZE)
+    sees_all = call.services.audit.may_see_all(call.actor)
+    return audit_blocks.history_page(page, query.filter, sees_all=sees_all, first_page=True)
+
+
+def _trail(command: Trail, call: Invocation) -> Message:
+    entries = call.services.audit.trail(command.number, viewer=call.actor)
+    sees_all = call.services.audit.may_see_all(call.actor)
+    return audit_blocks.trail_message(command.number, entries, sees_all=sees_all)
+
+
+def _export(command: Export, call: Invocation) -> Message:
+    query = read_filters(call.services, command.filters, "export")
+    result = export_to_dm(
+        call.services, call.client, call.actor, query.filter, query.export_format or "csv", now=call.now
+    )
+    return audit_blocks.export_sent(result.rows, result.fmt, result.filename, query.filter, sees_all=result.sees_all)
+
+
+def read_filters(services: Services, text: str, subcommand: str) -> AuditQuery:
+    """The audit service's reading of the filter text; a mistake in it is a usage error showing the syntax."""
+    try:
+        return services.audit.parse(text)
+    except InvalidInput as error:
+        raise UsageError(error.user_message, subcommand=subcommand) from None
+
+
+def _with_number(subject: ModalSubject, e164: str) -> ModalSubject:
+    return ModalSubject(e164=e164, response_url=subject.response_url, channel_id=subject.channel_id)
+
+
+# Commands that call Vobiz or file a request; help, requests, history, trail and export are not counted.
+_COUNTED: dict[type, str] = {
+    ListNumbers: "/numbers list",
+    Show: "/numbers show",
+    Inventory: "/numbers inventory",
+    Buy: "/numbers buy",
+    Release: "/numbers release",
+    Assign: "/numbers assign",
+    Unassign: "/numbers unassign",
+}
+
+_HANDLERS: dict[type, Callable[[Any, Invocation], Message | None]] = {
+    Help: _help,
+    ListNumbers: _list,
+    Show: _show,
+    Inventory: _inventory,
+    Buy: _buy,
+    Release: _release,
+    Assign: _assign,
+    Unassign: _unassign,
+    Requests: _requests,
+    History: _history,
+    Trail: _trail,
+    Export: _export,
+}

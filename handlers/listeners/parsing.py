@@ -1,0 +1,451 @@
+"""`/numbers` text -> one small typed command, or a `UsageError` a person can act on.
+
+Parsing is pure and strict about shape (which words, how many, what a number looks like); the
+services stay the authority on meaning (whether the number exists, whether a reason is acceptable).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+
+import phonenumbers
+
+from bot.services.audit_query import ACTIONS, OUTCOMES
+from handlers.render.text import clip, one_line, unescape
+
+REASON_MAX = 500  # what the services accept; the modal input enforces it too
+SEARCH_MAX = 20
+_NUMBER_CHARS = re.compile(r"^[+0-9()./\-]+$")
+_TEL_LINK = re.compile(r"^<tel:([^|>]+)(?:\|[^>]*)?>$")
+_TEL_ANYWHERE = re.compile(r"<tel:([^|>\s]+)(?:\|[^>]*)?>")
+_SUB_ACCOUNT = re.compile(r"^SA_[A-Za-z0-9]{1,40}$")
+_COUNTRY = re.compile(r"^[A-Za-z]{2}$")
+_SEARCH = re.compile(r"^\+?[0-9]{1,20}$")
+_NOW_FLAGS = ("--now", "--immediate", "—now")  # Slack on macOS turns "--" into an em dash
+_PERSON_KEYS = ("approver:", "actor:", "user:", "by:")
+_TYPED_USER_ID = re.compile(r"^[UW][A-Z0-9]{6,}$")  # what Slack user ids look like (upper case)
+
+
+@dataclass(frozen=True)
+class Help:
+    topic: str | None = None
+
+
+@dataclass(frozen=True)
+class ListNumbers:
+    search: str | None = None
+    page: int = 1
+
+
+@dataclass(frozen=True)
+class Show:
+    number: str
+
+
+@dataclass(frozen=True)
+class Inventory:
+    country: str | None = None
+    search: str | None = None
+    page: int = 1
+
+
+@dataclass(frozen=True)
+class Buy:
+    number: str
+    reason: str | None  # None: ask for it in a modal
+
+
+@dataclass(frozen=True)
+class Release:
+    number: str
+    reason: str | None
+    now: bool = False
+
+
+@dataclass(frozen=True)
+class Assign:
+    number: str
+    sub_account_id: str
+
+
+@dataclass(frozen=True)
+class Unassign:
+    number: str
+
+
+@dataclass(frozen=True)
+class Requests:
+    pass
+
+
+@dataclass(frozen=True)
+class History:
+    """`filters` is the audit filter text as typed; the audit service reads it (see FILTER_HELP)."""
+
+    filters: str = ""
+
+
+@dataclass(frozen=True)
+class Trail:
+    number: str
+
+
+@dataclass(frozen=True)
+class Export:
+    """`filters` may end in `csv` or `jsonl`; the audit service reads it."""
+
+    filters: str = ""
+
+
+Command = Help | ListNumbers | Show | Inventory | Buy | Release | Assign | Unassign | Requests | History | Trail | Export
+
+
+@dataclass(frozen=True)
+class Usage:
+    """One subcommand as the help shows it."""
+
+    name: str
+    synopsis: str
+    summary: str
+    example: str
+
+
+USAGES: tuple[Usage, ...] = (
+    Usage("help", "help [subcommand]", "Show this help.", "help buy"),
+    Usage("list", "list [search]", "Our numbers, a page at a time; search by digits.", "list 9180"),
+    Usage("show", "show +E164", "Everything about one number.", "show +918012345678"),
+    Usage(
+        "inventory",
+        "inventory [COUNTRY] [search]",
+        "Numbers we can buy, with setup and monthly fees.",
+        "inventory IN 80",
+    ),
+    Usage(
+        "buy",
+        "buy +E164 <reason>",
+        "Ask to buy a number from inventory (an approver decides).",
+        "buy +918012345678 New Bengaluru support line",
+    ),
+    Usage(
+        "release",
+        "release +E164 <reason> [--now]",
+        "Ask to release a number (undoable for 24 h; --now is immediate and final, admins decide).",
+        "release +918012345678 Campaign ended",
+    ),
+    Usage(
+        "assign",
+        "assign +E164 SA_xxx",
+        "Give one of our numbers to a sub-account.",
+        "assign +918012345678 SA_SALES0001",
+    ),
+    Usage(
+        "unassign",
+        "unassign +E164",
+        "Take a number back from its sub-account (a 15-day cool-off applies after calls).",
+        "unassign +918012345678",
+    ),
+    Usage("requests", "requests", "Your requests, and those waiting for your decision.", "requests"),
+    Usage(
+        "history",
+        "history [filters]",
+        "Who asked for what, who decided, what happened, newest first; filters combine (`help history`).",
+        "history +918012345678 action:purchase since:30d",
+    ),
+    Usage("trail", "trail +E164", "The whole life of one number as the bot saw it, oldest first.", "trail +918012345678"),
+    Usage(
+        "export",
+        "export [filters] [csv|jsonl]",
+        "The matching history as a file (CSV unless you say jsonl), sent to you in a DM.",
+        "export since:2026-11-01 outcome:failed csv",
+    ),
+)
+# The audit filters of `history` and `export`, for the help (the audit service is the authority on them).
+FILTER_HELP: tuple[tuple[str, str], ...] = (
+    ("+918012345678", "one number"),
+    ("@person", "rows where they acted or that belong to their requests (mention them, so Slack sends their id)"),
+    ("approver:@person", "every row of the requests they approved or denied"),
+    ("action:" + "|".join(ACTIONS), "what was done (`force` is any force operation)"),
+    ("outcome:" + "|".join(OUTCOMES), "how it ended"),
+    ("since:2026-11-01  since:30d", "from a day or that long ago (m, h, d or w)"),
+    ("until:2026-11-30  until:12h", "up to the end of that day, or until that long ago"),
+    ("request:R7K2QX", "one request"),
+    ("csv  jsonl", "`export` only: the file's format (CSV by default)"),
+)
+FILTERS_MAX = 500  # every filter together is far shorter; longer text is a mistake
+USAGE_BY_NAME = {usage.name: usage for usage in USAGES}
+_ALIASES = {"purchase": "buy", "ls": "list", "get": "show", "unrent": "release", "?": "help"}
+
+
+class UsageError(Exception):
+    """The text cannot be understood. `message` is plain text (escape it when rendering)."""
+
+    def __init__(self, message: str, *, subcommand: str | None = None, suggestion: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.subcommand = subcommand
+        self.suggestion = suggestion
+
+
+def parse_command(text: str | None) -> Command:
+    normalized = _normalize(text or "")
+    words = normalized.split()
+    if not words:
+        return Help()
+    name = words[0].lower()
+    name = _ALIASES.get(name, name)
+    args = words[1:]
+    parser = _PARSERS.get(name)
+    if parser is None:
+        shown = clip(one_line(words[0]), 30)
+        matches = difflib.get_close_matches(name, list(_PARSERS), n=1, cutoff=0.6)
+        suggestion = matches[0] if matches else None
+        raise UsageError(f"I don't know the subcommand “{shown}”.", suggestion=suggestion)
+    return parser(args, normalized[len(words[0]):].strip())
+
+
+def _normalize(text: str) -> str:
+    """Slack's escaping undone once, `<tel:...|...>` links (clients may add them) made plain numbers."""
+    text = _TEL_ANYWHERE.sub(lambda m: m.group(1), text)
+    return unescape(text).strip()
+
+
+def _help(args: list[str], _rest: str) -> Help:
+    if not args:
+        return Help()
+    topic = _ALIASES.get(args[0].lower(), args[0].lower())
+    return Help(topic if topic in USAGE_BY_NAME else None)
+
+
+def _list(args: list[str], _rest: str) -> ListNumbers:
+    return ListNumbers(search=_search(args, "list"))
+
+
+def _show(args: list[str], _rest: str) -> Show:
+    return Show(_one_number(args, "show"))
+
+
+def _inventory(args: list[str], _rest: str) -> Inventory:
+    country: str | None = None
+    search: str | None = None
+    for arg in args:
+        if _COUNTRY.match(arg) and country is None:
+            country = arg.upper()
+        elif _SEARCH.match(arg) and search is None:
+            search = arg
+        else:
+            raise UsageError(
+                f"“{clip(arg, 30)}” is neither a two-letter country code nor digits to search for.",
+                subcommand="inventory",
+            )
+    return Inventory(country=country, search=search)
+
+
+def _buy(args: list[str], rest: str) -> Buy:
+    if not args:
+        raise UsageError("Which number? Say `buy +E164 <reason>`.", subcommand="buy")
+    number, used = leading_number(args, "buy")
+    return Buy(number, _reason(rest, used, "buy"))
+
+
+def _release(args: list[str], rest: str) -> Release:
+    now = any(arg.lower() in _NOW_FLAGS for arg in args)
+    kept = [arg for arg in args if arg.lower() not in _NOW_FLAGS]
+    if not kept:
+        raise UsageError("Which number? Say `release +E164 <reason>`.", subcommand="release")
+    number, used = leading_number(kept, "release")
+    for flag in _NOW_FLAGS:
+        rest = re.sub(rf"(?i)(^|\s){re.escape(flag)}(?=\s|$)", " ", rest)
+    return Release(number, _reason(rest.strip(), used, "release"), now=now)
+
+
+def _assign(args: list[str], _rest: str) -> Assign:
+    if len(args) < 2 or not all(_NUMBER_CHARS.match(arg) for arg in args[:-1]):
+        raise UsageError("Say `assign +E164 SA_xxx`: a number and a sub-account id.", subcommand="assign")
+    number = parse_number("".join(args[:-1]), "assign", shown=" ".join(args[:-1]))
+    if not _SUB_ACCOUNT.match(args[-1]):
+        raise UsageError(
+            f"“{clip(args[-1], 40)}” is not a sub-account id; they look like SA_SALES0001.",
+            subcommand="assign",
+        )
+    return Assign(number, args[-1])
+
+
+def _unassign(args: list[str], _rest: str) -> Unassign:
+    return Unassign(_one_number(args, "unassign"))
+
+
+def _requests(args: list[str], _rest: str) -> Requests:
+    if args:
+        raise UsageError("`requests` takes nothing after it.", subcommand="requests")
+    return Requests()
+
+
+def _history(args: list[str], rest: str) -> History:
+    return History(_filters(args, rest, "history"))
+
+
+def _trail(args: list[str], _rest: str) -> Trail:
+    return Trail(_one_number(args, "trail"))
+
+
+def _export(args: list[str], rest: str) -> Export:
+    return Export(_filters(args, rest, "export"))
+
+
+def _filters(args: list[str], rest: str, subcommand: str) -> str:
+    """The filter text, once it is short enough and names people the way Slack can send them."""
+    if len(rest) > FILTERS_MAX:
+        raise UsageError(
+            f"Those filters are {len(rest):,} characters long; all of them together fit in {FILTERS_MAX}.",
+            subcommand=subcommand,
+        )
+    for arg in args:
+        value = next((arg[len(k):] for k in _PERSON_KEYS if arg.lower().startswith(k)), arg)
+        if value.startswith("@") and not _TYPED_USER_ID.match(value[1:]):
+            raise UsageError(
+                f"I cannot look people up by name (“{clip(one_line(arg), 40)}”). Mention them instead: type @ and "
+                "pick the person from Slack's list, so Slack sends me their id (or type the id, e.g. @U0123ABCD).",
+                subcommand=subcommand,
+            )
+    return rest
+
+
+_PARSERS = {
+    "help": _help,
+    "list": _list,
+    "show": _show,
+    "inventory": _inventory,
+    "buy": _buy,
+    "release": _release,
+    "assign": _assign,
+    "unassign": _unassign,
+    "requests": _requests,
+    "history": _history,
+    "trail": _trail,
+    "export": _export,
+}
+
+
+def parse_number(token: str, subcommand: str | None = None, *, shown: str | None = None) -> str:
+    """A token that could be a phone number, as E.164 (`+918012345678`), else `UsageError` quoting
+    `shown` (what the person typed; the token by default)."""
+    problem = _number_problem(token)
+    if problem:
+        raise UsageError(
+            f"“{clip(one_line(shown or token), 40)}” {problem}. Write it in E.164 form with the country code, "
+            "e.g. +918012345678.",
+            subcommand=subcommand,
+        )
+    return "+" + re.sub(r"\D", "", _tel_target(token))
+
+
+def _tel_target(token: str) -> str:
+    tel = _TEL_LINK.match(token)
+    return tel.group(1) if tel else token
+
+
+def _number_problem(token: str) -> str | None:
+    """Why a token is not a phone number, or None when it is a possible one."""
+    raw = _tel_target(token)
+    digits = re.sub(r"\D", "", raw)
+    if not _NUMBER_CHARS.match(raw):
+        return "is not a phone number"
+    if len(digits) < 8:
+        return "is too short to be a phone number"
+    if len(digits) > 15:
+        return "is too long to be a phone number"
+    parsed = _parsed(digits)
+    if parsed is None or not phonenumbers.is_possible_number(parsed):
+        return "is not a possible phone number"
+    return None
+
+
+def _parsed(digits: str) -> phonenumbers.PhoneNumber | None:
+    try:
+        return phonenumbers.parse("+" + digits, None)
+    except phonenumbers.NumberParseException:
+        return None
+
+
+def _is_valid(token: str) -> bool:
+    parsed = _parsed(re.sub(r"\D", "", token))
+    return parsed is not None and phonenumbers.is_valid_number(parsed)
+
+
+def leading_number(args: list[str], subcommand: str) -> tuple[str, int]:
+    """The number at the start of `args` and how many words it took.
+
+    A number pasted as people write it (`+91 11 2154 6828`, `+1 (212) 845-6979`) arrives as several words;
+    when the first word alone is not a possible number, the leading words made only of phone-number
+    characters are joined. Of the joins that make a possible number, the one that is also a valid number
+    wins; when that still leaves a choice (the reason starts with digits), the person is asked to write the
+    number without spaces rather than guessed at.
+    """
+    if _number_problem(args[0]) is None or not _NUMBER_CHARS.match(args[0]):
+        return parse_number(args[0], subcommand), 1
+    run = 1
+    while run < len(args) and _NUMBER_CHARS.match(args[run]):
+        run += 1
+    possible = [n for n in range(2, run + 1) if _number_problem("".join(args[:n])) is None]
+    if len(possible) > 1:
+        valid = [n for n in possible if _is_valid("".join(args[:n]))]
+        possible = valid if len(valid) == 1 else possible
+    if len(possible) == 1:
+        used = possible[0]
+        return parse_number("".join(args[:used]), subcommand), used
+    typed = " ".join(args[:run])
+    if possible:
+        raise UsageError(
+            f"I cannot tell where the number ends in “{clip(one_line(typed), 40)}”. Write it without spaces, "
+            "e.g. +918012345678.",
+            subcommand=subcommand,
+        )
+    return parse_number("".join(args[:run]), subcommand, shown=typed), run
+
+
+def _one_number(args: list[str], subcommand: str) -> str:
+    """All of `args` as one number (a pasted `+1 (212) 845-6979` is several words)."""
+    if len(args) == 1:
+        return parse_number(args[0], subcommand)
+    if not args or not all(_NUMBER_CHARS.match(arg) for arg in args):
+        synopsis = USAGE_BY_NAME[subcommand].synopsis
+        raise UsageError(f"Say `{synopsis}`: exactly one number.", subcommand=subcommand)
+    return parse_number("".join(args), subcommand, shown=" ".join(args))
+
+
+def _search(args: list[str], subcommand: str) -> str | None:
+    if not args:
+        return None
+    joined = "".join(args)
+    cleaned = re.sub(r"[\s\-()./]", "", joined)
+    if not _SEARCH.match(cleaned) or len(cleaned) > SEARCH_MAX:
+        raise UsageError(
+            f"Search by the digits of a number, e.g. `{subcommand} 9180`; “{clip(one_line(joined), 30)}” is not that.",
+            subcommand=subcommand,
+        )
+    return cleaned
+
+
+def _reason(rest: str, words_used: int, subcommand: str) -> str | None:
+    """What follows the number's `words_used` words in `rest`, or None when nothing does."""
+    remainder = rest.split(None, words_used)[words_used:]
+    reason = one_line(remainder[0]) if remainder else ""
+    if not reason:
+        return None
+    check_reason(reason, subcommand)
+    return reason
+
+
+def check_reason(reason: str, subcommand: str | None = None) -> str:
+    """The reason stripped, or `UsageError` when it is empty or too long."""
+    reason = reason.strip()
+    if not reason:
+        raise UsageError("Please give a reason.", subcommand=subcommand)
+    if len(reason) > REASON_MAX:
+        raise UsageError(
+            f"The reason is {len(reason):,} characters long; keep it to {REASON_MAX}.",
+            subcommand=subcommand,
+        )
+    return reason

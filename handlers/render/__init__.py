@@ -1,0 +1,1 @@
+"""Pure Block Kit builders by subject: records and pages in, message dicts out. No Slack calls, no services."""
