@@ -8,8 +8,9 @@
      └── APIStatusError                     Vobiz answered with a 4xx/5xx status
           ├── BadRequest                    400
           ├── AuthenticationError           401
-          ├── PurchaseDebitFailed           402, or 500 "failed to purchase number" on a purchase:
-          │                                 the debit failed and the number is still in inventory
+          ├── PurchaseDebitFailed           402, or 500 "failed to purchase number", on a purchase only
+          │                                 (read by the numbers resource): the debit failed and the
+          │                                 number is still in inventory
           ├── PermissionDenied              403
           ├── NotFound                      404
           ├── Conflict                      409
@@ -17,7 +18,8 @@
           ├── RateLimited                   429 (retry_after seconds, when Vobiz said)
           └── ServerError                   5xx
 
-`error_from_response` is the one function that turns an HTTP answer into one of these. It reads the
+`error_from_response` turns any HTTP error answer into one of these; only the purchase, which alone
+knows what its 402 and 500 mean, reads its own answer further (`api.numbers`). It reads the
 three body shapes Vobiz uses: flat ``{error, message}``, nested ``{error: {code, message}}`` and
 ``{status, message}``. No error ever carries the auth token: only the status, Vobiz's code and message,
 and the parsed body (which Vobiz never fills with credentials).
@@ -161,13 +163,10 @@ class ServerError(APIStatusError):
 _BY_STATUS: dict[int, type[APIStatusError]] = {
     400: BadRequest,
     401: AuthenticationError,
-    402: PurchaseDebitFailed,
     403: PermissionDenied,
     404: NotFound,
     409: Conflict,
 }
-
-PURCHASE_FAILED_MESSAGE = "failed to purchase number"
 
 
 def parse_error_body(body: Any) -> tuple[str | None, str | None]:
@@ -237,8 +236,8 @@ def _whole_seconds(value: Any) -> int | None:
     return None
 
 
-def error_from_response(response: httpx.Response, *, is_purchase: bool = False) -> APIStatusError:
-    """Map one error answer to the error tree: the only place that does so."""
+def error_from_response(response: httpx.Response) -> APIStatusError:
+    """Map one error answer to the error tree, knowing nothing of which call it answers."""
     status = response.status_code
     try:
         body: Any = response.json()
@@ -261,13 +260,8 @@ def error_from_response(response: httpx.Response, *, is_purchase: bool = False) 
             cool_off_until=until,
             remaining_seconds=_whole_seconds(remaining),
         )
-    if is_purchase and (status == 402 or (status == 500 and PURCHASE_FAILED_MESSAGE in message.lower())):
-        return PurchaseDebitFailed(status, error, message, body)
     if status == 429:
         return RateLimited(status, error, message, body, retry_after=parse_retry_after(response.headers.get("Retry-After")))
     if status >= 500:
         return ServerError(status, error, message, body)
-    cls = _BY_STATUS.get(status, APIStatusError)
-    if cls is PurchaseDebitFailed and not is_purchase:
-        cls = APIStatusError
-    return cls(status, error, message, body)
+    return _BY_STATUS.get(status, APIStatusError)(status, error, message, body)

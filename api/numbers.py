@@ -8,37 +8,35 @@ release; lowercase `/account/` for cancel-release and the sub-account assignment
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from api.client import json_body, parse_model
-from api.errors import UnexpectedResponse
+from api.errors import APIStatusError, PurchaseDebitFailed, UnexpectedResponse
 from api.models import CancelReleaseResult, Page, PhoneNumber, PurchaseResult, ReleaseResult
 from api.paging import iterate_pages
 from api.phone import normalize_e164, path_segment
-
-if TYPE_CHECKING:
-    from api.client import VobizClient
+from api.transport import VobizTransport, json_body, parse_model
 
 PhonePage = Page[PhoneNumber]
 DEFAULT_PER_PAGE = 25
 ITER_PER_PAGE = 100
+PURCHASE_FAILED_MESSAGE = "failed to purchase number"
 
 
 class NumbersResource:
-    def __init__(self, client: VobizClient) -> None:
-        self._client = client
+    def __init__(self, transport: VobizTransport) -> None:
+        self._transport = transport
 
     def __repr__(self) -> str:
-        return f"NumbersResource(auth_id={self._client.auth_id!r})"
+        return f"NumbersResource(auth_id={self._transport.auth_id!r})"
 
     # Paths -----------------------------------------------------------------------------------
 
     def _owned_path(self, suffix: str = "") -> str:
-        return f"/v1/Account/{self._client.account_segment}/numbers{suffix}"
+        return f"/v1/Account/{self._transport.account_segment}/numbers{suffix}"
 
     def _number_path(self, e164: str, suffix: str = "", *, lowercase: bool = False) -> str:
         account = "account" if lowercase else "Account"
-        return f"/v1/{account}/{self._client.account_segment}/numbers/{path_segment(e164)}{suffix}"
+        return f"/v1/{account}/{self._transport.account_segment}/numbers/{path_segment(e164)}{suffix}"
 
     # Reads -----------------------------------------------------------------------------------
 
@@ -47,7 +45,7 @@ class NumbersResource:
         params: dict[str, str | int] = _paging(page, per_page)
         if search is not None and search.strip():
             params["search"] = search.strip()
-        response = self._client._request("GET", self._owned_path(), params=params)
+        response = self._transport.request("GET", self._owned_path(), params=params)
         return parse_model(response, PhonePage)
 
     def iter_all(self, *, search: str | None = None, per_page: int = ITER_PER_PAGE) -> Iterator[PhoneNumber]:
@@ -71,8 +69,8 @@ class NumbersResource:
         """One page of numbers available to buy. `exclude` holds E.164 prefixes (country code included)."""
         params = self._inventory_params(country, search, exclude)
         params.update(_paging(page, per_page))
-        path = f"/v1/Account/{self._client.account_segment}/inventory/numbers"
-        response = self._client._request("GET", path, params=params)
+        path = f"/v1/Account/{self._transport.account_segment}/inventory/numbers"
+        response = self._transport.request("GET", path, params=params)
         return parse_model(response, PhonePage)
 
     def iter_inventory(
@@ -117,9 +115,17 @@ class NumbersResource:
         body: dict[str, str] = {"e164": number}
         if currency is not None and currency.strip():
             body["currency"] = currency.strip().upper()
-        response = self._client._request(
-            "POST", self._owned_path("/purchase-from-inventory"), json=body, idempotent=False, is_purchase=True
-        )
+        debit_failed: PurchaseDebitFailed | None = None
+        try:
+            response = self._transport.request(
+                "POST", self._owned_path("/purchase-from-inventory"), json=body, idempotent=False
+            )
+        except APIStatusError as error:
+            debit_failed = _debit_failure(error)
+            if debit_failed is None:
+                raise
+        if debit_failed is not None:
+            raise debit_failed  # outside the `except`, so it chains to nothing, like every other error
         # A 2xx means the number is ours; if the body does not describe it, say only what we know.
         try:
             data = json_body(response)
@@ -137,7 +143,7 @@ class NumbersResource:
         """Release a number: 24 h `pending_release` (cancellable), or at once with `immediate=True`."""
         number = normalize_e164(e164)
         params: dict[str, str | int] = {"immediate": "true"} if immediate else {}
-        response = self._client._request(
+        response = self._transport.request(
             "DELETE", self._number_path(number), params=params or None, idempotent=False
         )
         data = json_body(response)
@@ -157,7 +163,7 @@ class NumbersResource:
     def cancel_release(self, e164: str) -> CancelReleaseResult:
         """Undo a pending release; Vobiz refunds the release fee (routing is not restored)."""
         number = normalize_e164(e164)
-        response = self._client._request(
+        response = self._transport.request(
             "POST", self._number_path(number, "/cancel-release", lowercase=True), idempotent=False
         )
         if not response.content.strip():
@@ -168,7 +174,7 @@ class NumbersResource:
         """Move a number from the master account's pool to one of its sub-accounts."""
         number = normalize_e164(e164)
         sub_account = _sub_account_id(sub_account_id)
-        self._client._request(
+        self._transport.request(
             "POST",
             self._number_path(number, "/assign-subaccount", lowercase=True),
             json={"sub_account_id": sub_account},
@@ -180,12 +186,20 @@ class NumbersResource:
         unless `force` (admin accounts only)."""
         number = normalize_e164(e164)
         params: dict[str, str | int] | None = {"force": "true"} if force else None
-        self._client._request(
+        self._transport.request(
             "DELETE",
             self._number_path(number, "/assign-subaccount", lowercase=True),
             params=params,
             idempotent=False,
         )
+
+
+def _debit_failure(error: APIStatusError) -> PurchaseDebitFailed | None:
+    """A refused purchase read for what it means: 402, or a 500 saying "failed to purchase number", is a
+    failed debit that Vobiz rolled back (the number is still in inventory, nothing was charged)."""
+    if error.status_code == 402 or (error.status_code == 500 and PURCHASE_FAILED_MESSAGE in error.message.lower()):
+        return PurchaseDebitFailed(error.status_code, error.error, error.message, error.body)
+    return None
 
 
 def _paging(page: int, per_page: int) -> dict[str, str | int]:

@@ -7,24 +7,20 @@ and the lowercase plural `/accounts/` path with its trailing slash.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
-from api.client import parse_model
 from api.models import SubAccount, SubAccountPage
 from api.paging import iterate_pages
-
-if TYPE_CHECKING:
-    from api.client import VobizClient
+from api.transport import VobizTransport, parse_model
 
 ITER_SIZE = 100
 
 
 class SubAccountsResource:
-    def __init__(self, client: VobizClient) -> None:
-        self._client = client
+    def __init__(self, transport: VobizTransport) -> None:
+        self._transport = transport
 
     def __repr__(self) -> str:
-        return f"SubAccountsResource(auth_id={self._client.auth_id!r})"
+        return f"SubAccountsResource(auth_id={self._transport.auth_id!r})"
 
     def list_page(self, *, page: int = 1, size: int = 25, active_only: bool | None = None) -> SubAccountPage:
         """One page of sub-accounts, newest first."""
@@ -35,8 +31,8 @@ class SubAccountsResource:
         params: dict[str, str | int] = {"page": page, "size": size}
         if active_only is not None:
             params["active_only"] = "true" if active_only else "false"
-        path = f"/v1/accounts/{self._client.account_segment}/sub-accounts/"
-        return parse_model(self._client._request("GET", path, params=params), SubAccountPage)
+        path = f"/v1/accounts/{self._transport.account_segment}/sub-accounts/"
+        return parse_model(self._transport.request("GET", path, params=params), SubAccountPage)
 
     def iter_all(self, *, active_only: bool | None = None) -> Iterator[SubAccount]:
         """Every sub-account, fetching pages lazily."""

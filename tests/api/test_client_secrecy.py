@@ -190,7 +190,7 @@ def test_an_illegal_header_that_reaches_the_wire_layer_is_refused_without_the_to
     """The real h11 refusal quotes the header value; what reaches the caller must not."""
     with VobizClient(AUTH_ID, AUTH_TOKEN, base_url=real_server_url, max_retries=2, sleep=lambda _: None) as client:
         # As if a bad value had slipped past the constructor's check: the wire layer is the last guard.
-        client._http.headers["X-Auth-Token"] = AUTH_TOKEN + "\n"
+        client._transport._http.headers["X-Auth-Token"] = AUTH_TOKEN + "\n"
         with pytest.raises(APIConnectionError) as caught:
             client.numbers.list_page()
     assert caught.value.request_sent is False
