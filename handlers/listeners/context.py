@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from bot.services.clock import utc_now
 from bot.services.records import Actor
 from handlers import ids
 from handlers.render.modals import ModalSubject
@@ -23,10 +24,6 @@ if TYPE_CHECKING:  # handlers -> services only; the runtime never needs the clas
 
 SERVICES_KEY = "services"
 SURFACE_KEY = "surface"
-
-
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 @dataclass(frozen=True)

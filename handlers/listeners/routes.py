@@ -1,8 +1,9 @@
-"""The Slack surface: thin listeners and pure Block Kit builders.
+"""The route table: everything Slack can send us, and the listener that answers it.
 
-`register(app, services)` is the table of what Slack can send and which function answers it. The
-services reach every listener through one route: the global middleware from `handlers.listeners.context` puts
-them into `context`. Nothing here imports `api` or `bot.store`.
+`register(app, services)` reads top to bottom as that table: the slash command, the buttons, the modal
+submissions, the App Home event and the one error handler. The services reach every listener through one
+route: the global middleware from `handlers.listeners.context` puts them into `context`. The listeners
+live beside this file (commands, actions, views, events); what they draw lives in `handlers/render/`.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from handlers import ids
-from handlers.listeners import actions, commands, events as home, views
-from handlers.listeners.context import Surface, make_injector, utc_now
+from handlers.listeners import actions, commands, events, views
+from bot.services.clock import utc_now
+from handlers.listeners.context import Surface, make_injector
 from handlers.listeners.errors import handle_error, handled_after_ack as guarded
 
 if TYPE_CHECKING:
@@ -34,8 +36,10 @@ def register(
 ) -> None:
     app.use(make_injector(services, Surface(approval_channel=approval_channel, clock=clock or utc_now)))
 
+    # /numbers <subcommand>: parsed, then answered by one function per subcommand
     app.command(ids.COMMAND)(guarded(commands.handle_numbers))
 
+    # Buttons (block_actions)
     app.action(ids.APPROVE)(guarded(actions.approve))
     app.action(ids.DENY)(guarded(actions.deny))
     app.action(ids.UNDO_RELEASE)(guarded(actions.undo_release))
@@ -49,6 +53,7 @@ def register(
     app.action(ids.REQUEST_PURCHASE)(guarded(actions.request_purchase))
     app.action(ids.REQUEST_FORCE_UNASSIGN)(guarded(actions.request_force_unassign))
 
+    # Modal submissions (view_submission): the reason asked for before a request or a denial
     app.view(ids.PURCHASE_REASON_VIEW)(guarded(views.purchase_reason))
     app.view(ids.RELEASE_REASON_VIEW)(guarded(views.release_reason))
     app.view(ids.RELEASE_NOW_REASON_VIEW)(guarded(views.release_now_reason))
@@ -58,8 +63,10 @@ def register(
     app.action(ANYTHING)(guarded(actions.unknown_button))
     app.view(ANYTHING)(guarded(views.unknown_modal))
 
-    app.event("app_home_opened")(home.home_opened)
+    # Events
+    app.event("app_home_opened")(events.home_opened)
 
+    # Whatever a listener raises: the user sees why, or a reference id that is also logged
     app.error(handle_error)
 
 
