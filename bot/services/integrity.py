@@ -224,7 +224,7 @@ def _due(last: dict[str, Any] | None, head: chain.Link, now: datetime) -> bool:
 def _record_checkpoint(db: Database, now: datetime, link: chain.Link) -> Checkpoint:
     row_count = chain.count_rows(db)
     checkpoint_id = chain.add_checkpoint(db, at=to_db(now), link=link, row_count=row_count)
-    outbox.enqueue(db, "checkpoint", checkpoint_id, now)
+    outbox.enqueue(db, outbox.OutboxKind.CHECKPOINT, checkpoint_id, now)
     return Checkpoint(id=checkpoint_id, at=from_db(to_db(now)), head_id=link.id, head_hash=link.hash, row_count=row_count)
 
 

@@ -12,6 +12,7 @@ from sqlite_utils import Database
 from bot.services.records import Actor, ApprovalRequest, Quote
 from bot.services.rows import db_value, quote_columns
 from bot.store import audit, outbox
+from bot.store.outbox import OutboxKind
 
 SYSTEM = Actor("numbers-bot", "numbers-bot")
 
@@ -47,7 +48,7 @@ def about(request: ApprovalRequest, actor: Actor, event: str, outcome: str, **ex
     return Event(**fields)  # type: ignore[arg-type]
 
 
-def record(db: Database, now: datetime, event: Event, *, notify: str | None = "history") -> int:
+def record(db: Database, now: datetime, event: Event, *, notify: OutboxKind | None = OutboxKind.HISTORY) -> int:
     """Append the audit row and queue its notification (`notify`: the outbox kind, ref = the audit id; by
     default its history line; None for none); returns the audit id."""
     row = {
@@ -74,6 +75,6 @@ def record(db: Database, now: datetime, event: Event, *, notify: str | None = "h
 
 def announce(db: Database, now: datetime, request_id: str, *, tell_requester: bool) -> None:
     """The request's state changed: re-draw its approval message, and tell the requester if it concerns them."""
-    outbox.enqueue(db, "approval_message", request_id, now)
+    outbox.enqueue(db, OutboxKind.APPROVAL_MESSAGE, request_id, now)
     if tell_requester:
-        outbox.enqueue(db, "requester_notice", request_id, now)
+        outbox.enqueue(db, OutboxKind.REQUESTER_NOTICE, request_id, now)

@@ -38,7 +38,7 @@ from sqlite_utils import Database
 from bot.services import journal, wording
 from bot.services.clock import Clock
 from bot.services.journal import SYSTEM
-from bot.services.records import Status
+from bot.services.records import OutboxKind, Status
 from bot.store import Store
 from bot.store.timestamps import from_db
 
@@ -50,7 +50,7 @@ log = logging.getLogger(__name__)
 DRIFT_EVENT = "drift"
 BASELINE_EVENT = "baseline"
 RECONCILE_ACTION = "reconcile"
-OUTBOX_KIND = "drift"
+OUTBOX_KIND = OutboxKind.DRIFT
 
 ABSENT = "absent"
 ACTIVE = "active"

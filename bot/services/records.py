@@ -10,6 +10,8 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
+from bot.store.outbox import OutboxKind  # re-exported: handlers name the kinds through the services
+
 
 class Kind(StrEnum):
     """What an approval request asks for."""
@@ -134,8 +136,7 @@ class AuditEntry:
 
 @dataclass(frozen=True)
 class OutboxItem:
-    """One notification waiting for delivery. kind: `history` (ref = audit id), `approval_message`
-    (ref = request id), `requester_notice` (ref = request id), `checkpoint` (ref = checkpoint id)."""
+    """One notification waiting for delivery: `kind` is an `OutboxKind` value, which says what `ref` names."""
 
     id: int
     kind: str

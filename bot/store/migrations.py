@@ -318,7 +318,12 @@ def m011_rate_limits(db: Database) -> None:
 
 
 def _rebuild_outbox_with_kinds(db: Database, kinds: tuple[str, ...]) -> None:
-    """Rebuild `outbox` with a CHECK allowing `kinds`, keeping its rows (a CHECK cannot be altered in place)."""
+    """Rebuild `outbox` with a CHECK allowing `kinds`, keeping its rows (a CHECK cannot be altered in place).
+
+    The migrations above spell their kinds as literals on purpose: a migration must build the same table
+    whatever the code adds later, so it cannot read today's `OutboxKind`. The next migration that adds a
+    kind passes `tuple(OutboxKind)` as it is then (freezing it in the migration's own literal is as good);
+    tests/store/test_outbox_kinds.py fails until the migrated CHECK allows exactly `OutboxKind`."""
     allowed = ", ".join(f"'{kind}'" for kind in kinds)
     db.execute(
         f"""

@@ -4,6 +4,7 @@ announce, and delivered (to Slack) later by whoever drains it."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from sqlite_utils import Database
@@ -12,19 +13,31 @@ from bot.store.timestamps import to_db
 
 Row = dict[str, Any]
 
-HISTORY = "history"
-KINDS = frozenset({HISTORY, "approval_message", "requester_notice", "checkpoint", "drift"})
+
+
+class OutboxKind(StrEnum):
+    """What an outbox item tells Slack, and what its `ref` names. The one list of kinds: services queue
+    them, handlers.outbound.delivery draws them, and the table's CHECK allows them (see migrations)."""
+
+    HISTORY = "history"  # ref = audit id: its line in the history channel
+    APPROVAL_MESSAGE = "approval_message"  # ref = request id: post or redraw its approval message
+    REQUESTER_NOTICE = "requester_notice"  # ref = request id: DM the requester the decision or outcome
+    CHECKPOINT = "checkpoint"  # ref = checkpoint id: post the audit chain's head to the history channel
+    DRIFT = "drift"  # ref = audit id of an event=drift row: a difference between Vobiz and the log
+
 NO_ID_LIMIT = 2**63 - 1  # larger than any rowid
 MAX_ERROR_CHARS = 500
 
 
-def enqueue(db: Database, kind: str, ref: str | int, now: datetime) -> int:
-    if kind not in KINDS:
-        raise ValueError(f"unknown outbox kind {kind!r}")
+def enqueue(db: Database, kind: OutboxKind | str, ref: str | int, now: datetime) -> int:
+    try:
+        value = OutboxKind(kind).value
+    except ValueError:
+        raise ValueError(f"unknown outbox kind {kind!r}") from None
     stamp = to_db(now)
     cursor = db.execute(
         "INSERT INTO outbox (kind, ref, created_at, next_attempt_at) VALUES (?, ?, ?, ?)",
-        [kind, str(ref), stamp, stamp],
+        [value, str(ref), stamp, stamp],
     )
     assert cursor.lastrowid is not None
     return int(cursor.lastrowid)
@@ -42,7 +55,7 @@ def due(db: Database, now: datetime, limit: int) -> list[Row]:
     first = _rows(
         db,
         "SELECT * FROM outbox WHERE done_at IS NULL AND next_attempt_at <= ? AND kind != ? ORDER BY id LIMIT ?",
-        [stamp, HISTORY, int(limit)],
+        [stamp, OutboxKind.HISTORY.value, int(limit)],
     )
     room = int(limit) - len(first)
     if room <= 0:
@@ -52,7 +65,7 @@ def due(db: Database, now: datetime, limit: int) -> list[Row]:
         "SELECT * FROM outbox WHERE done_at IS NULL AND kind = ? AND next_attempt_at <= ? "
         "AND id < coalesce((SELECT min(id) FROM outbox WHERE done_at IS NULL AND kind = ? AND next_attempt_at > ?), ?) "
         "ORDER BY id LIMIT ?",
-        [HISTORY, stamp, HISTORY, stamp, NO_ID_LIMIT, room],
+        [OutboxKind.HISTORY.value, stamp, OutboxKind.HISTORY.value, stamp, NO_ID_LIMIT, room],
     )
     return first + history
 
@@ -71,8 +84,8 @@ def retry_later(db: Database, item_id: int, error: str, delay: timedelta, now: d
     return cursor.rowcount == 1
 
 
-def for_ref(db: Database, kind: str, ref: str | int) -> list[Row]:
-    return _rows(db, "SELECT * FROM outbox WHERE kind = ? AND ref = ? ORDER BY id", [kind, str(ref)])
+def for_ref(db: Database, kind: OutboxKind | str, ref: str | int) -> list[Row]:
+    return _rows(db, "SELECT * FROM outbox WHERE kind = ? AND ref = ? ORDER BY id", [str(kind), str(ref)])
 
 
 def _rows(db: Database, sql: str, params: list[Any]) -> list[Row]:

@@ -51,10 +51,10 @@ from slack_sdk.errors import SlackApiError
 
 from handlers.outbound.posted_witness import checkpoint_payload
 from bot.services.errors import ServiceError
-from bot.services.records import ApprovalRequest, AuditEntry, OutboxItem
-from handlers.render.history import checkpoint_line, drift_line
-from handlers.render.blocks import approval_channel_unreachable, approval_message, history_line, requester_notice
-from handlers.listeners.context import utc_now
+from bot.services.records import ApprovalRequest, AuditEntry, OutboxItem, OutboxKind
+from handlers.render.history import checkpoint_line, drift_line, history_line
+from handlers.render.approvals import approval_channel_unreachable, approval_message, requester_notice
+from bot.services.clock import utc_now
 from handlers.listeners.reply import direct_message
 
 if TYPE_CHECKING:
@@ -62,12 +62,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("handlers.outbound.delivery")
 
-HISTORY = "history"
-APPROVAL_MESSAGE = "approval_message"
-REQUESTER_NOTICE = "requester_notice"
-CHECKPOINT = "checkpoint"
-DRIFT = "drift"
-HISTORY_CHANNEL_KINDS = (HISTORY, CHECKPOINT, DRIFT)  # share the history channel's one-line-a-second pacing
+# These share the history channel's one-line-a-second pacing.
+HISTORY_CHANNEL_KINDS = (OutboxKind.HISTORY, OutboxKind.CHECKPOINT, OutboxKind.DRIFT)
 
 MAX_BACKOFF_S = 300.0
 PERMANENT_RETRY_S = 900.0  # Slack refused for a reason retrying soon will not fix (e.g. not_in_channel)
@@ -171,7 +167,7 @@ class Delivery:
         history_blocked = False  # a history-channel line failed in this pass: later ones wait (audit order)
         for item in items:
             key = (item.kind, item.ref)
-            if item.kind in (APPROVAL_MESSAGE, REQUESTER_NOTICE) and key in drawn:
+            if item.kind in (OutboxKind.APPROVAL_MESSAGE, OutboxKind.REQUESTER_NOTICE) and key in drawn:
                 # drawn from the current state earlier in this pass, which already includes this change
                 self._services.outbox.done(item.id)
                 delivered += 1
@@ -195,15 +191,15 @@ class Delivery:
 
     def _deliver(self, item: OutboxItem) -> bool:
         try:
-            if item.kind == HISTORY:
+            if item.kind == OutboxKind.HISTORY:
                 self._post_history(item)
-            elif item.kind == APPROVAL_MESSAGE:
+            elif item.kind == OutboxKind.APPROVAL_MESSAGE:
                 self._draw_approval_message(item)
-            elif item.kind == REQUESTER_NOTICE:
+            elif item.kind == OutboxKind.REQUESTER_NOTICE:
                 self._notify_requester(item.ref)
-            elif item.kind == CHECKPOINT:
+            elif item.kind == OutboxKind.CHECKPOINT:
                 self._post_checkpoint(item)
-            elif item.kind == DRIFT:
+            elif item.kind == OutboxKind.DRIFT:
                 self._post_drift(item)
             else:
                 raise ValueError(f"unknown outbox kind {item.kind!r}")

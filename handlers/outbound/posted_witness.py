@@ -21,10 +21,10 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.services.records import Checkpoint
+from bot.services.records import Checkpoint, OutboxKind
 
 OUTBOX_EVENT_TYPE = "numbers_bot_outbox"  # handlers.outbound.delivery.OUTBOX_EVENT_TYPE (bot/ may not import handlers)
-CHECKPOINT_KIND = "checkpoint"
+CHECKPOINT_KIND = OutboxKind.CHECKPOINT
 PAGE_SIZE = 200
 MAX_PAGES = 50  # 10,000 messages back: a checkpoint is posted every day, so far more than enough
 
