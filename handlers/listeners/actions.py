@@ -22,7 +22,7 @@ from slack_sdk import WebClient
 
 from bot.services.errors import ServiceError
 from bot.services.records import ApprovalRequest
-from handlers.render import history as audit_blocks, blocks, modals
+from handlers.render import approvals, history as audit_blocks, modals, notices, numbers, paging
 from handlers.render.audit_filters import HistoryCursor
 from handlers.listeners.commands import read_filters
 from handlers.listeners.context import action_value, actor_of, channel_of, services_of, surface_of
@@ -49,7 +49,7 @@ def approve(ack: Any, body: dict[str, Any], client: WebClient, context: Any) -> 
     if clicked_in_home(body):
         refresh_homes(services, client, (actor.user_id, request.requester.user_id), now=now)
     if not _clicked_on_approval_message(body, request):
-        reply(context, client, actor.user_id, blocks.decision_ack(request, now=now))
+        reply(context, client, actor.user_id, approvals.decision_ack(request, now=now))
 
 
 def deny(ack: Any, body: dict[str, Any], client: WebClient, context: Any) -> None:
@@ -74,7 +74,7 @@ def undo_release(ack: Any, body: dict[str, Any], client: WebClient, context: Any
     actor = actor_of(body)
     request = services_of(context).approvals.undo_release(action_value(body), actor)
     if not _clicked_on_approval_message(body, request):
-        reply(context, client, actor.user_id, blocks.undo_result(request, now=surface_of(context).clock()))
+        reply(context, client, actor.user_id, approvals.undo_result(request, now=surface_of(context).clock()))
 
 
 def cancel_request(ack: Any, body: dict[str, Any], client: WebClient, context: Any) -> None:
@@ -87,7 +87,7 @@ def cancel_request(ack: Any, body: dict[str, Any], client: WebClient, context: A
     if clicked_in_home(body):
         refresh_homes(services, client, (actor.user_id,), now=now)
     text = f":heavy_multiplication_x: Request *{escape(request.id)}* is cancelled; nobody will act on it."
-    reply(context, client, actor.user_id, blocks.notice(text))
+    reply(context, client, actor.user_id, notices.notice(text))
 
 
 def history_page(ack: Any, body: dict[str, Any], client: WebClient, context: Any) -> None:
@@ -108,19 +108,19 @@ def history_page(ack: Any, body: dict[str, Any], client: WebClient, context: Any
 
 def list_page(ack: Any, body: dict[str, Any], client: WebClient, context: Any) -> None:
     ack()
-    wanted = blocks.read_page_value(action_value(body))
+    wanted = paging.read_page_value(action_value(body))
     search = _search_filter(wanted.get("s"))
     page = services_of(context).numbers.list_page(int(wanted["p"]), search)  # type: ignore[call-overload]
-    reply(context, client, actor_of(body).user_id, blocks.number_list(page, search), replace=True)
+    reply(context, client, actor_of(body).user_id, numbers.number_list(page, search), replace=True)
 
 
 def inventory_page(ack: Any, body: dict[str, Any], client: WebClient, context: Any) -> None:
     ack()
-    wanted = blocks.read_page_value(action_value(body))
+    wanted = paging.read_page_value(action_value(body))
     country = wanted.get("c") if isinstance(wanted.get("c"), str) and len(str(wanted.get("c"))) == 2 else None
     search = _search_filter(wanted.get("s"))
     page = services_of(context).numbers.inventory_page(country, search, int(wanted["p"]))  # type: ignore[call-overload]
-    reply(context, client, actor_of(body).user_id, blocks.inventory_list(page, country, search), replace=True)
+    reply(context, client, actor_of(body).user_id, numbers.inventory_list(page, country, search), replace=True)
 
 
 def request_purchase(ack: Any, body: dict[str, Any], client: WebClient, context: Any) -> None:
@@ -146,7 +146,7 @@ def unknown_button(ack: Any, body: dict[str, Any], client: WebClient, context: A
     log.warning("a click on a button this version does not know (action id %r)", str(action_id)[:ACTION_ID_LOGGED])
     user_id = actor_of(body).user_id
     if user_id:
-        reply(context, client, user_id, blocks.outdated_control("button"))
+        reply(context, client, user_id, notices.outdated_control("button"))
 
 
 def _number_subject(body: dict[str, Any]) -> ModalSubject:

@@ -17,7 +17,8 @@ from slack_sdk import WebClient
 from bot.services.audit_query import AuditQuery
 from bot.services.errors import InvalidInput
 from bot.services.records import Actor
-from handlers.render import history as audit_blocks, blocks, modals
+from handlers.render import approvals, assignments, history as audit_blocks, modals, numbers, requests
+from handlers.render.help import help_message
 from handlers.listeners.context import actor_of, services_of, surface_of
 from handlers.listeners.exports import export_to_dm
 from handlers.render.kit import Message
@@ -96,21 +97,21 @@ def _counted_as(command: Command) -> str | None:
 
 
 def _help(command: Help, call: Invocation) -> Message:
-    return blocks.help_message(command.topic)
+    return help_message(command.topic)
 
 
 def _list(command: ListNumbers, call: Invocation) -> Message:
     page = call.services.numbers.list_page(command.page, command.search)
-    return blocks.number_list(page, command.search)
+    return numbers.number_list(page, command.search)
 
 
 def _show(command: Show, call: Invocation) -> Message:
-    return blocks.number_detail(call.services.numbers.show(command.number))
+    return numbers.number_detail(call.services.numbers.show(command.number))
 
 
 def _inventory(command: Inventory, call: Invocation) -> Message:
     page = call.services.numbers.inventory_page(command.country, command.search, command.page)
-    return blocks.inventory_list(page, command.country, command.search)
+    return numbers.inventory_list(page, command.country, command.search)
 
 
 def _buy(command: Buy, call: Invocation) -> Message | None:
@@ -119,7 +120,7 @@ def _buy(command: Buy, call: Invocation) -> Message | None:
         call.client.views_open(trigger_id=call.trigger_id, view=modals.purchase_reason_modal(subject))
         return None
     request = call.services.approvals.request_purchase(call.actor, command.number, command.reason)
-    return blocks.request_created(request, call.approval_channel)
+    return approvals.request_created(request, call.approval_channel)
 
 
 def _release(command: Release, call: Invocation) -> Message | None:
@@ -130,21 +131,21 @@ def _release(command: Release, call: Invocation) -> Message | None:
     request = call.services.approvals.request_release(
         call.actor, command.number, command.reason, immediate=command.now
     )
-    return blocks.request_created(request, call.approval_channel)
+    return approvals.request_created(request, call.approval_channel)
 
 
 def _assign(command: Assign, call: Invocation) -> Message:
     result = call.services.direct.assign(call.actor, command.number, command.sub_account_id)
-    return blocks.assign_result(result)
+    return assignments.assign_result(result)
 
 
 def _unassign(command: Unassign, call: Invocation) -> Message:
     result = call.services.direct.unassign(call.actor, command.number)
-    return blocks.unassign_result(result, now=call.now)
+    return assignments.unassign_result(result, now=call.now)
 
 
 def _requests(command: Requests, call: Invocation) -> Message:
-    return blocks.request_list(call.services.approvals.list_for(call.actor))
+    return requests.request_list(call.services.approvals.list_for(call.actor))
 
 
 def _history(command: History, call: Invocation) -> Message:

@@ -25,7 +25,8 @@ from slack_sdk import WebClient
 
 from bot.services.errors import ServiceError, StoreUnavailable
 from handlers import ids
-from handlers.render import blocks
+from handlers.render import notices
+from handlers.render.help import usage_error
 from handlers.listeners.context import actor_of
 from handlers.render.kit import Message, message, section
 from handlers.listeners.parsing import UsageError
@@ -58,14 +59,14 @@ def handle_error(
         msg = message(f":warning: {plain}", [section(f":warning: {plain}")])
         log.info("could not handle %s: the database is unavailable", _kind(body))
     elif isinstance(error, ServiceError):
-        msg, plain = blocks.refusal(error.user_message), error.user_message
+        msg, plain = notices.refusal(error.user_message), error.user_message
         log.info("refused %s: %s", _kind(body), type(error).__name__)
     elif isinstance(error, UsageError):
-        msg, plain = blocks.usage_error(error), error.message
+        msg, plain = usage_error(error), error.message
     else:
         reference = new_reference()
         log.error("unexpected error (reference %s) handling %s", reference, _kind(body), exc_info=error)
-        msg = blocks.unexpected_error(reference)
+        msg = notices.unexpected_error(reference)
         plain = f"Something went wrong (reference {reference})."
 
     acked = response is None

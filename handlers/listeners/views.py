@@ -16,7 +16,7 @@ from slack_sdk import WebClient
 from bot.services.errors import ServiceError
 from bot.services.records import ApprovalRequest
 from handlers import ids
-from handlers.render import blocks
+from handlers.render import approvals, notices
 from handlers.listeners.context import actor_of, reason_from, services_of, surface_of
 from handlers.listeners.events import refresh_homes
 from handlers.render.modals import ModalSubject
@@ -77,7 +77,7 @@ def deny_reason(ack: Any, body: dict[str, Any], view: dict[str, Any], client: We
         raise
     if subject.origin == "home":
         refresh_homes(services, client, (actor.user_id, request.requester.user_id), now=now)
-    reply(context, client, actor.user_id, blocks.decision_ack(request, now=now))
+    reply(context, client, actor.user_id, approvals.decision_ack(request, now=now))
 
 
 def unknown_modal(ack: Any, body: dict[str, Any], client: WebClient, context: Any) -> None:
@@ -86,7 +86,7 @@ def unknown_modal(ack: Any, body: dict[str, Any], client: WebClient, context: An
     log.warning("a submission of a modal this version does not know (callback id %r)", str((body.get("view") or {}).get("callback_id"))[:80])
     user_id = actor_of(body).user_id
     if user_id:
-        reply(context, client, user_id, blocks.outdated_control("form"))
+        reply(context, client, user_id, notices.outdated_control("form"))
 
 
 def _release(
@@ -104,7 +104,7 @@ def _release(
 
 
 def _report(context: Any, client: WebClient, user_id: str, request: ApprovalRequest) -> None:
-    reply(context, client, user_id, blocks.request_created(request, surface_of(context).approval_channel))
+    reply(context, client, user_id, approvals.request_created(request, surface_of(context).approval_channel))
 
 
 def _reason_or_errors(ack: Any, view: dict[str, Any]) -> str | None:

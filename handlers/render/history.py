@@ -1,5 +1,6 @@
-"""Pure builders for the auditors' surface: a page of filtered history, one number's trail, what an export
-sent, and the checkpoint line posted to the history channel. Records in, `Message` dicts (or mrkdwn) out."""
+"""Pure builders for the audit log as Slack shows it: one line per audit row (as posted to the history
+channel), a page of filtered history, one number's trail, what an export sent, and the checkpoint line.
+Records in, `Message` dicts (or mrkdwn) out."""
 
 from __future__ import annotations
 
@@ -9,10 +10,10 @@ from datetime import datetime
 from bot.services.audit_query import AuditFilter
 from bot.services.records import AuditEntry, AuditPage, Checkpoint
 from handlers import ids
+from handlers.render.approvals import quote_text
 from handlers.render.audit_filters import HistoryCursor, filter_text
-from handlers.render.blocks import history_line
 from handlers.render.kit import Block, Message, actions, button, context, header, message, section, text_sections
-from handlers.render.text import clip_escaped, display_number, escape, one_line, slack_date
+from handlers.render.text import clip_escaped, display_number, escape, number_label, one_line, person, slack_date
 
 DRIFT_DETAIL_SHOWN = 600
 HISTORY_PAGE_SIZE = 25  # lines of at most ~1500 characters: even then a page stays inside 50 blocks
@@ -28,6 +29,57 @@ OWN_ROWS_NOTE = (
 def _filters_shown(audit_filter: AuditFilter) -> str:
     text = filter_text(audit_filter)
     return f"Filters: `{escape(text)}`" if text else "No filters: the whole log"
+
+
+# ---------------------------------------------------------------- one audit row
+
+
+ACTION_WORD = {
+    "purchase": "purchase of",
+    "release": "release of",
+    "release_now": "immediate release of",
+    "force_unassign": "force unassign of",
+    "assign": "assignment of",
+    "unassign": "unassignment of",
+    "undo_release": "undo of the release of",
+}
+ACTION_NOUN = {
+    "purchase": "purchase",
+    "release": "release",
+    "release_now": "immediate release",
+    "force_unassign": "force unassign",
+    "assign": "assignment",
+    "unassign": "unassignment",
+    "undo_release": "undo of the release",
+}
+
+
+def history_line(entry: AuditEntry, *, show_number: bool = True) -> str:
+    """One readable line per audit entry, as posted to the history channel (a number's trail leaves the
+    number out: it is the same on every line). People are named, never pinged: a line per audit event
+    would notify them on every step of every request they touch."""
+    who = person(entry.actor.user_id, entry.actor.name)
+    what = ACTION_WORD.get(entry.action, escape(entry.action))
+    if not show_number:
+        what = ACTION_NOUN.get(entry.action, escape(entry.action))
+    number = number_label(entry.e164) if entry.e164 and show_number else ""
+    parts = [f"{slack_date(entry.at)} {who} *{escape(entry.event)}* {what} {number}".rstrip()]
+    if entry.sub_account_id:
+        parts.append(f"(sub-account {escape(entry.sub_account_id)})")
+    if entry.request_id:
+        parts.append(f"[{escape(entry.request_id)}]")
+    parts.append(f"→ {escape(entry.outcome)}")
+    if entry.cool_off_until is not None:
+        parts.append(f"· cool-off until {slack_date(entry.cool_off_until)}")
+    if entry.quote is not None:
+        parts.append(f"· {quote_text(entry.quote)}")
+    if entry.detail:
+        parts.append(f"· {clip_escaped(one_line(entry.detail), 300)}")
+    if entry.vobiz_error:
+        parts.append(f"· Vobiz: {clip_escaped(one_line(entry.vobiz_error), 200)}")
+    if entry.reason:
+        parts.append(f"· reason: “{clip_escaped(one_line(entry.reason), 300)}”")
+    return " ".join(parts)
 
 
 # ---------------------------------------------------------------- history

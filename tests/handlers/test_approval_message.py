@@ -9,7 +9,7 @@ import pytest
 
 from bot.services.records import Actor, Kind, Quote, Status
 from handlers import ids
-from handlers.render.blocks import approval_message, requester_notice, request_created
+from handlers.render.approvals import approval_message, requester_notice, request_created
 from records_for_tests import APPROVER, NOW, QUOTE, decided, make_request
 from slack_checks import all_text, assert_no_injected_markup, assert_within_limits, buttons
 

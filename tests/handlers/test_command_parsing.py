@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from handlers.render.blocks import help_message, usage_error
+from handlers.render.help import help_message, usage_error
 from handlers.listeners.parsing import (
     Assign,
     Buy,

@@ -6,13 +6,13 @@ from __future__ import annotations
 import pytest
 
 from bot.services.records import Actor, RequestList, Status
-from handlers.render.blocks import (
+from handlers.render.approvals import (
     approval_channel_unreachable,
     approval_message,
     request_created,
-    request_list,
     requester_notice,
 )
+from handlers.render.requests import request_list
 from handlers.render.text import escape
 from records_for_tests import NOW, decided, make_request
 from slack_checks import injected_markup

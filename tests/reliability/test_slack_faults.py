@@ -16,7 +16,7 @@ import pytest
 from fakes.vobiz import SandboxServer
 from bot.services.records import Status
 from fakes.slack.webapi import FakeSlack
-from handlers.render.blocks import history_line
+from handlers.render.history import history_line
 from scenario_world import ADMIN, APPROVALS, APPROVER, HISTORY, REQUESTER, World, build_world
 from worlds import rows
 

@@ -1,0 +1,316 @@
+"""The approval message and everything said about a request as it moves: the requester's receipt and
+notices, the approver's acknowledgement, the outcome stamp, and the Undo offer.
+
+The approval message is drawn from an `ApprovalRequest` by exactly one function, `approval_message`,
+every time its state changes: pending shows Approve/Deny, every later state a stamp saying who, when
+and what happened, so stale buttons disappear. All user-supplied and Vobiz-supplied text is escaped
+(see `handlers.render.text.escape`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from bot.services.records import ApprovalRequest, Kind, Quote, Status
+from handlers import ids
+from handlers.render.kit import (
+    Block,
+    Message,
+    actions,
+    button,
+    confirm_dialog,
+    context,
+    divider,
+    fields,
+    header,
+    message,
+    section,
+)
+from handlers.render.text import (
+    channel_mention,
+    clip_escaped,
+    display_number,
+    escape,
+    money,
+    number_label,
+    one_line,
+    person,
+    slack_date,
+    user_mention,
+)
+
+
+# How a builder names a person: `user_mention` (a ping, where the ping is the point: the requester's DM,
+# an answer only the clicker sees) or `person` (the history channel and the approval message).
+Naming = Callable[[str | None, str], str]
+
+REASON_SHOWN = 1000  # characters of a reason shown in a message (the services cap reasons at 500)
+DETAIL_SHOWN = 600
+
+KIND_TITLE = {
+    Kind.PURCHASE: "Purchase",
+    Kind.RELEASE: "Release",
+    Kind.RELEASE_NOW: "Immediate release",
+    Kind.FORCE_UNASSIGN: "Force unassign",
+}
+KIND_PHRASE = {
+    Kind.PURCHASE: "buy",
+    Kind.RELEASE: "release",
+    Kind.RELEASE_NOW: "release immediately",
+    Kind.FORCE_UNASSIGN: "force-unassign",
+}
+STATUS_WORD = {
+    Status.PENDING: "waiting for a decision",
+    Status.EXECUTING: "approved, being carried out",
+    Status.SUCCEEDED: "done",
+    Status.FAILED: "failed",
+    Status.UNKNOWN: "outcome being checked",
+    Status.DENIED: "denied",
+    Status.CANCELLED: "cancelled",
+    Status.EXPIRED: "expired",
+}
+
+
+def quote_text(quote: Quote | None) -> str:
+    if quote is None:
+        return "not quoted"
+    return f"setup {money(quote.setup_fee, quote.currency)}, then {money(quote.monthly_fee, quote.currency)}/month"
+
+
+def reason_quote(reason: str | None, limit: int = REASON_SHOWN) -> str:
+    text = clip_escaped(one_line(reason or ""), limit) or "(none given)"
+    return f"> {text}"
+
+
+def request_summary(request: ApprovalRequest) -> str:
+    """`*R7K2QX* · Purchase of *+91 80 1234 5678*`: one line naming the request."""
+    return f"*{escape(request.id)}* · {KIND_TITLE[request.kind]} of {number_label(request.e164)}"
+
+
+def _decider(request: ApprovalRequest, name: Naming) -> str:
+    if request.decided_by is None:
+        return "the bot"
+    return name(request.decided_by.user_id, request.decided_by.name)
+
+
+def _when(moment: datetime | None) -> str:
+    return slack_date(moment) if moment else "at an unrecorded time"
+
+
+def _detail(request: ApprovalRequest) -> str:
+    return clip_escaped(one_line(request.outcome_detail), DETAIL_SHOWN) if request.outcome_detail else ""
+
+
+def _with_detail(line: str, request: ApprovalRequest) -> str:
+    detail = _detail(request)
+    return f"{line} {detail}" if detail else line
+
+
+def outcome_lines(request: ApprovalRequest, *, now: datetime, name: Naming = user_mention) -> list[str]:
+    """The stamp of a decided request: who, when, what happened. Empty while pending."""
+    who = _decider(request, name)
+    when = _when(request.decided_at)
+    status = request.status
+    if status is Status.PENDING:
+        return []
+    if status is Status.DENIED:
+        return [f":no_entry: *Denied* by {who} {when}.", reason_quote(request.decision_reason)]
+    if status is Status.CANCELLED:
+        by = name(request.requester.user_id, request.requester.name)
+        return [f":heavy_multiplication_x: *Cancelled* by {by} {_when(request.decided_at or request.finished_at)}."]
+    if status is Status.EXPIRED:
+        return [f":hourglass: *Expired* {_when(request.expires_at)} without a decision. Nothing was done."]
+    if status is Status.EXECUTING:
+        return [f":hourglass_flowing_sand: *Approved* by {who} {when}; asking Vobiz now…"]
+    if status is Status.UNKNOWN:
+        return [
+            _with_detail(
+                f":warning: *Approved* by {who} {when}, but Vobiz did not confirm the outcome. "
+                "I am re-reading the account to settle it; this message will update.",
+                request,
+            )
+        ]
+    if status is Status.FAILED:
+        lines = [_with_detail(f":x: *Approved* by {who} {when}, but it *failed*; nothing was changed.", request)]
+        if request.new_quote is not None:
+            lines.append(
+                f"The price changed: now {quote_text(request.new_quote)} (quoted {quote_text(request.quote)}). "
+                "Request it again to buy at the new price."
+            )
+        return lines
+    return _success_lines(request, who, when, now, name)
+
+
+def _success_lines(request: ApprovalRequest, who: str, when: str, now: datetime, name: Naming) -> list[str]:
+    number = number_label(request.e164)
+    approved = f":white_check_mark: *Approved* by {who} {when}."
+    if request.kind is Kind.PURCHASE:
+        return [_with_detail(f"{approved} {number} is ours now.", request)]
+    if request.kind is Kind.FORCE_UNASSIGN:
+        source = f" from {escape(request.sub_account_id)}" if request.sub_account_id else ""
+        return [_with_detail(f"{approved} {number} was taken back{source} with force.", request)]
+    fee = money(request.release_fee, request.release_currency)
+    if request.kind is Kind.RELEASE_NOW:
+        return [_with_detail(f"{approved} {number} was released immediately (release fee {fee}); this cannot be undone.", request)]
+    if request.undone_at is not None:
+        by = name(request.undone_by.user_id, request.undone_by.name) if request.undone_by else "someone"
+        return [
+            f"{approved} Released, then *release undone* by {by} {slack_date(request.undone_at)}; "
+            f"{number} is active again.",
+            *([_detail(request)] if request.outcome_detail else []),
+        ]
+    if request.cooldown_ends_at is not None:
+        lines = [
+            _with_detail(
+                f"{approved} {number} is *pending release* until {slack_date(request.cooldown_ends_at)} "
+                f"(release fee {fee}, refunded if the release is undone).",
+                request,
+            )
+        ]
+        if now >= request.cooldown_ends_at:
+            lines.append("The 24-hour window has passed: the release is final.")
+        return lines
+    return [_with_detail(f"{approved} {number} was released (release fee {fee}).", request)]
+
+
+def can_undo(request: ApprovalRequest, now: datetime) -> bool:
+    """Whether a message drawn `now` offers Undo: a completed 24 h release, no undo under way, window open."""
+    until = request.undoable_until
+    return until is not None and now < until
+
+
+def _request_fields(request: ApprovalRequest) -> Block:
+    requester = person(request.requester.user_id, request.requester.name)
+    pairs = [
+        ("Number", f"{number_label(request.e164)}"),
+        ("Requested by", requester),
+    ]
+    if request.kind is Kind.PURCHASE:
+        q = request.quote
+        pairs.append(("Setup fee", money(q.setup_fee, q.currency) if q else "not quoted"))
+        pairs.append(("Monthly fee", money(q.monthly_fee, q.currency) if q else "not quoted"))
+    if request.kind is Kind.FORCE_UNASSIGN:
+        pairs.append(("Sub-account", escape(request.sub_account_id or "unknown")))
+        if request.cool_off_until:
+            pairs.append(("Cool-off would end", slack_date(request.cool_off_until)))
+    if request.kind is Kind.RELEASE:
+        pairs.append(("Undo", "possible for 24 hours after approval"))
+    if request.kind is Kind.RELEASE_NOW:
+        pairs.append(("Undo", "not possible: immediate and final"))
+    return fields(*pairs)
+
+
+def approval_message(request: ApprovalRequest, *, now: datetime) -> Message:
+    """THE approval message, drawn from the request's state (posted once, then `chat.update`d)."""
+    blocks: list[Block] = [
+        header(f"{KIND_TITLE[request.kind]} request {request.id}"),
+        _request_fields(request),
+        section(f"*Reason*\n{reason_quote(request.reason)}"),
+    ]
+    if request.status is Status.PENDING:
+        if request.kind.is_force:
+            blocks.append(context(":rotating_light: A force operation: only admins may approve it."))
+        blocks.append(
+            context(f"Requested {slack_date(request.created_at)} · expires {slack_date(request.expires_at)} unless decided")
+        )
+        blocks.append(actions(*decision_buttons(request), block_id=f"decide.{request.id}"))
+    else:
+        blocks.append(divider())
+        blocks.append(section("\n".join(outcome_lines(request, now=now, name=person))))
+        if can_undo(request, now):
+            assert request.cooldown_ends_at is not None  # can_undo implies it
+            blocks.append(
+                actions(
+                    button(
+                        "Undo release",
+                        ids.UNDO_RELEASE,
+                        request.id,
+                        confirm=confirm_dialog(
+                            "Undo this release?",
+                            f"{display_number(request.e164)} goes back to active and the release fee is refunded.",
+                            "Undo release",
+                        ),
+                    ),
+                    block_id=f"undo.{request.id}",
+                )
+            )
+            blocks.append(context(f"Undo is possible until {slack_date(request.cooldown_ends_at)}."))
+    text = f"{KIND_TITLE[request.kind]} request {escape(request.id)} for {escape(display_number(request.e164))}: {STATUS_WORD[request.status]}"
+    return message(text, blocks)
+
+
+def decision_buttons(request: ApprovalRequest) -> list[Block]:
+    confirm = None
+    if request.kind is Kind.PURCHASE and request.quote is not None:
+        confirm = confirm_dialog(
+            "Buy this number?",
+            f"{display_number(request.e164)}: {quote_text(request.quote)}.",
+            "Approve and buy",
+        )
+    elif request.kind.is_force or request.kind is Kind.RELEASE:
+        confirm = confirm_dialog(
+            f"{KIND_TITLE[request.kind]}?",
+            f"This takes {display_number(request.e164)} away from whoever uses it now.",
+            "Approve",
+        )
+    return [
+        button("Approve", ids.APPROVE, request.id, style="primary", confirm=confirm),
+        button("Deny", ids.DENY, request.id, style="danger"),
+    ]
+
+
+def request_created(request: ApprovalRequest, approval_channel: str | None) -> Message:
+    """What the requester sees right after asking."""
+    where = channel_mention(request.approval_channel or approval_channel)
+    summary = f"{KIND_PHRASE[request.kind]} {number_label(request.e164)}"
+    if request.status is not Status.PENDING:  # executed at once (no approval needed)
+        lines = [f"Your request *{escape(request.id)}* to {summary}:", *outcome_lines(request, now=request.created_at)]
+        text = "\n".join(lines)
+        return message(text, [section(text)])
+    lines = [f":inbox_tray: Request *{escape(request.id)}* to {summary} is waiting for an approver in {where}."]
+    if request.kind is Kind.PURCHASE:
+        lines.append(f"Quote: {quote_text(request.quote)}.")
+    if request.kind.is_force:
+        lines.append("It is a force operation, so an admin has to approve it.")
+    lines.append(f"It expires {slack_date(request.expires_at)}. I will message you when it is decided.")
+    text = "\n".join(lines)
+    blocks = [section(text), actions(button("Cancel request", ids.CANCEL_REQUEST, request.id))]
+    return message(text, blocks)
+
+
+def approval_channel_unreachable(request: ApprovalRequest, channel: str, error: str) -> Message:
+    """The DM telling a requester that their approval message could not be posted (Slack refused for good)."""
+    summary = f"{KIND_PHRASE[request.kind]} {number_label(request.e164)}"
+    text = (
+        f":warning: Your request *{escape(request.id)}* to {summary} waits for an approver, but I could not post "
+        f"it in {channel_mention(channel)}: Slack says `{escape(error)}`, so approvers do not see it there. An admin "
+        "has to invite me to that channel (`/invite` me there); I keep trying every 15 minutes. Meanwhile approvers "
+        "can decide it in `/numbers requests` or my App Home, and you can cancel it in `/numbers requests`."
+    )
+    return message(text, [section(text)])
+
+
+def requester_notice(request: ApprovalRequest, *, now: datetime) -> Message:
+    """The direct message telling a requester what became of their request."""
+    where = (
+        f" (see {channel_mention(request.approval_channel)})" if request.approval_channel else ""
+    )
+    head = f"Your request *{escape(request.id)}* to {KIND_PHRASE[request.kind]} {number_label(request.e164)}{where}:"
+    lines = outcome_lines(request, now=now) or ["it is waiting for an approver."]
+    text = "\n".join([head, *lines])
+    blocks: list[Block] = [section(text)]
+    if can_undo(request, now):
+        blocks.append(actions(button("Undo release", ids.UNDO_RELEASE, request.id)))
+    return message(text, blocks)
+
+
+def undo_result(request: ApprovalRequest, *, now: datetime) -> Message:
+    text = "\n".join([request_summary(request), *outcome_lines(request, now=now)])
+    return message(text, [section(text)])
+
+
+def decision_ack(request: ApprovalRequest, *, now: datetime) -> Message:
+    """What the approver sees (ephemeral) after clicking Approve or submitting a denial."""
+    text = "\n".join([request_summary(request), *outcome_lines(request, now=now)])
+    return message(text, [section(text)])
