@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from bot.services.records import ApprovalRequest, Kind, Quote, Status
+from bot.services.records import ApprovalRequest, Kind, Status
 from handlers import ids
 from handlers.render.kit import (
     Block,
@@ -27,6 +27,7 @@ from handlers.render.kit import (
     message,
     section,
 )
+from handlers.render.request_text import KIND_PHRASE, KIND_TITLE, STATUS_WORD, quote_text, reason_quote, request_summary
 from handlers.render.text import (
     channel_mention,
     clip_escaped,
@@ -45,47 +46,7 @@ from handlers.render.text import (
 # an answer only the clicker sees) or `person` (the history channel and the approval message).
 Naming = Callable[[str | None, str], str]
 
-REASON_SHOWN = 1000  # characters of a reason shown in a message (the services cap reasons at 500)
 DETAIL_SHOWN = 600
-
-KIND_TITLE = {
-    Kind.PURCHASE: "Purchase",
-    Kind.RELEASE: "Release",
-    Kind.RELEASE_NOW: "Immediate release",
-    Kind.FORCE_UNASSIGN: "Force unassign",
-}
-KIND_PHRASE = {
-    Kind.PURCHASE: "buy",
-    Kind.RELEASE: "release",
-    Kind.RELEASE_NOW: "release immediately",
-    Kind.FORCE_UNASSIGN: "force-unassign",
-}
-STATUS_WORD = {
-    Status.PENDING: "waiting for a decision",
-    Status.EXECUTING: "approved, being carried out",
-    Status.SUCCEEDED: "done",
-    Status.FAILED: "failed",
-    Status.UNKNOWN: "outcome being checked",
-    Status.DENIED: "denied",
-    Status.CANCELLED: "cancelled",
-    Status.EXPIRED: "expired",
-}
-
-
-def quote_text(quote: Quote | None) -> str:
-    if quote is None:
-        return "not quoted"
-    return f"setup {money(quote.setup_fee, quote.currency)}, then {money(quote.monthly_fee, quote.currency)}/month"
-
-
-def reason_quote(reason: str | None, limit: int = REASON_SHOWN) -> str:
-    text = clip_escaped(one_line(reason or ""), limit) or "(none given)"
-    return f"> {text}"
-
-
-def request_summary(request: ApprovalRequest) -> str:
-    """`*R7K2QX* · Purchase of *+91 80 1234 5678*`: one line naming the request."""
-    return f"*{escape(request.id)}* · {KIND_TITLE[request.kind]} of {number_label(request.e164)}"
 
 
 def _decider(request: ApprovalRequest, name: Naming) -> str:

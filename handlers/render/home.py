@@ -10,10 +10,11 @@ from datetime import datetime
 from bot.services.holds import Hold
 from bot.services.records import ApprovalRequest, AuditEntry, RequestList, Status
 from handlers import ids
-from handlers.render.approvals import STATUS_WORD, decision_buttons, request_summary
+from handlers.render.approvals import decision_buttons
 from handlers.render.history import OWN_ROWS_NOTE, history_line
 from handlers.render.kit import VIEW_BLOCKS, Block, actions, button, context, divider, fit, header, section, text_sections
 from handlers.listeners.parsing import USAGES
+from handlers.render.request_text import STATUS_WORD, request_summary
 from handlers.render.text import clip_escaped, duration, escape, number_label, one_line, slack_date, user_mention
 
 AWAITING_SHOWN = 15  # two blocks each (the request, its buttons)

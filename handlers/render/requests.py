@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from bot.services.records import ApprovalRequest, RequestList, Status
 from handlers import ids
-from handlers.render.approvals import STATUS_WORD, decision_buttons, reason_quote, request_summary
+from handlers.render.approvals import decision_buttons
 from handlers.render.kit import Block, Message, actions, button, context, header, message, section
+from handlers.render.request_text import STATUS_WORD, reason_quote, request_summary
 from handlers.render.text import slack_date, user_mention
 
 REQUESTS_SHOWN = 14
