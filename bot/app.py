@@ -3,7 +3,11 @@
 `build_app(settings, ...)` wires the Vobiz client, the store, the services, the Slack surface and the
 background workers into a `slack_bolt.App`. Tests pass fakes for any part. `build_bot(...)` does the
 same and also hands back the parts an entry point or a test needs to hold: the services, the outbox
-`delivery` (whose `drain()` tests call instead of sleeping) and the `workers` (stoppable).
+`delivery` (whose `drain()` tests call instead of sleeping) and the `workers`.
+
+Building starts no thread: the background workers start on `Bot.start()` (or `start_workers=True`), in
+the process that will run them. gunicorn imports the app in one process and may serve it from forked
+ones, and a thread never survives a fork (see `bot.server.WebApplication`).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from api.client import VobizClient
 from bot.config import Settings
 from bot.services import Services, build_services
 from bot.services.clock import utc_now
+from bot.services.crashpoints import CrashPoints
 from bot.store import Store
 from handlers.outbound.delivery import Delivery
 from handlers.outbound.directory import SlackDirectory
@@ -48,6 +53,10 @@ class Bot:
         """True when the database accepts writes (what `/healthz` reports)."""
         return self.services.store.writable()
 
+    def start(self) -> None:
+        """Start the background workers (outbox delivery, maintenance) in this process; idempotent."""
+        self.workers.start()
+
     def stop(self) -> None:
         self.workers.stop()
 
@@ -62,14 +71,16 @@ def build_bot(
     vobiz: VobizClient | None = None,
     store: Store | None = None,
     services: Services | None = None,
-    start_workers: bool = True,
+    start_workers: bool = False,
+    crash: CrashPoints | None = None,
     clock: Callable[[], datetime] = utc_now,
     sleep: Callable[[float], None] = time.sleep,
     monotonic: Callable[[], float] = time.monotonic,
     listener_executor: Executor | None = None,
     reconcile_interval_s: float = RECONCILE_INTERVAL_S,
 ) -> Bot:
-    """`reconcile_interval_s`: how often the worker runs the drift check (Vobiz against the audit log)."""
+    """`reconcile_interval_s`: how often the worker runs the drift check (Vobiz against the audit log).
+    `crash`: test-only points where executing an approved request kills the process (default: none)."""
     client = slack_client or WebClient(
         token=settings.slack_bot_token.get_secret_value(),
         base_url=settings.slack_api_url,
@@ -83,6 +94,7 @@ def build_bot(
             store=store or Store(settings.numbers_bot_db),
             clock=clock,
             auditors=settings.auditors,
+            crash=crash,
         )
     # The client carries the token, so `token=` is not passed as well (Bolt would warn that it is unused).
     app = App(
@@ -119,7 +131,7 @@ def build_app(
     vobiz: VobizClient | None = None,
     store: Store | None = None,
     services: Services | None = None,
-    start_workers: bool = True,
+    start_workers: bool = False,
 ) -> App:
     return build_bot(
         settings,

@@ -28,6 +28,7 @@ def _run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = load_settings_or_exit(2)
     bot = build_bot_or_exit(settings, 2)
+    bot.start()  # one process that never forks: the workers run beside the listeners
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # platforms stop processes with SIGTERM
     try:
         if settings.slack_app_token is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -55,10 +55,6 @@ class Settings(BaseSettings):
     # Per person: how many counted commands (reads that call Vobiz, new requests, assign/unassign) the bot
     # takes in any 60 seconds; 0 turns the limit off. Approvers' decision clicks are never counted.
     rate_limit_per_minute: int = Field(default=10, ge=0, le=10_000)
-    # Test-only: the process SIGKILLs itself at this point of executing an approved request.
-    crash_at: Literal["before_vobiz_call", "after_vobiz_answer"] | None = Field(
-        default=None, validation_alias=AliasChoices("numbers_bot_crash_at", "crash_at")
-    )
 
     @field_validator("slack_bot_token", "slack_signing_secret", "vobiz_auth_token", "slack_app_token", mode="before")
     @classmethod

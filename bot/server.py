@@ -5,12 +5,16 @@ Routes:
   adapter, which verifies Slack's signature (forged, stale or unsigned requests get 401). A body Bolt
   cannot read gets 401 when unsigned and 400 when signed, never a 500.
 - `GET /healthz`: 200 only when the database accepts writes, else 503.
+
+`WebApplication(bot)` is that router for a built bot, starting the bot's background workers in the
+process that serves, never in the one that imported it (gunicorn's master; see `web_application`).
 """
 
 from __future__ import annotations
 
 import io
 import logging
+import os
 import sqlite3
 import sys
 import threading
@@ -111,6 +115,41 @@ def _plain(
     body = text.encode()
     start_response(status, [*_TEXT, ("Content-Length", str(len(body))), *(extra or [])])
     return [body]
+
+
+class WebApplication:
+    """The WSGI application for a built bot, starting its background workers once per serving process.
+
+    gunicorn imports the module in one process and serves from workers it forks (always with
+    `--preload`), and a thread does not survive a fork. So nothing starts at import: gunicorn's
+    `post_worker_init` hook (gunicorn.conf.py) calls `start_workers()` in each worker once it has loaded
+    the app, and the first request a process serves starts them too, for a server run without that file.
+    """
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+        self._serve = make_wsgi_app(bot.app, bot.healthy)
+        self._lock = threading.Lock()
+        self._started_in: int | None = None  # the pid that started the workers
+
+    def start_workers(self) -> None:
+        """Start the bot's workers in this process, unless they already run here."""
+        with self._lock:
+            if self._started_in != os.getpid():
+                self.bot.start()
+                self._started_in = os.getpid()
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        if self._started_in != os.getpid():
+            self.start_workers()
+        return self._serve(environ, start_response)
+
+
+def web_application(exit_code: int, **parts: Any) -> WebApplication:
+    """What a gunicorn target module serves: settings from the environment, the bot built from them (with
+    any `parts` for `build_bot`), no thread started. Bad configuration: one line and `SystemExit(exit_code)`."""
+    settings = load_settings_or_exit(exit_code)
+    return WebApplication(build_bot_or_exit(settings, exit_code, **parts))
 
 
 # ---------------------------------------------------------------- a local server (no gunicorn)

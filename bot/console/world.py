@@ -144,6 +144,7 @@ class ConsoleWorld:
                 sleep=self._time.sleep,
                 monotonic=self._time.monotonic,
                 listener_executor=self.listeners,
+                start_workers=True,
             )
             self._server = LocalServer(make_wsgi_app(self._bot.app, self._bot.healthy)).start()
             self._requests = SlackRequests(self._signing_secret, self.slack)

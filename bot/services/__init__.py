@@ -15,6 +15,7 @@ from bot.services.approvals import Approvals
 from bot.services.audit_export import AuditExport
 from bot.services.audit_query import AuditQueries, Visibility
 from bot.services.clock import utc_now
+from bot.services.crashpoints import CrashPoints
 from bot.services.direct import DirectOps
 from bot.services.history import History
 from bot.services.holds import Holds
@@ -56,18 +57,20 @@ def build_services(
     store: Store | None = None,
     clock: Callable[[], datetime] = utc_now,
     auditors: tuple[str, ...] | None = None,
+    crash: CrashPoints | None = None,
 ) -> Services:
     """`auditors`: Slack user (U...) or user-group (S...) ids who may read the whole audit log, besides
-    approvers and admins; by default `settings.auditors` once Settings has that field, else nobody."""
+    approvers and admins; by default `settings.auditors`. `crash`: test-only points where executing an
+    approved request kills the process (default: none)."""
     if auditors is None:
-        auditors = tuple(getattr(settings, "auditors", ()) or ())
+        auditors = settings.auditors
     store = store or Store(settings.numbers_bot_db)
     policy = Policy(settings, directory, clock)
     visibility = Visibility(policy=policy, auditors=tuple(auditors), groups=GroupMembers(directory, clock))
     audit = AuditQueries(store=store, visibility=visibility, clock=clock)
     return Services(
         numbers=NumberQueries(vobiz=vobiz),
-        approvals=Approvals(settings=settings, vobiz=vobiz, store=store, policy=policy, clock=clock),
+        approvals=Approvals(settings=settings, vobiz=vobiz, store=store, policy=policy, clock=clock, crash=crash),
         direct=DirectOps(vobiz=vobiz, store=store, clock=clock),
         history=History(store=store),
         outbox=Outbox(store=store, clock=clock),

@@ -56,6 +56,7 @@ class Approvals:
         policy: Policy,
         clock: Clock,
         new_id: Callable[[], str] = random_request_id,
+        crash: CrashPoints | None = None,
     ) -> None:
         self._settings = settings
         self._vobiz = vobiz
@@ -66,7 +67,6 @@ class Approvals:
         grace = timedelta(seconds=settings.settle_grace_seconds)
         self._leases = Leases(store=store, clock=clock, ttl=lease_ttl(grace))
         self._settler = Settler(vobiz=vobiz, store=store, clock=clock, leases=self._leases, grace=grace)
-        crash = CrashPoints(settings.crash_at)
         self._executor = Executor(vobiz=vobiz, store=store, clock=clock, settler=self._settler, leases=self._leases, crash=crash)
         self._undo = ReleaseUndo(vobiz=vobiz, store=store, policy=policy, clock=clock, leases=self._leases, grace=grace)
 

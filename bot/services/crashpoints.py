@@ -1,12 +1,13 @@
 """A test-only hook that kills the process at a named point of executing an approved request.
 
-Crash-safety tests set `NUMBERS_BOT_CRASH_AT` (read by `Settings.crash_at`) to stop the bot exactly:
+Crash-safety tests pass `CrashPoints(point)` to `build_bot(crash=...)` (through a test-only WSGI module,
+tests/reliability/crashing_wsgi.py) to stop the bot exactly:
 
 - `before_vobiz_call`: the approval is committed (EXECUTING), Vobiz has not been called;
 - `after_vobiz_answer`: Vobiz has answered, the outcome is not recorded yet.
 
 The process then sends itself SIGKILL, as the kernel's OOM killer or a pulled plug would: no `finally`
-block, no atexit handler, no flush runs. Unset (always, outside those tests) it does nothing.
+block, no atexit handler, no flush runs. Production never builds one with a point: it does nothing.
 """
 
 from __future__ import annotations

@@ -33,8 +33,9 @@ LISTENING = re.compile(r"Listening at: (http://127\.0\.0\.1:\d+)")
 WORKER_KILLED = re.compile(r"Worker \(pid:(\d+)\) was sent SIGKILL")
 
 
-def procfile_web_command(port: int = 0) -> list[str]:
-    """The Procfile's `web:` line, bound to 127.0.0.1 (tests never listen on other interfaces)."""
+def procfile_web_command(port: int = 0, target: str = "bot.wsgi:application") -> list[str]:
+    """The Procfile's `web:` line, bound to 127.0.0.1 (tests never listen on other interfaces), serving
+    `target` instead of `bot.wsgi:application` when given (a test-only module such as crashing_wsgi)."""
     for line in (REPO / "Procfile").read_text().splitlines():
         if line.startswith("web:"):
             words = shlex.split(line.removeprefix("web:").strip())
@@ -43,6 +44,7 @@ def procfile_web_command(port: int = 0) -> list[str]:
         raise AssertionError("the Procfile has no web: line")
     bound = [w.replace("$PORT", str(port)).replace("0.0.0.0", "127.0.0.1") for w in words]
     assert bound[0] == "gunicorn" and "bot.wsgi:application" in bound, bound
+    bound = [target if word == "bot.wsgi:application" else word for word in bound]
     return [str(BIN / "gunicorn"), *bound[1:]]
 
 
@@ -67,8 +69,9 @@ def bot_environment(slack: FakeSlack, sandbox: SandboxServer, db: Path, **extra:
 
 
 class BotProcess:
-    def __init__(self, env: dict[str, str]) -> None:
+    def __init__(self, env: dict[str, str], target: str = "bot.wsgi:application") -> None:
         self._env = env
+        self._target = target
         self._process: subprocess.Popen[str] | None = None
         self._lines: list[str] = []
         self._changed = threading.Condition()
@@ -78,7 +81,7 @@ class BotProcess:
 
     def start(self, timeout: float = 20.0) -> BotProcess:
         self._process = subprocess.Popen(
-            procfile_web_command(),
+            procfile_web_command(target=self._target),
             env=self._env,
             cwd=REPO,
             stdin=subprocess.DEVNULL,

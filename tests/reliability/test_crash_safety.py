@@ -25,6 +25,8 @@ from scenario_world import APPROVALS, APPROVER, REQUESTER, SIGNING_SECRET, fake_
 
 # Short, so the restarted bot may settle an EXECUTING request at once; production keeps a minute.
 GRACE_SECONDS = "0.3"
+# The production app built with crash points (production code reads no crash knob).
+CRASHING_WSGI = "tests.reliability.crashing_wsgi:application"
 
 
 @pytest.fixture(scope="module")
@@ -48,9 +50,11 @@ class Harness:
     processes: list[BotProcess]
     purchase_calls_before: int = 0
 
-    def start(self, **env: str) -> BotProcess:
+    def start(self, crash_at: str | None = None) -> BotProcess:
+        env = {"NUMBERS_BOT_TEST_CRASH_AT": crash_at} if crash_at else {}
         process = BotProcess(
-            bot_environment(self.slack, self.sandbox, self.db, NUMBERS_BOT_SETTLE_GRACE_SECONDS=GRACE_SECONDS, **env)
+            bot_environment(self.slack, self.sandbox, self.db, NUMBERS_BOT_SETTLE_GRACE_SECONDS=GRACE_SECONDS, **env),
+            target=CRASHING_WSGI,
         )
         self.processes.append(process)
         return process.start()
@@ -133,7 +137,7 @@ def test_killed_at_a_crash_point_the_restarted_bot_settles_against_vobiz(
     harness: Harness, crash_at: str, vobiz_bought: int, final: str, shown: str
 ) -> None:
     e164, other = harness.sandbox.inventory_numbers("IN")[:2]
-    bot = harness.start(NUMBERS_BOT_CRASH_AT=crash_at)
+    bot = harness.start(crash_at=crash_at)
     waiting_id, waiting_message = harness.ask_to_buy(bot, other)  # a request nobody has decided yet
     request_id, message = harness.ask_to_buy(bot, e164)
 
