@@ -5,9 +5,14 @@ from __future__ import annotations
 import re
 
 from api.errors import InvalidNumber
-from api.phone import normalize_e164
-
+from api.phone import MAX_DIGITS, Problem, is_number_word, is_valid_number, normalize_e164, number_problem
 from bot.services.errors import InvalidInput
+
+# The phone-number rules live in api.phone; the handlers, which may not import api, reach them here.
+__all__ = [
+    "MAX_DIGITS", "Problem", "is_number_word", "is_valid_number", "number_problem",
+    "country", "e164", "page_number", "reason", "request_id", "search", "sub_account_id",
+]
 
 MAX_REASON_CHARS = 500
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -15,7 +20,7 @@ REQUEST_ID_LENGTH = 6
 _REQUEST_ID = re.compile(rf"^R[{CROCKFORD}]{{{REQUEST_ID_LENGTH}}}$")
 _SUB_ACCOUNT = re.compile(r"^SA_[A-Za-z0-9]+$")
 _COUNTRY = re.compile(r"^[A-Za-z]{2}$")
-_SEARCH = re.compile(r"^\+?[0-9]{1,15}$")
+_SEARCH = re.compile(rf"^\+?[0-9]{{1,{MAX_DIGITS}}}$")
 # Crockford base32 reads the letters people confuse with digits as those digits.
 _CROCKFORD_ALIASES = str.maketrans({"O": "0", "I": "1", "L": "1"})
 

@@ -157,7 +157,8 @@ def _number_subject(body: dict[str, Any]) -> ModalSubject:
 def _search_filter(value: object) -> str | None:
     if not isinstance(value, str) or not value:
         return None
-    if len(value) > SEARCH_MAX or not value.lstrip("+").isdigit():
+    digits = value.lstrip("+")
+    if len(digits) > SEARCH_MAX or not digits.isdigit():
         raise UsageError("That page button is out of date; run the command again.")
     return value
 

@@ -10,19 +10,17 @@ import difflib
 import re
 from dataclasses import dataclass
 
-import phonenumbers
-
+from bot.services import validation
 from bot.services.audit_query import ACTIONS, OUTCOMES
 from handlers.render.text import clip, one_line, unescape
 
 REASON_MAX = 500  # what the services accept; the modal input enforces it too
-SEARCH_MAX = 20
-_NUMBER_CHARS = re.compile(r"^[+0-9()./\-]+$")
+SEARCH_MAX = validation.MAX_DIGITS  # digits; the services refuse longer searches too
 _TEL_LINK = re.compile(r"^<tel:([^|>]+)(?:\|[^>]*)?>$")
 _TEL_ANYWHERE = re.compile(r"<tel:([^|>\s]+)(?:\|[^>]*)?>")
 _SUB_ACCOUNT = re.compile(r"^SA_[A-Za-z0-9]{1,40}$")
 _COUNTRY = re.compile(r"^[A-Za-z]{2}$")
-_SEARCH = re.compile(r"^\+?[0-9]{1,20}$")
+_SEARCH = re.compile(rf"^\+?[0-9]{{1,{SEARCH_MAX}}}$")
 _NOW_FLAGS = ("--now", "--immediate", "—now")  # Slack on macOS turns "--" into an em dash
 _PERSON_KEYS = ("approver:", "actor:", "user:", "by:")
 _TYPED_USER_ID = re.compile(r"^[UW][A-Z0-9]{6,}$")  # what Slack user ids look like (upper case)
@@ -261,7 +259,7 @@ def _release(args: list[str], rest: str) -> Release:
 
 
 def _assign(args: list[str], _rest: str) -> Assign:
-    if len(args) < 2 or not all(_NUMBER_CHARS.match(arg) for arg in args[:-1]):
+    if len(args) < 2 or not all(validation.is_number_word(arg) for arg in args[:-1]):
         raise UsageError("Say `assign +E164 SA_xxx`: a number and a sub-account id.", subcommand="assign")
     number = parse_number("".join(args[:-1]), "assign", shown=" ".join(args[:-1]))
     if not _SUB_ACCOUNT.match(args[-1]):
@@ -328,9 +326,20 @@ _PARSERS = {
 }
 
 
+# How the parser words api.phone's reasons (the services and the API word them their own way).
+_PROBLEM_WORDS = {
+    validation.Problem.NOT_A_NUMBER: "is not a phone number",
+    validation.Problem.TOO_SHORT: "is too short to be a phone number",
+    validation.Problem.TOO_LONG: "is too long to be a phone number",
+    validation.Problem.NO_COUNTRY_CODE: "is not a possible phone number",
+    validation.Problem.NOT_POSSIBLE: "is not a possible phone number",
+}
+
+
 def parse_number(token: str, subcommand: str | None = None, *, shown: str | None = None) -> str:
-    """A token that could be a phone number, as E.164 (`+918012345678`), else `UsageError` quoting
-    `shown` (what the person typed; the token by default)."""
+    """A token that could be a phone number, as `+` and its digits, else `UsageError` quoting `shown`
+    (what the person typed; the token by default). The rules are api.phone's (through the services, which
+    validate the number again as the authority); this only says early, with the subcommand's usage."""
     problem = _number_problem(token)
     if problem:
         raise UsageError(
@@ -347,31 +356,12 @@ def _tel_target(token: str) -> str:
 
 
 def _number_problem(token: str) -> str | None:
-    """Why a token is not a phone number, or None when it is a possible one."""
+    """Why a word is not a phone number, in the parser's words, or None when it is a possible one."""
     raw = _tel_target(token)
-    digits = re.sub(r"\D", "", raw)
-    if not _NUMBER_CHARS.match(raw):
-        return "is not a phone number"
-    if len(digits) < 8:
-        return "is too short to be a phone number"
-    if len(digits) > 15:
-        return "is too long to be a phone number"
-    parsed = _parsed(digits)
-    if parsed is None or not phonenumbers.is_possible_number(parsed):
-        return "is not a possible phone number"
-    return None
-
-
-def _parsed(digits: str) -> phonenumbers.PhoneNumber | None:
-    try:
-        return phonenumbers.parse("+" + digits, None)
-    except phonenumbers.NumberParseException:
-        return None
-
-
-def _is_valid(token: str) -> bool:
-    parsed = _parsed(re.sub(r"\D", "", token))
-    return parsed is not None and phonenumbers.is_valid_number(parsed)
+    if not validation.is_number_word(raw):
+        return _PROBLEM_WORDS[validation.Problem.NOT_A_NUMBER]
+    problem = validation.number_problem(raw)
+    return _PROBLEM_WORDS[problem] if problem else None
 
 
 def leading_number(args: list[str], subcommand: str) -> tuple[str, int]:
@@ -383,14 +373,14 @@ def leading_number(args: list[str], subcommand: str) -> tuple[str, int]:
     wins; when that still leaves a choice (the reason starts with digits), the person is asked to write the
     number without spaces rather than guessed at.
     """
-    if _number_problem(args[0]) is None or not _NUMBER_CHARS.match(args[0]):
+    if _number_problem(args[0]) is None or not validation.is_number_word(args[0]):
         return parse_number(args[0], subcommand), 1
     run = 1
-    while run < len(args) and _NUMBER_CHARS.match(args[run]):
+    while run < len(args) and validation.is_number_word(args[run]):
         run += 1
     possible = [n for n in range(2, run + 1) if _number_problem("".join(args[:n])) is None]
     if len(possible) > 1:
-        valid = [n for n in possible if _is_valid("".join(args[:n]))]
+        valid = [n for n in possible if validation.is_valid_number("".join(args[:n]))]
         possible = valid if len(valid) == 1 else possible
     if len(possible) == 1:
         used = possible[0]
@@ -409,7 +399,7 @@ def _one_number(args: list[str], subcommand: str) -> str:
     """All of `args` as one number (a pasted `+1 (212) 845-6979` is several words)."""
     if len(args) == 1:
         return parse_number(args[0], subcommand)
-    if not args or not all(_NUMBER_CHARS.match(arg) for arg in args):
+    if not args or not all(validation.is_number_word(arg) for arg in args):
         synopsis = USAGE_BY_NAME[subcommand].synopsis
         raise UsageError(f"Say `{synopsis}`: exactly one number.", subcommand=subcommand)
     return parse_number("".join(args), subcommand, shown=" ".join(args))
@@ -420,7 +410,7 @@ def _search(args: list[str], subcommand: str) -> str | None:
         return None
     joined = "".join(args)
     cleaned = re.sub(r"[\s\-()./]", "", joined)
-    if not _SEARCH.match(cleaned) or len(cleaned) > SEARCH_MAX:
+    if not _SEARCH.match(cleaned):
         raise UsageError(
             f"Search by the digits of a number, e.g. `{subcommand} 9180`; “{clip(one_line(joined), 30)}” is not that.",
             subcommand=subcommand,
