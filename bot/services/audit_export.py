@@ -2,9 +2,12 @@
 go from one cursor to the output a chunk at a time, so memory stays flat whatever the size of the log.
 
 Rows come oldest first (the chain's order) with every column, `prev_hash` and `hash` included, so an
-auditor can re-check the chain from a JSON Lines export alone. CSV is for spreadsheets: a text cell a
-spreadsheet would run as a formula (starting with =, @, a tab or CR, or with + / - not followed by digits
-only) gets a leading apostrophe; JSON Lines keeps every value exactly as stored.
+auditor can re-check the chain from a JSON Lines export alone. CSV is for spreadsheets in any locale
+(`bot.store.csv_cells`): a cell holding `,` `;` a tab, a quote or a line end is quoted, and every part of a
+cell a spreadsheet might start a cell with (its start, and what follows a `;`, tab or line break) whose
+first visible character is = + - or @ (fullwidth forms and invisible leading characters included) gets a
+leading apostrophe; a sign and digits only (a phone number) is left alone. JSON Lines keeps every value
+exactly as stored.
 """
 
 from __future__ import annotations

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 import shutil
 import tracemalloc
 from pathlib import Path
@@ -18,6 +17,7 @@ from bot.services.audit_query import AuditFilter, AuditQueries, Visibility
 from bot.services.errors import InvalidInput
 from bot.store import Store
 from tests.audit.audit_helpers import ALICE, BOB, GENESIS, NOW, NUMBER_A, bulk_fill, independent_hash, record, rows, write_varied_events
+from tests.audit.spreadsheet_reference import spreadsheet_cell, spreadsheet_safe
 
 BIG = 100_000
 PEAK_LIMIT = 3 * 1024 * 1024  # a few chunks of rows; the whole 100k would be well over 50 MB
@@ -92,30 +92,23 @@ def test_an_unknown_format_is_refused(store: Store) -> None:
 
 
 TRICKY = ["a,b", 'say "hi"', "two\nlines", "cr\ronly", "", " leading space", "+918012345678", "-5", "+", "-x",
-          "=1+1", "@SUM(A1)", "\tTab", "Ünïcødé ✓", "'already quoted", "trailing,"]
+          "=1+1", "@SUM(A1)", "\tTab", "Ünïcødé ✓", "'already quoted", "trailing,", "ok;=1+1", "semi;colon",
+          "a\tb", "＝1+1", "\u200b=1", "\ufeff+1", " =1", "line\n-item"]
 
 
-def test_csv_cells_are_quoted_exactly_as_the_csv_module_would_quote_them(db_path: Path) -> None:
+def test_csv_cells_are_written_exactly_as_the_rule_says(db_path: Path) -> None:
+    """Byte for byte against the rule written again in tests/audit/spreadsheet_reference.py; the csv module
+    reads every cell back (the cheap SQL paths, the full one and the Python fallback all take part)."""
     store = Store(db_path)
     for text in TRICKY:
         record(store, NOW, ALICE, "done", "assign", "succeeded", reason=text, detail=text)
     out = io.StringIO()
     exporter(store).export(AuditFilter(), "csv", out, viewer=None)
-    expected = io.StringIO()
-    writer = csv.writer(expected, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
-    for row in rows(store):
-        writer.writerow(["" if row[c] is None else spreadsheet_safe(row[c]) for c in COLUMNS])
-    assert out.getvalue() == expected.getvalue()
-
-
-def spreadsheet_safe(value: object) -> object:
-    """The rule in docs/audit-schema.md, written again independently of the SQL that applies it."""
-    if not isinstance(value, str) or not value:
-        return value
-    if value[0] in "=@\t\r" or (value[0] in "+-" and not re.fullmatch("[0-9]+", value[1:])):
-        return "'" + value
-    return value
+    stored = rows(store)
+    expected = "".join(",".join(spreadsheet_cell(None if r[c] is None else str(r[c])) for c in COLUMNS) + "\r\n" for r in stored)
+    assert out.getvalue() == ",".join(COLUMNS) + "\r\n" + expected
+    read_back = list(csv.DictReader(io.StringIO(out.getvalue(), newline="")))
+    assert [r["reason"] for r in read_back] == [spreadsheet_safe(text) for text in TRICKY]
 
 
 @pytest.fixture(scope="module")
