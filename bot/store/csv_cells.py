@@ -31,7 +31,7 @@ _PIECE_BREAKS = re.compile("([;\t\n\r])")  # where a reader splitting on ; or ta
 _UNSEEN_CATEGORIES = frozenset({"Cc", "Cf", "Cn", "Cs", "Mn", "Mc", "Me", "Zs", "Zl", "Zp"})
 _BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 # For SQL: the printable ASCII characters but space, double quote and = + - @ (as a GLOB class), and the
-# characters that make a cell need quotes (as one: per character, a GLOB class costs less than six instr).
+# characters that make a cell need quotes (one GLOB: on short cells it costs less than six instr calls).
 _SAFE_START = "!#-*,.-<>-?A-~"
 _NEEDS_QUOTES_GLOB = "'*[,\";' || char(9, 10, 13) || ']*'"
 
