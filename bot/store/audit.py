@@ -71,20 +71,9 @@ def append(db: Database, row: Mapping[str, Any]) -> int:
     return int(full["id"])
 
 
-def latest(db: Database, *, e164: str | None = None, limit: int = 20) -> list[Row]:
-    """Newest first."""
-    where, params = ("e164 = ?", [e164]) if e164 else ("1 = 1", [])
-    return _select(db, where, params, order="id DESC", limit=limit)
-
-
 def by_id(db: Database, audit_id: int) -> Row | None:
     rows = _select(db, "id = ?", [audit_id], order="id", limit=1)
     return rows[0] if rows else None
-
-
-def for_request(db: Database, request_id: str) -> list[Row]:
-    """Oldest first: the request's story in order."""
-    return _select(db, "request_id = ?", [request_id], order="id", limit=None)
 
 
 def latest_where(db: Database, where: str, params: list[Any]) -> Row | None:

@@ -84,10 +84,6 @@ def retry_later(db: Database, item_id: int, error: str, delay: timedelta, now: d
     return cursor.rowcount == 1
 
 
-def for_ref(db: Database, kind: OutboxKind | str, ref: str | int) -> list[Row]:
-    return _rows(db, "SELECT * FROM outbox WHERE kind = ? AND ref = ? ORDER BY id", [str(kind), str(ref)])
-
-
 def _rows(db: Database, sql: str, params: list[Any]) -> list[Row]:
     cursor = db.execute(sql, params)
     names = [c[0] for c in cursor.description]

@@ -14,10 +14,6 @@ def to_db(when: datetime) -> str:
     return when.astimezone(timezone.utc).isoformat(timespec="microseconds")
 
 
-def to_db_or_none(when: datetime | None) -> str | None:
-    return None if when is None else to_db(when)
-
-
 def from_db(text: str | None) -> datetime | None:
     if text is None:
         return None

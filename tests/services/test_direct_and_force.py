@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from bot.services.audit_query import AuditFilter
 from bot.services.errors import Conflict, InvalidInput, NotAllowed, NotFound, VobizUnavailable
 from bot.services.records import Kind, Status
 from tests.services.world import ADMIN, APPROVER, OUTSIDER, REQUESTER, World
@@ -42,7 +43,7 @@ def test_anyone_may_assign_and_unassign_and_it_is_audited(world: World) -> None:
 
     assert unassigned.done and unassigned.sub_account_id == SALES
     assert world.sandbox.describe(number)["owner"] == world.sandbox.auth_id
-    entries = world.services.history.latest(e164_raw=number)
+    entries = world.services.audit.search(AuditFilter(e164=number), viewer=None).entries
     assert [(e.action, e.outcome, e.actor.user_id) for e in entries] == [
         ("unassign", "succeeded", OUTSIDER.user_id),
         ("assign", "succeeded", OUTSIDER.user_id),
@@ -62,7 +63,7 @@ def test_unassign_in_the_cool_off_then_force_unassign_approved_by_an_admin(world
     assert not attempt.done and attempt.sub_account_id == SALES
     assert attempt.cool_off_until == last_call + timedelta(days=15)
     assert attempt.cool_off_remaining_seconds == 12 * 24 * 3600
-    entry = world.services.history.latest(e164_raw=number, limit=1)[0]
+    entry = world.services.audit.search(AuditFilter(e164=number), viewer=None, limit=1).entries[0]
     assert (entry.outcome, entry.cool_off_until, entry.id) == ("cool_off", attempt.cool_off_until, attempt.audit_id)
     assert world.sandbox.describe(number)["owner"] == SALES
 

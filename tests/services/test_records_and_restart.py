@@ -8,6 +8,7 @@ import itertools
 import pytest
 
 from bot.services.approvals import Approvals
+from bot.services.audit_query import AuditFilter
 from bot.services.errors import InvalidInput, NotAllowed, NotFound
 from bot.services.policy import Policy
 from bot.services.records import Status
@@ -90,15 +91,16 @@ def test_history_newest_first_and_by_number(world: World) -> None:
     world.services.approvals.request_purchase(REQUESTER, second, "two")
     world.services.approvals.cancel(one.id, REQUESTER)
 
-    latest = world.services.history.latest()
+    search = world.services.audit.search  # what `/numbers history` calls
+    latest = search(AuditFilter(), viewer=None).entries
     assert [(e.event, e.e164) for e in latest] == [("cancelled", first), ("requested", second), ("requested", first)]
-    assert [e.event for e in world.services.history.latest(e164_raw=first)] == ["cancelled", "requested"]
-    assert len(world.services.history.latest(limit=1)) == 1
+    assert [e.event for e in search(AuditFilter(e164=first), viewer=None).entries] == ["cancelled", "requested"]
+    assert len(search(AuditFilter(), viewer=None, limit=1).entries) == 1
     assert latest[-1].quote == one.quote and latest[-1].reason == "one" and latest[-1].actor == REQUESTER
     with pytest.raises(InvalidInput):
-        world.services.history.latest(limit=0)
+        search(AuditFilter(), viewer=None, limit=0)
     with pytest.raises(InvalidInput):
-        world.services.history.latest(e164_raw="not a number")
+        world.services.audit.parse("+not-a-number")
 
 
 def test_a_taken_request_id_is_drawn_again(world: World) -> None:
