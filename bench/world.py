@@ -10,6 +10,9 @@ can tell when the bot has finished the work it does after the ack:
 * `vobiz_log()`: every request the sandbox answered, with `time.monotonic()` at its answer;
 * `still_working_ids(request_ids)`: those of these approval requests still pending or executing;
 * `settle_outbox()`: wait until the bot has delivered what its outbox holds (history lines excepted).
+
+The cast and the bot's environment come from the shared world (`fakes.world.Cast`); what is the bench's
+own is the bot in another process, under gunicorn, and the watching.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from bench.loadgen import LoadGenerator, Outgoing
 from bench.servers import REPO, Gunicorn, child_env
 from fakes.slack import FakeSlack, Message, SignedRequest, SlackEvent, SlackRequests
 from fakes.slack.records import Ephemeral, EventKind
+from fakes.world import Cast
 from bot.store.timestamps import to_db
 
 SIGNING_SECRET = "bench-signing-secret"
@@ -41,6 +45,15 @@ REQUESTER, APPROVER, ADMIN = "U0BENCHREQ", "U0BENCHAPP", "U0BENCHADM"
 APPROVALS, HISTORY = "C0BENCHAPPR", "C0BENCHHIST"
 EVENTS_PATH = "/slack/events"
 LISTENER_THREADS = 32  # bot.app.LISTENER_THREADS: the bot acks on these threads, and calls Vobiz on them
+# The bot runs under gunicorn, configured by environment: the shared world's cast gives it (fakes.world).
+CAST = Cast(
+    bot_token=BOT_TOKEN,
+    signing_secret=SIGNING_SECRET,
+    approvers=(APPROVER,),
+    admins=(ADMIN,),
+    approval_channel=APPROVALS,
+    history_channel=HISTORY,
+)
 _REQUEST_ID = re.compile(r"request (R[0-9A-Z]+)")
 
 
@@ -67,9 +80,9 @@ class BenchWorld:
         self._vobiz: list[VobizCall] = []
         self._channels = itertools.count(1)
         self.sandbox = SandboxServer(on_request=self._on_vobiz)
-        self.slack = FakeSlack(BOT_TOKEN, trigger_ttl=None)
+        self.slack: FakeSlack = CAST.fake_slack(trigger_ttl=None)
         self.slack.on_event.append(self._on_slack)
-        self.requests = SlackRequests(SIGNING_SECRET, self.slack)
+        self.requests = SlackRequests(CAST.signing_secret, self.slack)
         self.bot: Gunicorn | None = None
         self.bare: Gunicorn | None = None
         self.loadgen: LoadGenerator | None = None
@@ -81,7 +94,7 @@ class BenchWorld:
         self.sandbox.start()
         self.sandbox.set_balance(10**9)  # the load buys well over a thousand numbers
         self.slack.start()
-        bare_env = {"SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_API_URL": self.slack.api_url}
+        bare_env = {"SLACK_SIGNING_SECRET": CAST.signing_secret, "SLACK_BOT_TOKEN": CAST.bot_token, "SLACK_API_URL": self.slack.api_url}
         self.bot = Gunicorn("bot.wsgi:application", child_env(self.bot_environment()), name="bot").launch()
         self.bare = Gunicorn("bench.bare_app:application", child_env(bare_env), name="bare").launch()
         self.loadgen = LoadGenerator(str(REPO))
@@ -91,21 +104,8 @@ class BenchWorld:
 
     def bot_environment(self) -> dict[str, str]:
         """The bot's whole configuration, as an operator would give it."""
-        return {
-            "SLACK_BOT_TOKEN": BOT_TOKEN,
-            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-            "SLACK_API_URL": self.slack.api_url,
-            "VOBIZ_AUTH_ID": self.sandbox.auth_id,
-            "VOBIZ_AUTH_TOKEN": self.sandbox.auth_token,
-            "VOBIZ_BASE_URL": self.sandbox.base_url,
-            "NUMBERS_BOT_DB": str(self.db_path),
-            "APPROVERS": APPROVER,
-            "ADMINS": ADMIN,
-            "APPROVAL_CHANNEL": APPROVALS,
-            "HISTORY_CHANNEL": HISTORY,
-            # The load is one requester sending thousands of commands a minute: measured, not throttled.
-            "RATE_LIMIT_PER_MINUTE": "0",
-        }
+        # The load is one requester sending thousands of commands a minute: measured, not throttled.
+        return CAST.environment(self.slack, self.sandbox, self.db_path, RATE_LIMIT_PER_MINUTE="0")
 
     def stop(self) -> None:
         if self.loadgen is not None:

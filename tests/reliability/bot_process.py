@@ -25,7 +25,7 @@ import httpx
 
 from fakes.vobiz import SandboxServer
 from fakes.slack.webapi import FakeSlack
-from scenario_world import ADMIN, APPROVALS, APPROVER, BOT_TOKEN, HISTORY, SIGNING_SECRET
+from tests.scenarios.scenario_world import ADMIN, APPROVALS, APPROVER, BOT_TOKEN, HISTORY, SIGNING_SECRET
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent

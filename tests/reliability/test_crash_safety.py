@@ -20,8 +20,8 @@ from fakes.vobiz import SandboxServer
 from fakes.slack.records import Message
 from fakes.slack.requests import SlackRequests
 from fakes.slack.webapi import FakeSlack
-from bot_process import WORKER_KILLED, BotProcess, bot_environment, query, request_row, wait_until
-from scenario_world import APPROVALS, APPROVER, REQUESTER, SIGNING_SECRET, fake_slack
+from tests.reliability.bot_process import WORKER_KILLED, BotProcess, bot_environment, query, request_row, wait_until
+from tests.scenarios.scenario_world import APPROVALS, APPROVER, REQUESTER, SIGNING_SECRET, fake_slack
 
 # Short, so the restarted bot may settle an EXECUTING request at once; production keeps a minute.
 GRACE_SECONDS = "0.3"

@@ -20,9 +20,9 @@ from fakes.vobiz import SandboxServer
 from bot.reconcile_cli import EXIT_AGREE, EXIT_DRIFT, EXIT_TROUBLE, reconcile
 from bot.services.reconcile import DriftKind, ReconcileReport, Reconciler, Seen, compare, expectations
 from bot.services.records import Status
-from bot_process import bot_environment
-from scenario_world import ADMIN, APPROVER, REQUESTER, World, build_world
-from worlds import rows
+from tests.reliability.bot_process import bot_environment
+from tests.scenarios.scenario_world import ADMIN, APPROVER, REQUESTER, World, build_world
+from tests.reliability.worlds import rows
 
 
 @pytest.fixture

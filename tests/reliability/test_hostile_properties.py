@@ -26,9 +26,9 @@ from bot.services.records import Status
 from fakes.slack.requests import SignedRequest
 from fakes.slack.webapi import FakeSlack
 from handlers import ids
-from scenario_world import ADMIN, APPROVALS, APPROVER, OTHER, REQUESTER, World, build_world, fake_slack
-from slack_checks import assert_no_injected_markup, assert_no_traceback
-from worlds import rows, served
+from tests.scenarios.scenario_world import ADMIN, APPROVALS, APPROVER, OTHER, REQUESTER, World, build_world, fake_slack
+from tests.handlers.slack_checks import assert_no_injected_markup, assert_no_traceback
+from tests.reliability.worlds import rows, served
 
 EXAMPLES = settings(
     max_examples=60,

@@ -33,8 +33,8 @@ from fakes.vobiz import SandboxServer
 from fakes.slack.requests import SignedRequest
 from fakes.slack.webapi import FakeSlack
 from handlers import ids
-from scenario_world import ADMIN, APPROVER, GENERAL, GROUPIE, OTHER, REQUESTER, World, build_world
-from worlds import rows, served
+from tests.scenarios.scenario_world import ADMIN, APPROVER, GENERAL, GROUPIE, OTHER, REQUESTER, World, build_world
+from tests.reliability.worlds import rows, served
 
 TOTAL = 500
 CONCURRENCY = 32

@@ -5,8 +5,8 @@ request, no second approval message, no second Vobiz call, no second audit decis
 from __future__ import annotations
 
 from bot.services.records import Status
-from scenario_world import ADMIN, APPROVALS, APPROVER, REQUESTER, World
-from worlds import audit_events, rows
+from tests.scenarios.scenario_world import ADMIN, APPROVALS, APPROVER, REQUESTER, World
+from tests.reliability.worlds import audit_events, rows
 
 
 def test_a_redelivered_buy_command_creates_no_second_request(world: World) -> None:

@@ -23,9 +23,9 @@ from fakes.vobiz import SandboxServer
 from fakes.slack.requests import SignedRequest
 from fakes.slack.webapi import FakeSlack
 from bot.store import Store
-from scenario_world import ADMIN, APPROVER, BOT_TOKEN, OTHER, REQUESTER, SIGNING_SECRET, World
-from slack_checks import assert_no_injected_markup, assert_no_traceback
-from worlds import build_world_with, rows, served
+from tests.scenarios.scenario_world import ADMIN, APPROVER, BOT_TOKEN, OTHER, REQUESTER, SIGNING_SECRET, World
+from tests.handlers.slack_checks import assert_no_injected_markup, assert_no_traceback
+from tests.reliability.worlds import build_world_with, rows, served
 
 HOSTILE = "<!channel> <!here> <https://evil.example|approve me> <@U0ADMIN> &lt;b&gt; *bold* `code` <#C0HISTORY>"
 FIVE_MINUTES = 5 * 60

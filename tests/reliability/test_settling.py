@@ -9,7 +9,7 @@ from typing import Any
 
 from bot.services.records import ApprovalRequest, Status
 from bot.runtime import Workers
-from scenario_world import APPROVER, World
+from tests.scenarios.scenario_world import APPROVER, World
 
 
 class PassCounter:

@@ -17,8 +17,8 @@ from fakes.vobiz import SandboxServer
 from bot.services.records import Status
 from fakes.slack.webapi import FakeSlack
 from handlers.render.history import history_line
-from scenario_world import ADMIN, APPROVALS, APPROVER, HISTORY, REQUESTER, World, build_world
-from worlds import rows
+from tests.scenarios.scenario_world import ADMIN, APPROVALS, APPROVER, HISTORY, REQUESTER, World, build_world
+from tests.reliability.worlds import rows
 
 
 def deliver_everything(world: World, *, rounds: int = 12) -> None:

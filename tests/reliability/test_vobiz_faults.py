@@ -14,8 +14,8 @@ import pytest
 from fakes.vobiz import SandboxServer
 from bot.services.records import Status
 from fakes.slack.webapi import FakeSlack
-from scenario_world import APPROVER, REQUESTER, World
-from worlds import RecordingSleep, audit_events, build_world_with, served, timed_send
+from tests.scenarios.scenario_world import APPROVER, REQUESTER, World
+from tests.reliability.worlds import RecordingSleep, audit_events, build_world_with, served, timed_send
 
 SLACK_ACK_DEADLINE_S = 3.0
 

@@ -10,15 +10,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from slack_sdk import WebClient
-
-from api.client import VobizClient
-from fakes.vobiz import SandboxServer
-from bot.app import build_bot
-from bot.server import LocalServer, make_wsgi_app
-from fakes.slack.requests import SignedRequest, SlackRequests
+from fakes.slack.requests import SignedRequest
 from fakes.slack.webapi import FakeSlack
-from scenario_world import BOT_TOKEN, SIGNING_SECRET, FakeTime, ScenarioClock, TrackingExecutor, World, make_settings
+from fakes.vobiz import SandboxServer
+from tests.scenarios.scenario_world import World, build_world
 
 
 @dataclass
@@ -36,41 +31,18 @@ def build_world_with(
     sandbox: SandboxServer,
     db_path: Path,
     *,
-    vobiz_timeout: float = 5.0,
     vobiz_sleep: RecordingSleep | None = None,
-    slack_timeout: float = 5.0,
-    **settings_changes: Any,
+    **options: Any,
 ) -> World:
     """`scenario_world.build_world`, with the Vobiz client's sleep recorded instead of skipped."""
-    settings = make_settings(slack, sandbox, db_path, **settings_changes)
-    clock = ScenarioClock(sandbox)
-    fake_time = FakeTime()
-    listeners = TrackingExecutor()
-    vobiz = VobizClient(
-        sandbox.auth_id,
-        sandbox.auth_token,
-        base_url=sandbox.base_url,
-        timeout=vobiz_timeout,
-        sleep=vobiz_sleep or RecordingSleep(),
-    )
-    bot = build_bot(
-        settings,
-        slack_client=WebClient(token=BOT_TOKEN, base_url=slack.api_url, timeout=slack_timeout),
-        vobiz=vobiz,
-        start_workers=False,
-        clock=clock,
-        sleep=fake_time.sleep,
-        monotonic=fake_time.monotonic,
-        listener_executor=listeners,
-    )
-    return World(bot, slack, sandbox, SlackRequests(SIGNING_SECRET, slack), clock, fake_time, settings, db_path, listeners)
+    return build_world(slack, sandbox, db_path, vobiz_sleep=vobiz_sleep or RecordingSleep(), **options)
 
 
 @contextmanager
 def served(world: World) -> Iterator[str]:
     """The world's app behind the real WSGI router on 127.0.0.1 (port 0); yields the events URL."""
-    with LocalServer(make_wsgi_app(world.app, world.bot.healthy)) as server:
-        yield f"{server.url}/slack/events"
+    with world.served() as url:
+        yield url
 
 
 def timed_send(world: World, url: str, signed: SignedRequest, retry_num: int | None = None) -> tuple[int, float]:

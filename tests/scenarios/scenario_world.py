@@ -1,5 +1,6 @@
-"""A whole bot for scenario tests: the real Bolt app built by `build_bot`, the Vobiz sandbox over HTTP,
-FakeSlack on a real socket and really signed Slack requests. Nothing is mocked.
+"""A whole bot for scenario tests: the shared world (`fakes.world`: the real Bolt app built by `build_bot`,
+the Vobiz sandbox over HTTP, FakeSlack on a real socket, really signed Slack requests) with the scenario
+cast and what its people do and see. Nothing is mocked.
 
 Listeners run after the ack on Bolt's threads, so tests wait for what a person would see
 (`reply_to`, `settled`) instead of sleeping; the outbox is delivered with `drain()`.
@@ -8,27 +9,21 @@ Listeners run after the ack on Bolt's threads, so tests wait for what a person w
 from __future__ import annotations
 
 import re
-import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 from slack_bolt.response import BoltResponse
-from slack_sdk import WebClient
 
-from api.client import VobizClient
-from fakes.vobiz import SandboxServer
-from bot.app import Bot, build_bot
-from bot.config import Settings
+import fakes.world
 from bot.services.records import Actor, ApprovalRequest
 from fakes.slack.records import Ephemeral, Message, View
-from fakes.slack.requests import SignedRequest, SlackRequests
+from fakes.slack.requests import SignedRequest
 from fakes.slack.webapi import FakeSlack
-from handlers.outbound.delivery import DeliveryReport
+from fakes.vobiz import SandboxServer
+from fakes.world import Cast
 
 SIGNING_SECRET = "scenario-signing-secret"
 BOT_TOKEN = "xoxb-scenario-bot-token"
@@ -37,11 +32,23 @@ USERS = {REQUESTER: "riya", APPROVER: "arjun", ADMIN: "meera", OTHER: "sam", GRO
 APPROVER_GROUP = "S0APPROVERS"
 APPROVALS, HISTORY, GENERAL = "C0APPROVALS", "C0HISTORY", "C0GENERAL"
 CHANNELS = {APPROVALS: "approvals", HISTORY: "numbers-history", GENERAL: "general"}
+CAST = Cast(
+    bot_token=BOT_TOKEN,
+    signing_secret=SIGNING_SECRET,
+    approvers=(APPROVER, APPROVER_GROUP),
+    admins=(ADMIN,),
+    approval_channel=APPROVALS,
+    history_channel=HISTORY,
+    users=USERS,
+    channels=CHANNELS,
+    usergroups={APPROVER_GROUP: [GROUPIE]},
+)
 VOBIZ_WRITES = ("purchase", "release", "cancel_release", "assign", "unassign")
 # Slack waits this long for the HTTP answer (the ack); later, it shows the person an error (and retries an
 # event) even though the bot may go on to do the work. The only ack deadline the tests hold the bot to: a
 # tighter one measures the machine running the tests, not the bot.
 SLACK_ACK_LIMIT_S = 3.0
+LISTENER_TIMEOUT_S = 10.0
 
 
 def assert_acked_in_time(acked_in: float, what: str = "the request") -> None:
@@ -51,97 +58,8 @@ def assert_acked_in_time(acked_in: float, what: str = "the request") -> None:
     )
 
 
-class ScenarioClock:
-    """The bot's clock follows the sandbox's (Vobiz's) clock plus the real time elapsed, so expiry,
-    cool-offs and release cooldowns agree on both sides; `advance` moves both."""
-
-    def __init__(self, sandbox: SandboxServer) -> None:
-        self._sandbox = sandbox
-        self._started = time.monotonic()
-
-    def __call__(self) -> datetime:
-        return self._sandbox.now() + timedelta(seconds=time.monotonic() - self._started)
-
-    def advance(self, **delta: float) -> None:
-        self._sandbox.advance(timedelta(**delta).total_seconds())
-
-
-@dataclass
-class FakeTime:
-    """A monotonic clock that only the injected sleep moves: history pacing without waiting."""
-
-    now: float = 1000.0
-    slept: list[float] = field(default_factory=list)
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
-
-
-class TrackingExecutor(ThreadPoolExecutor):
-    """Bolt's listener pool, counting what is still running so tests can wait for the bot to be idle."""
-
-    def __init__(self) -> None:
-        super().__init__(max_workers=32, thread_name_prefix="scenario-listener")
-        self._running = 0
-        self._changed = threading.Condition()
-
-    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
-        with self._changed:
-            self._running += 1
-
-        def tracked() -> Any:
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                with self._changed:
-                    self._running -= 1
-                    self._changed.notify_all()
-
-        return super().submit(tracked)
-
-    def wait_idle(self, timeout: float = 10.0) -> None:
-        with self._changed:
-            if not self._changed.wait_for(lambda: self._running == 0, timeout):
-                raise TimeoutError(f"{self._running} listeners still running after {timeout} s")
-
-
-def make_settings(slack: FakeSlack, sandbox: SandboxServer, db_path: Path, **changes: Any) -> Settings:
-    values: dict[str, Any] = {
-        "slack_bot_token": BOT_TOKEN,
-        "slack_signing_secret": SIGNING_SECRET,
-        "slack_api_url": slack.api_url,
-        "vobiz_auth_id": sandbox.auth_id,
-        "vobiz_auth_token": sandbox.auth_token,
-        "vobiz_base_url": sandbox.base_url,
-        "numbers_bot_db": db_path,
-        "approvers": (APPROVER, APPROVER_GROUP),
-        "admins": (ADMIN,),
-        "approval_channel": APPROVALS,
-        "history_channel": HISTORY,
-    }
-    values.update(changes)
-    return Settings(**values)
-
-
-@dataclass
-class World:
-    bot: Bot
-    slack: FakeSlack
-    sandbox: SandboxServer
-    requests: SlackRequests
-    clock: ScenarioClock
-    time: FakeTime
-    settings: Settings
-    db_path: Path
-    listeners: TrackingExecutor
-
-    @property
-    def app(self) -> Any:
-        return self.bot.app
+class World(fakes.world.World):
+    """The shared world (`fakes.world.World`) with what a scenario's people do and see."""
 
     # ------------------------------------------------------------ what people do
 
@@ -158,7 +76,7 @@ class World:
 
     def send(self, signed: SignedRequest, retry_num: int | None = None, *, wait: bool = True) -> BoltResponse:
         started = time.monotonic()
-        response = self.requests.send_app(self.app, signed, retry_num)
+        response = self.dispatch(signed, retry_num)
         acked_in = time.monotonic() - started
         # Every request is acknowledged, inside Slack's 3 seconds
         assert response.status == 200, (response.status, response.body)
@@ -169,7 +87,8 @@ class World:
 
     def idle(self) -> None:
         """Wait until every listener has finished (they go on after the ack, on Bolt's threads)."""
-        self.listeners.wait_idle()
+        if not self.wait_idle(LISTENER_TIMEOUT_S):
+            raise TimeoutError(f"{self.listeners.running} listeners still running after {LISTENER_TIMEOUT_S} s")
 
     # ------------------------------------------------------------ what people see
 
@@ -199,9 +118,6 @@ class World:
 
     def history_lines(self) -> list[str]:
         return [m.text for m in self.slack.messages(HISTORY)]
-
-    def drain(self) -> DeliveryReport:
-        return self.bot.delivery.drain()
 
     # ------------------------------------------------------------ state
 
@@ -246,36 +162,26 @@ def build_world(
     slack_timeout: float = 5.0,
     start_workers: bool = False,
     vobiz_transport: httpx.BaseTransport | None = None,
+    vobiz_sleep: Callable[[float], None] | None = None,
     **settings_changes: Any,
 ) -> World:
     """`vobiz_transport`: what carries the bot's Vobiz calls to the sandbox (default: plain HTTP), e.g. one
-    that changes the sandbox's answers the way another Vobiz deployment words them."""
-    settings = make_settings(slack, sandbox, db_path, **settings_changes)
-    clock = ScenarioClock(sandbox)
-    fake_time = FakeTime()
-    listeners = TrackingExecutor()
-    vobiz = VobizClient(
-        sandbox.auth_id,
-        sandbox.auth_token,
-        base_url=sandbox.base_url,
-        timeout=vobiz_timeout,
-        sleep=lambda s: None,
-        transport=vobiz_transport,
-    )
-    bot = build_bot(
-        settings,
-        slack_client=WebClient(token=BOT_TOKEN, base_url=slack.api_url, timeout=slack_timeout),
-        vobiz=vobiz,
+    that changes the sandbox's answers the way another Vobiz deployment words them. `vobiz_sleep`: the
+    Vobiz client's retry waits (default: none)."""
+    return World.build(
+        CAST,
+        slack,
+        sandbox,
+        db_path,
+        vobiz_timeout=vobiz_timeout,
+        vobiz_sleep=vobiz_sleep,
+        vobiz_transport=vobiz_transport,
+        slack_timeout=slack_timeout,
         start_workers=start_workers,
-        clock=clock,
-        sleep=fake_time.sleep,
-        monotonic=fake_time.monotonic,
-        listener_executor=listeners,
+        listener_thread_prefix="scenario-listener",
+        **settings_changes,
     )
-    requests = SlackRequests(SIGNING_SECRET, slack)
-    return World(bot, slack, sandbox, requests, clock, fake_time, settings, db_path, listeners)
 
 
 def fake_slack() -> FakeSlack:
-    return FakeSlack(BOT_TOKEN, users=USERS, usergroups={APPROVER_GROUP: [GROUPIE]}, channels=CHANNELS)
-
+    return CAST.fake_slack()

@@ -11,8 +11,8 @@ from pathlib import Path
 from bot.services.records import Status
 from fakes.slack.webapi import FakeSlack
 from handlers import ids
-from slack_checks import assert_no_injected_markup, assert_no_traceback
-from scenario_world import ADMIN, APPROVER, GROUPIE, REQUESTER, World, build_world
+from tests.handlers.slack_checks import assert_no_injected_markup, assert_no_traceback
+from tests.scenarios.scenario_world import ADMIN, APPROVER, GROUPIE, REQUESTER, World, build_world
 
 
 def test_twenty_concurrent_approvals_and_slack_retries_buy_exactly_once(world: World) -> None:

@@ -16,7 +16,7 @@ from fakes.vobiz import SandboxServer
 from fakes.slack.records import Ephemeral
 from fakes.slack.webapi import FakeSlack
 from handlers.render.history import HISTORY_PAGE_SIZE
-from scenario_world import APPROVER, OTHER, World, build_world
+from tests.scenarios.scenario_world import APPROVER, OTHER, World, build_world
 
 AUDITOR = OTHER
 # Before year 1 and after 9999 once their offsets are taken off: they bound nothing, so every row matches.

@@ -10,7 +10,7 @@ import sqlite3
 from typing import Any
 
 from bot.audit_cli import parse_witness
-from scenario_world import APPROVER, World
+from tests.scenarios.scenario_world import APPROVER, World
 
 
 def rows(world: World, sql: str) -> list[dict[str, Any]]:

@@ -18,8 +18,8 @@ from fakes.vobiz import SandboxServer
 from fakes.slack.records import Ephemeral, Upload
 from fakes.slack.webapi import FakeSlack
 from bot.store.audit import ALL_COLUMNS
-from scenario_world import ADMIN, APPROVER, OTHER, REQUESTER, World, build_world
-from slack_checks import assert_no_injected_markup
+from tests.scenarios.scenario_world import ADMIN, APPROVER, OTHER, REQUESTER, World, build_world
+from tests.handlers.slack_checks import assert_no_injected_markup
 
 AUDITOR = OTHER  # an auditor who is neither approver nor admin (AUDITORS in this world)
 

@@ -20,8 +20,8 @@ from fakes.slack.records import Ephemeral
 from fakes.slack.webapi import FakeSlack
 from handlers import ids
 from handlers.render.history import HISTORY_PAGE_SIZE
-from scenario_world import ADMIN, APPROVER, OTHER, REQUESTER, USERS, World, build_world
-from slack_checks import assert_no_injected_markup, assert_within_limits
+from tests.scenarios.scenario_world import ADMIN, APPROVER, OTHER, REQUESTER, USERS, World, build_world
+from tests.handlers.slack_checks import assert_no_injected_markup, assert_within_limits
 
 AUDITOR = OTHER  # an auditor who is neither approver nor admin (AUDITORS in this world)
 SALES = "SA_SALES0001"

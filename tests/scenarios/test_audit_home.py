@@ -14,8 +14,8 @@ from fakes.vobiz import SandboxServer
 from fakes.slack.records import View
 from fakes.slack.webapi import FakeSlack
 from handlers import ids
-from scenario_world import ADMIN, APPROVER, OTHER, REQUESTER, USERS, World, build_world
-from slack_checks import assert_no_injected_markup, assert_within_limits
+from tests.scenarios.scenario_world import ADMIN, APPROVER, OTHER, REQUESTER, USERS, World, build_world
+from tests.handlers.slack_checks import assert_no_injected_markup, assert_within_limits
 
 
 AUDITOR = OTHER  # an auditor who is neither approver nor admin (AUDITORS in the `audited` world)

@@ -13,8 +13,8 @@ import pytest
 from fakes.vobiz import SandboxServer
 from fakes.slack.webapi import FakeSlack
 from handlers import ids
-from scenario_world import ADMIN, REQUESTER, World, build_world
-from slack_checks import assert_no_injected_markup, assert_within_limits
+from tests.scenarios.scenario_world import ADMIN, REQUESTER, World, build_world
+from tests.handlers.slack_checks import assert_no_injected_markup, assert_within_limits
 
 
 def test_list_pages_fetch_only_the_page_shown(world: World) -> None:

@@ -12,8 +12,8 @@ import httpx
 import pytest
 
 from bot.server import LocalServer, make_wsgi_app
-from scenario_world import APPROVER, REQUESTER, World
-from slack_checks import assert_no_traceback
+from tests.scenarios.scenario_world import APPROVER, REQUESTER, World
+from tests.handlers.slack_checks import assert_no_traceback
 
 UNAVAILABLE = "database cannot be reached right now, so nothing was changed"
 

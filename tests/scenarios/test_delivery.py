@@ -14,7 +14,7 @@ from bot.services.records import Status
 from fakes.slack.records import Call
 from fakes.slack.webapi import FakeSlack
 from handlers.outbound.delivery import Delivery
-from scenario_world import APPROVALS, APPROVER, BOT_TOKEN, HISTORY, REQUESTER, World, build_world
+from tests.scenarios.scenario_world import APPROVALS, APPROVER, BOT_TOKEN, HISTORY, REQUESTER, World, build_world
 
 
 @pytest.fixture

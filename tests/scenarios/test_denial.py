@@ -8,7 +8,7 @@ import time
 
 from bot.services.records import Status
 from handlers import ids
-from scenario_world import APPROVER, GROUPIE, OTHER, REQUESTER, SLACK_ACK_LIMIT_S, World
+from tests.scenarios.scenario_world import APPROVER, GROUPIE, OTHER, REQUESTER, SLACK_ACK_LIMIT_S, World
 
 
 def audit_events(world: World, request_id: str) -> list[tuple[str, str]]:

@@ -8,8 +8,8 @@ import pytest
 from slack_sdk import WebClient
 
 from handlers import ids
-from scenario_world import APPROVER, BOT_TOKEN, GENERAL, OTHER, REQUESTER, World
-from slack_checks import assert_no_injected_markup, assert_no_traceback, assert_within_limits
+from tests.scenarios.scenario_world import APPROVER, BOT_TOKEN, GENERAL, OTHER, REQUESTER, World
+from tests.handlers.slack_checks import assert_no_injected_markup, assert_no_traceback, assert_within_limits
 
 HOSTILE_REASON = "<!channel> <!here> <https://evil.example|click to approve> & <@U0ADMIN> pls"
 

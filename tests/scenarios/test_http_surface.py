@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from bot.server import LocalServer, make_wsgi_app
-from scenario_world import APPROVER, REQUESTER, World, assert_acked_in_time
+from tests.scenarios.scenario_world import APPROVER, REQUESTER, World, assert_acked_in_time
 
 
 @pytest.fixture

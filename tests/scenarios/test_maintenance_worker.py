@@ -13,7 +13,7 @@ from api.client import VobizClient
 from handlers import ids
 from handlers.outbound.delivery import Delivery
 from bot.runtime import Workers
-from scenario_world import APPROVALS, APPROVER, BOT_TOKEN, HISTORY, REQUESTER, World
+from tests.scenarios.scenario_world import APPROVALS, APPROVER, BOT_TOKEN, HISTORY, REQUESTER, World
 
 
 @pytest.fixture

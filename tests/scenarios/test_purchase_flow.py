@@ -7,8 +7,8 @@ import json
 from bot.services.records import Status
 from handlers import ids
 from handlers.render.text import display_number
-from slack_checks import assert_no_injected_markup, assert_no_traceback, assert_within_limits
-from scenario_world import ADMIN, APPROVALS, APPROVER, GROUPIE, HISTORY, OTHER, REQUESTER, World
+from tests.handlers.slack_checks import assert_no_injected_markup, assert_no_traceback, assert_within_limits
+from tests.scenarios.scenario_world import ADMIN, APPROVALS, APPROVER, GROUPIE, HISTORY, OTHER, REQUESTER, World
 
 
 def test_purchase_approved_end_to_end(world: World) -> None:

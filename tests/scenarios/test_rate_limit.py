@@ -12,8 +12,8 @@ from fakes.vobiz import SandboxServer
 from bot.services.records import Status
 from fakes.slack.webapi import FakeSlack
 from handlers import ids
-from slack_checks import assert_no_injected_markup, assert_no_traceback
-from scenario_world import APPROVALS, APPROVER, OTHER, World, build_world
+from tests.handlers.slack_checks import assert_no_injected_markup, assert_no_traceback
+from tests.scenarios.scenario_world import APPROVALS, APPROVER, OTHER, World, build_world
 
 SLOW_DOWN = "the most the bot takes from one person"
 FILED = "waiting for an approver"

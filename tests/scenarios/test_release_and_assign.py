@@ -9,7 +9,7 @@ from bot.services.records import Kind, Status
 from handlers import ids
 from fakes.vobiz import SandboxServer
 from fakes.slack.webapi import FakeSlack
-from scenario_world import ADMIN, APPROVER, REQUESTER, World, build_world
+from tests.scenarios.scenario_world import ADMIN, APPROVER, REQUESTER, World, build_world
 
 SALES = "SA_SALES0001"
 

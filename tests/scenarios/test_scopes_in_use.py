@@ -13,7 +13,7 @@ import pytest
 
 from fakes.vobiz import SandboxServer
 from fakes.slack.webapi import FakeSlack
-from scenario_world import ADMIN, APPROVER, GROUPIE, REQUESTER, World, build_world
+from tests.scenarios.scenario_world import ADMIN, APPROVER, GROUPIE, REQUESTER, World, build_world
 
 TESTS = Path(__file__).resolve().parent.parent
 _spec = importlib.util.spec_from_file_location("manifest_checks", TESTS / "test_manifest.py")

@@ -17,7 +17,7 @@ import pytest
 from fakes.vobiz import SandboxServer
 from fakes.slack.requests import SlackRequests
 from fakes.slack.webapi import FakeSlack
-from scenario_world import BOT_TOKEN, SIGNING_SECRET
+from tests.scenarios.scenario_world import BOT_TOKEN, SIGNING_SECRET
 
 BIN = Path(sys.executable).parent
 

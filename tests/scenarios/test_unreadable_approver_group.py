@@ -10,7 +10,7 @@ import pytest
 
 from bot.services import policy
 from bot.services.records import Status
-from scenario_world import APPROVER_GROUP, BOT_TOKEN, GROUPIE, World
+from tests.scenarios.scenario_world import APPROVER_GROUP, BOT_TOKEN, GROUPIE, World
 
 REFUSAL = (
     f"I could not confirm you are an approver: Slack did not answer who is in {APPROVER_GROUP}. "
