@@ -29,7 +29,8 @@ from slack_sdk import WebClient
 from bot.config import ConfigError, Settings, database_path, load_settings
 from handlers.outbound.posted_witness import PostedCheckpoint, WitnessUnavailable, newest_posted_checkpoint
 from bot.services.audit_export import AuditExport
-from bot.services.audit_query import AuditFilter, AuditQueries, Visibility, parse_query
+from bot.services.audit_filters import AuditFilter, parse_query
+from bot.services.audit_query import AuditQueries, Visibility
 from bot.services.clock import Clock, utc_now
 from bot.services.errors import ServiceError
 from bot.services.integrity import Integrity

@@ -16,7 +16,8 @@ import io
 from collections.abc import Iterator
 from typing import IO
 
-from bot.services.audit_query import EXPORT_FORMATS, AuditFilter, AuditQueries, Viewer
+from bot.services.audit_filters import EXPORT_FORMATS, AuditFilter
+from bot.services.audit_query import AuditQueries, Viewer
 from bot.services.errors import InvalidInput
 from bot.store import Store, audit
 

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from bot.services.audit_query import AuditFilter, AuditQueries, Viewer
+from bot.services.audit_filters import AuditFilter
+from bot.services.audit_query import AuditQueries, Viewer
 from bot.services.clock import Clock
 from bot.services.errors import InvalidInput
 from bot.services.records import Actor, Kind, Status

@@ -6,7 +6,7 @@ the outbox delivery (`handlers.outbound.delivery`), never here; a click from any
 a DM) gets an ephemeral answer. A decision or a cancel clicked in the App Home tab re-publishes the tabs of
 the people it concerns (and a refused one re-draws the clicker's stale tab).
 
-History paging buttons carry the canonical filter text and a cursor (`handlers.render.audit_filters`): the text is
+History paging buttons carry the canonical filter text and a cursor (`handlers.render.history_cursor`): the text is
 read again by the audit service and searched for whoever clicked, so a button shows no more than a command.
 """
 
@@ -23,7 +23,7 @@ from slack_sdk import WebClient
 from bot.services.errors import ServiceError
 from bot.services.records import ApprovalRequest
 from handlers.render import approvals, history as audit_blocks, modals, notices, numbers, paging
-from handlers.render.audit_filters import HistoryCursor
+from handlers.render.history_cursor import HistoryCursor
 from handlers.listeners.commands import read_filters
 from handlers.listeners.context import action_value, actor_of, channel_of, services_of, surface_of
 from handlers.listeners.events import clicked_in_home, refresh_homes

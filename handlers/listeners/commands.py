@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from slack_sdk import WebClient
 
-from bot.services.audit_query import AuditQuery
+from bot.services.audit_filters import AuditQuery
 from bot.services.errors import InvalidInput
 from bot.services.records import Actor
 from handlers.render import approvals, assignments, history as audit_blocks, modals, numbers, requests

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from slack_sdk import WebClient
 
-from bot.services.audit_query import AuditFilter
+from bot.services.audit_filters import AuditFilter
 from bot.services.records import Actor
 from handlers.listeners.context import services_of, surface_of
 from handlers.render.home import HOLDS_SHOWN, LATEST_SHOWN, HomeState, home_view

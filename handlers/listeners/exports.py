@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from slack_sdk import WebClient
 
-from bot.services.audit_query import AuditFilter, ExportFormat
+from bot.services.audit_filters import AuditFilter, ExportFormat
 from bot.services.records import Actor
 from handlers.render.history import export_comment, export_filename
 from handlers.outbound.uploads import upload_to_dm

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 from bot.services import validation
-from bot.services.audit_query import ACTIONS, OUTCOMES
+from bot.services.audit_filters import PERSON_KEYS
 from handlers.render.text import clip, one_line, unescape
 
 REASON_MAX = 500  # what the services accept; the modal input enforces it too
@@ -22,7 +22,7 @@ _SUB_ACCOUNT = re.compile(r"^SA_[A-Za-z0-9]{1,40}$")
 _COUNTRY = re.compile(r"^[A-Za-z]{2}$")
 _SEARCH = re.compile(rf"^\+?[0-9]{{1,{SEARCH_MAX}}}$")
 _NOW_FLAGS = ("--now", "--immediate", "—now")  # Slack on macOS turns "--" into an em dash
-_PERSON_KEYS = ("approver:", "actor:", "user:", "by:")
+_PERSON_KEYS = tuple(f"{key}:" for key in PERSON_KEYS)
 _TYPED_USER_ID = re.compile(r"^[UW][A-Z0-9]{6,}$")  # what Slack user ids look like (upper case)
 
 
@@ -80,7 +80,7 @@ class Requests:
 
 @dataclass(frozen=True)
 class History:
-    """`filters` is the audit filter text as typed; the audit service reads it (see FILTER_HELP)."""
+    """`filters` is the audit filter text as typed; the audit service reads it (bot.services.audit_filters)."""
 
     filters: str = ""
 
@@ -158,18 +158,6 @@ USAGES: tuple[Usage, ...] = (
         "The matching history as a file (CSV unless you say jsonl), sent to you in a DM.",
         "export since:2026-11-01 outcome:failed csv",
     ),
-)
-# The audit filters of `history` and `export`, for the help (the audit service is the authority on them).
-FILTER_HELP: tuple[tuple[str, str], ...] = (
-    ("+918012345678", "one number"),
-    ("@person", "rows where they acted or that belong to their requests (mention them, so Slack sends their id)"),
-    ("approver:@person", "every row of the requests they approved or denied"),
-    ("action:" + "|".join(ACTIONS), "what was done (`force` is any force operation)"),
-    ("outcome:" + "|".join(OUTCOMES), "how it ended"),
-    ("since:2026-11-01  since:30d", "from a day or that long ago (m, h, d or w)"),
-    ("until:2026-11-30  until:12h", "up to the end of that day, or until that long ago"),
-    ("request:R7K2QX", "one request"),
-    ("csv  jsonl", "`export` only: the file's format (CSV by default)"),
 )
 FILTERS_MAX = 500  # every filter together is far shorter; longer text is a mistake
 USAGE_BY_NAME = {usage.name: usage for usage in USAGES}

@@ -3,7 +3,8 @@ example, and the audit filters of `history` and `export`."""
 
 from __future__ import annotations
 
-from handlers.listeners.parsing import FILTER_HELP, USAGE_BY_NAME, USAGES, UsageError
+from bot.services.audit_filters import FILTER_HELP
+from handlers.listeners.parsing import USAGE_BY_NAME, USAGES, UsageError
 from handlers.render.kit import Block, Message, context, header, message, section, text_sections
 from handlers.render.text import escape
 

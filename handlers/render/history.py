@@ -7,10 +7,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from bot.services.audit_query import AuditFilter
+from bot.services.audit_filters import AuditFilter, filter_text
 from bot.services.records import AuditEntry, AuditPage, Checkpoint
 from handlers import ids
-from handlers.render.audit_filters import HistoryCursor, filter_text
+from handlers.render.history_cursor import HistoryCursor
 from handlers.render.kit import Block, Message, actions, button, context, header, message, section, text_sections
 from handlers.render.request_text import quote_text
 from handlers.render.text import clip_escaped, display_number, escape, number_label, one_line, person, slack_date

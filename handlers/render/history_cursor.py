@@ -1,8 +1,6 @@
-"""Audit filters as text, and what a history paging button carries.
-
-`filter_text(f)` writes an `AuditFilter` back in the filter syntax, canonically: relative times (`since:30d`)
-become the instants they meant when the command ran, so every page of one answer covers the same window.
-The audit service's own parser reads it back to the same filter (a test holds the two to that).
+"""What a history paging button carries: the Slack side of the audit-filter grammar
+(bot.services.audit_filters), whose `filter_text` writes a filter canonically, with absolute times, so every
+page of one answer covers the same window.
 
 A paging button carries that text and the cursor (`before_id`), nothing else: about 300 characters at
 most whatever was typed, far under Slack's 2000 for a button value. No query state is kept on the server,
@@ -15,39 +13,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
 
-from bot.services.audit_query import AuditFilter
 from handlers.listeners.parsing import UsageError
 
 MAX_CURSOR = 2**62
 MAX_FILTER_TEXT = 600
-
-
-def filter_text(audit_filter: AuditFilter) -> str:
-    """The filter in the syntax people type, canonical and with absolute times; "" for no filter."""
-    parts: list[str] = []
-    if audit_filter.e164:
-        parts.append(audit_filter.e164)
-    if audit_filter.actor:
-        parts.append(f"@{audit_filter.actor}")
-    if audit_filter.approver:
-        parts.append(f"approver:@{audit_filter.approver}")
-    if audit_filter.action:
-        parts.append(f"action:{audit_filter.action}")
-    if audit_filter.outcome:
-        parts.append(f"outcome:{audit_filter.outcome}")
-    if audit_filter.since:
-        parts.append(f"since:{_instant(audit_filter.since)}")
-    if audit_filter.until:
-        parts.append(f"until:{_instant(audit_filter.until)}")
-    if audit_filter.request_id:
-        parts.append(f"request:{audit_filter.request_id}")
-    return " ".join(parts)
-
-
-def _instant(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat()
 
 
 @dataclass(frozen=True)

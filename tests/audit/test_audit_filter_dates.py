@@ -20,11 +20,11 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bot.services.audit_export import AuditExport
-from bot.services.audit_query import AuditFilter, AuditQueries, AuditQuery, Visibility, parse_query
+from bot.services.audit_filters import AuditFilter, AuditQuery, filter_text, parse_query
+from bot.services.audit_query import AuditQueries, Visibility
 from bot.services.errors import InvalidInput, ServiceError
 from bot.store import Store
 from bot.store.timestamps import from_db
-from handlers.render.audit_filters import filter_text
 from tests.audit.audit_helpers import ALICE, BOB, NOW, NUMBER_A, record, rows
 
 FIRST = datetime.min.replace(tzinfo=timezone.utc)

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.audit_cli import parse_witness
-from bot.services.audit_query import ACTIONS, OUTCOMES, AuditFilter, parse_query
+from bot.services.audit_filters import ACTIONS, OUTCOMES, AuditFilter, filter_text, parse_query
 from bot.services.records import Actor, AuditEntry, AuditPage, Checkpoint
 from handlers import ids
 from handlers.render.history import (
@@ -25,7 +25,7 @@ from handlers.render.history import (
     history_page,
     trail_message,
 )
-from handlers.render.audit_filters import HistoryCursor, filter_text
+from handlers.render.history_cursor import HistoryCursor
 from handlers.listeners.parsing import UsageError
 from records_for_tests import NOW, QUOTE
 from slack_checks import all_text, assert_no_injected_markup, assert_within_limits, buttons

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from bot.services.audit_query import ACTIONS, OUTCOMES, parse_query
+from bot.services.audit_filters import ACTIONS, OUTCOMES, parse_query
 from bot.services.errors import InvalidInput
 from bot.services.reconcile import Reconciler
 from tests.services.world import APPROVER, REQUESTER, World
