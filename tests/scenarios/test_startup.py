@@ -116,9 +116,7 @@ def test_run_serves_http_and_stops_cleanly_on_sigterm(slack: FakeSlack, sandbox:
 
 def test_run_uses_socket_mode_when_an_app_token_is_set(slack: FakeSlack, sandbox: SandboxServer, tmp_path: Path) -> None:
     env = environment(slack.api_url, sandbox, tmp_path / "bot.db", SLACK_APP_TOKEN="xapp-1-not-a-real-token")
-    started = time.monotonic()
     done = subprocess.run([sys.executable, "-m", "bot", "run"], env=env, capture_output=True, text=True, timeout=30)
-    assert time.monotonic() - started < 30
     assert slack.calls("apps.connections.open")  # it asked Slack for a Socket Mode connection
     assert done.returncode == 1
     assert "Socket Mode" in done.stderr and "Traceback" not in done.stderr
