@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlite_utils import Database
 
 from bot.services.records import Actor, ApprovalRequest, Quote
-from bot.services.rows import db_value, quote_columns
+from bot.services.rows import actor_columns, db_value, quote_columns
 from bot.store import audit, outbox
 from bot.store.outbox import OutboxKind
 
@@ -51,22 +51,9 @@ def about(request: ApprovalRequest, actor: Actor, event: str, outcome: str, **ex
 def record(db: Database, now: datetime, event: Event, *, notify: OutboxKind | None = OutboxKind.HISTORY) -> int:
     """Append the audit row and queue its notification (`notify`: the outbox kind, ref = the audit id; by
     default its history line; None for none); returns the audit id."""
-    row = {
-        "at": db_value(now),
-        "actor_id": event.actor.user_id,
-        "actor_name": event.actor.name,
-        "event": event.event,
-        "action": event.action,
-        "outcome": event.outcome,
-        "e164": event.e164,
-        "sub_account_id": event.sub_account_id,
-        "request_id": event.request_id,
-        "reason": event.reason,
-        "vobiz_error": event.vobiz_error,
-        "detail": event.detail,
-        "cool_off_until": db_value(event.cool_off_until),
-    }
-    row.update(quote_columns("quote", event.quote))
+    row = {"at": db_value(now), **actor_columns("actor", event.actor), **quote_columns("quote", event.quote)}
+    # every other column of the row (bot.store.audit.COLUMNS) is the Event field of the same name
+    row.update({column: db_value(getattr(event, column)) for column in audit.COLUMNS if column not in row})
     audit_id = audit.append(db, row)
     if notify is not None:
         outbox.enqueue(db, notify, audit_id, now)

@@ -17,24 +17,29 @@ from bot.store import chain, csv_cells
 
 Row = dict[str, Any]
 
-COLUMNS = (
-    "at",
-    "actor_id",
-    "actor_name",
-    "event",
-    "action",
-    "outcome",
-    "e164",
-    "sub_account_id",
-    "request_id",
-    "reason",
-    "quote_setup_fee",
-    "quote_monthly_fee",
-    "quote_currency",
-    "vobiz_error",
-    "detail",
-    "cool_off_until",
+# The audit row's shape, described once: every column a caller writes, in table order, with what it holds.
+# All are text or NULL (instants as UTC ISO text, money as exact decimal text); the journal writes them, the
+# chain hashes them with `id` and `prev_hash`, the export writes them out, and bot.services.rows reads them.
+# docs/audit-schema.md tells auditors the same, with every value each column takes.
+COLUMN_MEANINGS: tuple[tuple[str, str], ...] = (
+    ("at", "when, UTC ISO-8601 with microseconds (sorts as text)"),
+    ("actor_id", "who acted: a Slack user id, or numbers-bot for the bot itself"),
+    ("actor_name", "the name Slack showed (empty when unknown)"),
+    ("event", "what happened: requested, approved, denied, executed, settled, done, drift ..."),
+    ("action", "purchase, release, release_now, assign, unassign ...; for a drift row the kind of difference"),
+    ("outcome", "pending, succeeded, failed, outcome_unknown ...; for a drift row what Vobiz shows"),
+    ("e164", "the number, E.164"),
+    ("sub_account_id", "the Vobiz sub-account involved, if any"),
+    ("request_id", "the approval request; NULL for direct operations"),
+    ("reason", "the reason the person gave"),
+    ("quote_setup_fee", "fees quoted to the approver, exact decimal text"),
+    ("quote_monthly_fee", "(the quote, as above)"),
+    ("quote_currency", "(the quote, as above)"),
+    ("vobiz_error", "Vobiz's error behind a failure (class, status, code; never a token)"),
+    ("detail", "one sentence for people"),
+    ("cool_off_until", "an unassign that met the 15-day cool-off: when it ends"),
 )
+COLUMNS = tuple(name for name, _ in COLUMN_MEANINGS)
 # Every column in table order, as exports and the chain see them.
 ALL_COLUMNS = ("id", *COLUMNS, "prev_hash", "hash")
 # Column defaults of the table, filled in here so the hash covers exactly what is stored.
