@@ -28,7 +28,7 @@ from handlers.listeners.commands import read_filters
 from handlers.listeners.context import action_value, actor_of, channel_of, services_of, surface_of
 from handlers.listeners.events import clicked_in_home, refresh_homes
 from handlers.render.modals import ModalSubject
-from handlers.listeners.parsing import SEARCH_MAX, UsageError, parse_number
+from handlers.parsing import SEARCH_MAX, UsageError, parse_number
 from handlers.listeners.reply import reply
 from handlers.render.text import escape
 

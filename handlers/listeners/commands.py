@@ -23,7 +23,7 @@ from handlers.listeners.context import actor_of, services_of, surface_of
 from handlers.listeners.exports import export_to_dm
 from handlers.render.kit import Message
 from handlers.render.modals import ModalSubject
-from handlers.listeners.parsing import (
+from handlers.parsing import (
     Assign,
     Buy,
     Command,

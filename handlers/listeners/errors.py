@@ -29,7 +29,7 @@ from handlers.render import notices
 from handlers.render.help import usage_error
 from handlers.listeners.context import actor_of
 from handlers.render.kit import Message, message, section
-from handlers.listeners.parsing import UsageError
+from handlers.parsing import UsageError
 from handlers.listeners.reply import reply
 from handlers.render.text import clip
 

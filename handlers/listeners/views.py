@@ -20,7 +20,7 @@ from handlers.render import approvals, notices
 from handlers.listeners.context import actor_of, reason_from, services_of, surface_of
 from handlers.listeners.events import refresh_homes
 from handlers.render.modals import ModalSubject
-from handlers.listeners.parsing import UsageError, check_reason, parse_number
+from handlers.parsing import UsageError, check_reason, parse_number
 from handlers.listeners.reply import reply
 
 log = logging.getLogger("handlers.listeners.views")

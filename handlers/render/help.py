@@ -4,7 +4,7 @@ example, and the audit filters of `history` and `export`."""
 from __future__ import annotations
 
 from bot.services.audit_filters import FILTER_HELP
-from handlers.listeners.parsing import USAGE_BY_NAME, USAGES, UsageError
+from handlers.parsing import USAGE_BY_NAME, USAGES, UsageError
 from handlers.render.kit import Block, Message, context, header, message, section, text_sections
 from handlers.render.text import escape
 

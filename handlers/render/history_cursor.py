@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from handlers.listeners.parsing import UsageError
+from handlers.parsing import UsageError
 
 MAX_CURSOR = 2**62
 MAX_FILTER_TEXT = 600

@@ -13,7 +13,7 @@ from handlers import ids
 from handlers.render.approvals import decision_buttons
 from handlers.render.history import OWN_ROWS_NOTE, history_line
 from handlers.render.kit import VIEW_BLOCKS, Block, actions, button, context, divider, fit, header, section, text_sections
-from handlers.listeners.parsing import USAGES
+from handlers.parsing import USAGES
 from handlers.render.request_text import STATUS_WORD, request_summary
 from handlers.render.text import clip_escaped, duration, escape, number_label, one_line, slack_date, user_mention
 

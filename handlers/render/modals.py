@@ -12,7 +12,7 @@ from typing import Any
 
 from handlers import ids
 from handlers.render.kit import MODAL_BUTTON, MODAL_TITLE, PRIVATE_METADATA, VIEW_BLOCKS, Block, fit, plain, section
-from handlers.listeners.parsing import REASON_MAX
+from handlers.parsing import REASON_MAX
 from handlers.render.text import escape, number_label
 
 View = dict[str, Any]

@@ -26,7 +26,7 @@ from handlers.render.history import (
     trail_message,
 )
 from handlers.render.history_cursor import HistoryCursor
-from handlers.listeners.parsing import UsageError
+from handlers.parsing import UsageError
 from records_for_tests import NOW, QUOTE
 from slack_checks import all_text, assert_no_injected_markup, assert_within_limits, buttons
 

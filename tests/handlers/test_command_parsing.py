@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from handlers.render.help import help_message, usage_error
-from handlers.listeners.parsing import (
+from handlers.parsing import (
     Assign,
     Buy,
     Export,

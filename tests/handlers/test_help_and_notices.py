@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers.listeners.parsing import USAGES, UsageError
+from handlers.parsing import USAGES, UsageError
 from handlers.render.help import help_message, usage_error
 from handlers.render.notices import refusal, unexpected_error
 from slack_checks import all_text, assert_no_injected_markup, assert_within_limits
