@@ -73,6 +73,7 @@ class Executor:
         self._settler = settler
         self._leases = leases
         self._crash = crash or CrashPoints()
+        self._calling: set[str] = set()  # requests whose money-moving call this process has started
 
     def run(self, request: ApprovalRequest) -> ApprovalRequest:
         """Execute a request that is EXECUTING and leased by this process; returns it in its outcome state."""
@@ -80,9 +81,17 @@ class Executor:
             return self._run(request)
 
     def _run(self, request: ApprovalRequest) -> ApprovalRequest:
+        try:
+            return self._execute(request)
+        finally:
+            self._calling.discard(request.id)
+
+    def _execute(self, request: ApprovalRequest) -> ApprovalRequest:
         self._crash.reached("before_vobiz_call")
         try:
             outcome = self._attempt(request)
+        except StoreUnavailable:  # the call could not be recorded, so it was not made: nothing changed
+            raise
         except ClaimLost:
             log.warning("request %s was taken over before its Vobiz call; this process made no call", request.id)
             return load(self._store, request.id)
@@ -102,7 +111,10 @@ class Executor:
                 actor=actor,
                 owner=self._leases.owner,
             )
-        except StoreUnavailable:  # Vobiz may have acted: "nothing was changed" would be untrue
+        except StoreUnavailable:
+            if request.id not in self._calling:  # decided before any call (a changed price ...): nothing changed
+                raise
+            # Vobiz may have acted: "nothing was changed" would be untrue
             log.error("request %s: Vobiz was called but the outcome could not be recorded", request.id)
             raise OutcomeUnknown(
                 f"Vobiz was asked to carry out request {request.id}, but the bot's database could not be reached to "
@@ -121,6 +133,7 @@ class Executor:
             owned = requests.record_call(db, request.id, self._leases.owner, to_db(self._clock()), to_db(self._leases.until()))
         if not owned:
             raise ClaimLost(request.id)
+        self._calling.add(request.id)
 
     def _attempt(self, request: ApprovalRequest) -> Outcome:
         if request.kind is Kind.PURCHASE:

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from bot.services.errors import OutcomeUnknown
+from bot.services.errors import OutcomeUnknown, StoreUnavailable
 from bot.services.records import ApprovalRequest, Status
 from bot.store import requests
 from bot.store.timestamps import to_db
@@ -186,3 +186,21 @@ def test_an_outcome_that_cannot_be_recorded_is_not_reported_as_nothing_changed(w
     assert "could not be reached to record the outcome" in error.user_message
     assert "nothing was changed" not in error.user_message.lower()
     assert world.sandbox.describe(in_number)["where"] == "owned"
+
+
+def test_a_database_lost_before_the_call_makes_no_call_and_says_nothing_changed(world: World, in_number: str) -> None:
+    """The file vanishes while the pre-purchase re-read is held: the call cannot be recorded, so it is not
+    made, and the approver hears that nothing was changed."""
+    request = world.services.approvals.request_purchase(REQUESTER, in_number, "for the support line")
+    world.sandbox.inject("list_inventory", "hang", seconds=1.0)
+    thread, result = approve_in_background(world, request)
+    wait_until(lambda: status_of(world, request.id) == "executing")
+    time.sleep(0.3)
+    for suffix in ("", "-wal", "-shm"):
+        world.db_path.with_name(world.db_path.name + suffix).unlink(missing_ok=True)
+
+    thread.join(timeout=30)
+
+    assert isinstance(result.get("error"), StoreUnavailable), result
+    assert world.calls("purchase") == []
+    assert world.sandbox.describe(in_number)["where"] == "inventory"
