@@ -9,12 +9,13 @@ checks again and tells them if the request was decided meanwhile.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from slack_sdk import WebClient
 
 from bot.services.errors import ServiceError
-from bot.services.records import ApprovalRequest
+from bot.services.records import Actor, ApprovalRequest
 from handlers import ids
 from handlers.render import approvals, notices
 from handlers.listeners.context import actor_of, reason_from, services_of, surface_of
@@ -23,41 +24,28 @@ from handlers.render.modals import ModalSubject
 from handlers.parsing import UsageError, check_reason, parse_number
 from handlers.listeners.reply import reply
 
+if TYPE_CHECKING:
+    from bot.services import Services
+
 log = logging.getLogger("handlers.listeners.views")
 
 
 def purchase_reason(ack: Any, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: Any) -> None:
-    e164, reason = _number_and_reason(ack, view)
-    if e164 is None or reason is None:
-        return
-    ack()
-    actor = actor_of(body)
-    services = services_of(context)
-    services.rate_limits.admit(actor, "a purchase request (form)")
-    request = services.approvals.request_purchase(actor, e164, reason)
-    _report(context, client, actor.user_id, request)
+    _file_request(ack, body, view, client, context, "a purchase request (form)", _purchase)
 
 
 def release_reason(ack: Any, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: Any) -> None:
-    _release(ack, body, view, client, context, immediate=False)
+    _file_request(ack, body, view, client, context, "a release request (form)", _release)
 
 
 def release_now_reason(ack: Any, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: Any) -> None:
-    _release(ack, body, view, client, context, immediate=True)
+    _file_request(ack, body, view, client, context, "an immediate release request (form)", _release_now)
 
 
 def force_unassign_reason(
     ack: Any, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: Any
 ) -> None:
-    e164, reason = _number_and_reason(ack, view)
-    if e164 is None or reason is None:
-        return
-    ack()
-    actor = actor_of(body)
-    services = services_of(context)
-    services.rate_limits.admit(actor, "a force unassign request (form)")
-    request = services.approvals.request_force_unassign(actor, e164, reason)
-    _report(context, client, actor.user_id, request)
+    _file_request(ack, body, view, client, context, "a force unassign request (form)", _force_unassign)
 
 
 def deny_reason(ack: Any, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: Any) -> None:
@@ -89,17 +77,39 @@ def unknown_modal(ack: Any, body: dict[str, Any], client: WebClient, context: An
         reply(context, client, user_id, notices.outdated_control("form"))
 
 
-def _release(
-    ack: Any, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: Any, *, immediate: bool
+# What each request form files, given the services, the person, the number and their reason.
+FileRequest = Callable[["Services", Actor, str, str], ApprovalRequest]
+
+
+def _purchase(services: Services, actor: Actor, e164: str, reason: str) -> ApprovalRequest:
+    return services.approvals.request_purchase(actor, e164, reason)
+
+
+def _release(services: Services, actor: Actor, e164: str, reason: str) -> ApprovalRequest:
+    return services.approvals.request_release(actor, e164, reason)
+
+
+def _release_now(services: Services, actor: Actor, e164: str, reason: str) -> ApprovalRequest:
+    return services.approvals.request_release(actor, e164, reason, immediate=True)
+
+
+def _force_unassign(services: Services, actor: Actor, e164: str, reason: str) -> ApprovalRequest:
+    return services.approvals.request_force_unassign(actor, e164, reason)
+
+
+def _file_request(
+    ack: Any, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: Any, what: str, file: FileRequest
 ) -> None:
+    """A form that files a request: check its number and reason (errors on the modal), ack, admit the
+    person through the rate limit, file it, and say where it waits."""
     e164, reason = _number_and_reason(ack, view)
     if e164 is None or reason is None:
         return
     ack()
     actor = actor_of(body)
     services = services_of(context)
-    services.rate_limits.admit(actor, "an immediate release request (form)" if immediate else "a release request (form)")
-    request = services.approvals.request_release(actor, e164, reason, immediate=immediate)
+    services.rate_limits.admit(actor, what)
+    request = file(services, actor, e164, reason)
     _report(context, client, actor.user_id, request)
 
 
