@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 from vobiz_contract import Contract, Endpoint, Spec
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 VENDOR_DIR = REPO.parent / "shared" / "vobiz-openapi"
 METHODS = ("get", "post", "put", "patch", "delete")
 

@@ -18,7 +18,7 @@ from fakes.vobiz.server import request_line
 
 MA = "MA_SANDBOX01"
 SALES = "SA_SALES0001"
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from fakes.vobiz.wire import parse_iso
 MA = "MA_SANDBOX01"
 SUBS = ("SA_SALES0001", "SA_SUPPORT001", "SA_ENGINEER01")
 CURRENCY = {"IN": "INR", "US": "USD", "GB": "GBP"}
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 SandboxClientFactory = Callable[..., httpx.Client]
 
 

@@ -76,7 +76,7 @@ class Endpoint:
 
     def validate(self, status: int, response: httpx.Response) -> None:
         where = f"{self.method} {self.path} {status}"
-        assert status in self.answers, f"{where} is not in the contract (tests/api/vobiz_contract.json)"
+        assert status in self.answers, f"{where} is not in the contract (tests/fakes/vobiz/vobiz_contract.json)"
         schema = self.json_schema(status)
         if schema is None:
             assert response.content == b"", f"{where} is documented without a body, got {response.text!r}"
