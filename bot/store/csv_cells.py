@@ -75,8 +75,12 @@ def cell_sql(column: str) -> str:
         f"(({column} >= 'A' AND {column} < char(127)) OR ({column} >= '.' AND {column} < '=') "
         f"OR {column} GLOB '[{_SAFE_START}]*')"
     )
-    plain = f"{safe_first} AND NOT {column} GLOB {_NEEDS_QUOTES_GLOB}"
-    signed_digits = f"{first} IN (43, 45) AND length({column}) > 1 AND NOT substr({column}, 2) GLOB '*[^0-9]*'"
+    # GLOB and printf see a value only up to a NUL; a cell holding one goes to the Python rule.
+    no_nul = f"NOT instr({column}, char(0))"
+    plain = f"{safe_first} AND NOT {column} GLOB {_NEEDS_QUOTES_GLOB} AND {no_nul}"
+    signed_digits = (
+        f"{first} IN (43, 45) AND length({column}) > 1 AND NOT substr({column}, 2) GLOB '*[^0-9]*' AND {no_nul}"
+    )
     safe_pieces = (
         f"(({column} >= '#' AND {column} < char(127)) OR {column} GLOB '!*') AND NOT instr({column}, char(0)) "
         f"AND NOT {column} GLOB '*[;' || char(9, 10, 13) || '][^{_SAFE_START}]*'"

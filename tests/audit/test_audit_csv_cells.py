@@ -168,3 +168,12 @@ def test_a_nul_never_shifts_the_cells_after_it(store: Store, value: str) -> None
     (row,) = list(csv.DictReader(io.StringIO(text, newline="")))
     assert None not in row and row["detail"] == "after" and row["hash"]
     assert_no_formula_cell(text)
+
+
+@pytest.mark.parametrize("value", ["ok\x00\n=HYPERLINK(1)", "plain\x00tail", "+91\x00=1", "-1\x00", "A\x00;=1"])
+def test_a_nul_never_hides_the_rest_of_a_cell_from_the_sql_rule(value: str) -> None:
+    """The SQL fast paths read a value only up to a NUL: such cells must take the full rule, as Python does."""
+    conn = sqlite3.connect(":memory:")
+    csv_cells.register(conn)
+    (from_sql,) = conn.execute(f"SELECT {csv_cells.cell_sql('?1')}", [value]).fetchone()
+    assert from_sql == csv_cells.cell(value)
