@@ -4,10 +4,18 @@
         client = VobizClient(sandbox.auth_id, sandbox.auth_token, base_url=sandbox.base_url)
         number = sandbox.inventory_numbers("IN")[0]
         sandbox.inject("purchase", "drop")     # or advance(), set_last_call(), set_balance() ...
+
+And a real PostgreSQL server (tests/postgres_server.py), started once per session from the machine's binaries:
+
+    def test_on_postgres(postgres_url, postgres_server):  # a fresh empty database, dropped after the test
+        ...
+        with postgres_server.down():           # stopped here, started again (same port, same data) after
+            ...
 """
 
 from __future__ import annotations
 
+import os
 import ssl
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,6 +26,7 @@ import pytest
 
 from api import VobizClient
 from fakes.vobiz import SandboxServer
+from tests.postgres_server import HOW_TO_GET_ONE, PostgresServer, PostgresUnavailable
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -101,3 +110,30 @@ def vobiz_for() -> Iterator[Callable[..., VobizClient]]:
     for client in clients:
         client.close()
 
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A throwaway PostgreSQL server for the whole run (about a second to start), deleted at the end.
+    Without server binaries the tests that use it skip, but fail the run under CI=true. Use its
+    `down()`, `stop()`, `start()` and `restart()` to take it away under a running test."""
+    try:
+        server = PostgresServer.start_new()
+    except PostgresUnavailable as missing:
+        if os.environ.get("CI", "").lower() in {"true", "1", "yes"}:
+            message = f"CI=true runs the PostgreSQL tests, but there are {missing}; {HOW_TO_GET_ONE}"
+            pytest.fail(message, pytrace=False)
+        pytest.skip(f"{missing}; to run these tests: {HOW_TO_GET_ONE}")
+    try:
+        yield server
+    finally:
+        server.destroy()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: PostgresServer) -> Iterator[str]:
+    """The postgresql:// URL of a new empty database, dropped after the test (open connections too)."""
+    url = postgres_server.create_database()
+    yield url
+    if not postgres_server.is_running():  # a test that stopped the server and failed before starting it
+        postgres_server.start()
+    postgres_server.drop_database(url)
