@@ -14,11 +14,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlite_utils import Database
-
 from bot.services.clock import Clock
 from bot.services.records import Checkpoint, VerifyReport
-from bot.store import Store, chain, outbox
+from bot.store import Connection, Store, chain, outbox
 from bot.store.timestamps import from_db, to_db
 
 CHECKPOINT_EVERY = timedelta(hours=24)
@@ -71,17 +69,13 @@ class Integrity:
     def verify(self, *, witness: Checkpoint | None = None) -> VerifyReport:
         """Walk the whole chain in id order (flat memory), re-computing every hash, and compare it with every
         checkpoint in the database and with `witness`. Intact, or the first bad row and why."""
-        with self._store.read() as db:
-            db.conn.execute("BEGIN")  # one snapshot: rows and checkpoints as of the same moment
-            try:
-                stored = [_checkpoint(r) for r in chain.all_checkpoints(db)]
-                pins = [_Pin(f"checkpoint #{c.id}", c) for c in stored]
-                if witness is not None:
-                    pins.append(_Pin("the witness checkpoint", witness))
-                walk = _Walk(pins)
-                problem = walk.run(chain.walk(db))
-            finally:
-                db.conn.rollback()
+        with self._store.snapshot() as db:  # rows and checkpoints as of the same moment
+            stored = [_checkpoint(r) for r in chain.all_checkpoints(db)]
+            pins = [_Pin(f"checkpoint #{c.id}", c) for c in stored]
+            if witness is not None:
+                pins.append(_Pin("the witness checkpoint", witness))
+            walk = _Walk(pins)
+            problem = walk.run(chain.walk(db))
         disagreement = _witness_disagrees(witness, stored)
         if disagreement is not None:
             # The witness was kept outside the database: when it and the table disagree, the table is wrong.
@@ -221,7 +215,7 @@ def _due(last: dict[str, Any] | None, head: chain.Link, now: datetime) -> bool:
     return last_at is None or now - last_at >= CHECKPOINT_EVERY
 
 
-def _record_checkpoint(db: Database, now: datetime, link: chain.Link) -> Checkpoint:
+def _record_checkpoint(db: Connection, now: datetime, link: chain.Link) -> Checkpoint:
     row_count = chain.count_rows(db)
     checkpoint_id = chain.add_checkpoint(db, at=to_db(now), link=link, row_count=row_count)
     outbox.enqueue(db, outbox.OutboxKind.CHECKPOINT, checkpoint_id, now)

@@ -7,11 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlite_utils import Database
-
 from bot.services.records import Actor, ApprovalRequest, Quote
 from bot.services.rows import actor_columns, db_value, quote_columns
-from bot.store import audit, outbox
+from bot.store import Connection, audit, outbox
 from bot.store.outbox import OutboxKind
 
 SYSTEM = Actor("numbers-bot", "numbers-bot")
@@ -48,7 +46,7 @@ def about(request: ApprovalRequest, actor: Actor, event: str, outcome: str, **ex
     return Event(**fields)  # type: ignore[arg-type]
 
 
-def record(db: Database, now: datetime, event: Event, *, notify: OutboxKind | None = OutboxKind.HISTORY) -> int:
+def record(db: Connection, now: datetime, event: Event, *, notify: OutboxKind | None = OutboxKind.HISTORY) -> int:
     """Append the audit row and queue its notification (`notify`: the outbox kind, ref = the audit id; by
     default its history line; None for none); returns the audit id."""
     row = {"at": db_value(now), **actor_columns("actor", event.actor), **quote_columns("quote", event.quote)}
@@ -60,7 +58,7 @@ def record(db: Database, now: datetime, event: Event, *, notify: OutboxKind | No
     return audit_id
 
 
-def announce(db: Database, now: datetime, request_id: str, *, tell_requester: bool) -> None:
+def announce(db: Connection, now: datetime, request_id: str, *, tell_requester: bool) -> None:
     """The request's state changed: re-draw its approval message, and tell the requester if it concerns them."""
     outbox.enqueue(db, OutboxKind.APPROVAL_MESSAGE, request_id, now)
     if tell_requester:

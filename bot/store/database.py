@@ -28,6 +28,10 @@ from bot.store.migrations import MIGRATIONS
 
 log = logging.getLogger(__name__)
 
+# What `unit()`, `read()` and `snapshot()` hand out. Services only pass it on to the store's named operations
+# (so several share one transaction) and never use it themselves: they do not know the engine behind it.
+Connection = Database
+
 BUSY_TIMEOUT_S = 10.0
 FILE_MODE = 0o600
 
@@ -100,6 +104,17 @@ class Store:
         """A connection for reads only (each statement sees the latest committed state)."""
         with self._connect() as db:
             yield db
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Database]:
+        """A connection for reads that must all see one moment (such as the audit rows and the checkpoints a
+        verify compares): one read transaction, rolled back at the end. Writes nothing."""
+        with self._connect() as db:
+            db.conn.execute("BEGIN")
+            try:
+                yield db
+            finally:
+                db.conn.rollback()
 
     def writable(self) -> bool:
         """True when the file can take a write right now (for `/healthz`); never raises."""
