@@ -1,8 +1,8 @@
 """Approval requests: asking, deciding (approve, deny), cancelling, expiring, undoing a release.
 
-A request leaves PENDING through exactly one guarded update (`... WHERE id = ? AND status = 'pending'`)
-committed together with its audit row and notifications; only the caller whose update took effect goes on
-to call Vobiz. Everyone else is told who got there first.
+A request leaves PENDING through exactly one guarded update (`bot.store.requests.leave_pending`, which takes
+effect only while the request is still pending) committed together with its audit row and notifications;
+only the caller whose update took effect goes on to call Vobiz. Everyone else is told who got there first.
 """
 
 from __future__ import annotations
@@ -32,14 +32,13 @@ from bot.services.settlement import Settler
 from bot.services.undo import ReleaseUndo
 from bot.services.vobiz_failures import read_failure
 from bot.store import Store, audit, requests
-from bot.store.timestamps import from_db, to_db
+from bot.store.timestamps import from_db
 
 if TYPE_CHECKING:
     from api.client import VobizClient
 
 ID_ATTEMPTS = 20
 LIST_LIMIT = 25
-OPEN_STATUSES = (Status.PENDING, Status.EXECUTING, Status.UNKNOWN)
 
 
 def random_request_id() -> str:
@@ -182,8 +181,8 @@ class Approvals:
         """The actor's own recent requests, and the pending ones they may decide."""
         self.expire_due()
         with self._store.read() as db:
-            mine = requests.select(db, "requester_id = ?", [actor.user_id], limit=LIST_LIMIT)
-            pending = requests.select(db, "status = ?", [Status.PENDING.value], order_by="created_at")
+            mine = requests.mine(db, actor.user_id, LIST_LIMIT)
+            pending = requests.pending(db)
         awaiting = [r for r in map(request_from_row, pending) if self._policy.may_decide(r, actor.user_id)]
         return RequestList(mine=[request_from_row(r) for r in mine], awaiting_me=awaiting[:LIST_LIMIT])
 
@@ -191,7 +190,7 @@ class Approvals:
 
     def expire_due(self) -> list[ApprovalRequest]:
         with self._store.read() as db:
-            rows = requests.select(db, "status = ? AND expires_at <= ?", [Status.PENDING.value, to_db(self._clock())], order_by="expires_at")
+            rows = requests.due_to_expire(db, self._clock())
         expired = []
         for request in map(request_from_row, rows):
             if self._expire(request):
@@ -208,14 +207,7 @@ class Approvals:
         by `until` (its `cooldown_ends_at`), so the message stops offering Undo; returns their request ids.
         The app's worker calls it every pass with the previous pass's `until` as `since`."""
         with self._store.unit() as db:
-            rows = requests.select(
-                db,
-                "kind = ? AND status = ? AND undone_at IS NULL AND approval_ts IS NOT NULL "
-                "AND cooldown_ends_at > ? AND cooldown_ends_at <= ?",
-                [Kind.RELEASE.value, Status.SUCCEEDED.value, to_db(since), to_db(until)],
-                order_by="cooldown_ends_at",
-            )
-            ids = [row["id"] for row in rows]
+            ids = requests.release_windows_ending(db, since, until)
             for request_id in ids:
                 journal.announce(db, self._clock(), request_id, tell_requester=False)
         return ids
@@ -224,9 +216,7 @@ class Approvals:
         """Remember where the approval message was posted, so later changes update it in place."""
         rid = validation.request_id(request_id)
         with self._store.unit() as db:
-            found = requests.update_where(
-                db, rid, "1 = 1", [], db_values({"approval_channel": channel, "approval_ts": ts, "updated_at": self._clock()})
-            )
+            found = requests.record_message(db, rid, channel, ts, self._clock())
         if not found:
             raise NotFound(f"There is no request {rid}.")
 
@@ -246,11 +236,9 @@ class Approvals:
         now = self._clock()
         ttl = timedelta(hours=self._settings.approval_ttl_hours)
         with self._store.unit() as db:
-            open_ = requests.select(
-                db, "e164 = ? AND kind = ? AND status IN (?, ?, ?)", [e164, kind.value, *(s.value for s in OPEN_STATUSES)], limit=1
-            )
-            if open_:
-                other = request_from_row(open_[0])
+            open_ = requests.open_for_number(db, e164, kind.value)
+            if open_ is not None:
+                other = request_from_row(open_)
                 raise Conflict(f"There is already an open {kind.value.replace('_', ' ')} request for {wording.number(e164)}: {other.id} ({other.status.value}).")
             for _ in range(ID_ATTEMPTS):
                 request = ApprovalRequest(
@@ -267,8 +255,7 @@ class Approvals:
                     cool_off_until=cool_off_until,
                 )
                 try:
-                    with db.atomic():  # a savepoint: a taken id undoes only this insert
-                        requests.insert(db, request_to_row(request, now=now))
+                    requests.insert(db, request_to_row(request, now=now))  # a taken id undoes only this insert
                     break
                 except requests.DuplicateId:
                     continue
@@ -330,9 +317,7 @@ class Approvals:
             else:
                 changes[name] = value
         with self._store.unit() as db:
-            won = requests.update_where(
-                db, request.id, "status = ? AND expires_at > ?", [Status.PENDING.value, to_db(now)], db_values(changes)
-            )
+            won = requests.leave_pending(db, request.id, now, db_values(changes))
             if won:
                 journal.record(db, now, journal.about(request, actor, event, to.value, reason=audit_reason, quote=request.quote))
                 journal.announce(db, now, request.id, tell_requester=tell_requester)
@@ -353,9 +338,7 @@ class Approvals:
         now = self._clock()
         changes = {"status": Status.EXPIRED, "finished_at": now, "updated_at": now}
         with self._store.unit() as db:
-            won = requests.update_where(
-                db, request.id, "status = ? AND expires_at <= ?", [Status.PENDING.value, to_db(now)], db_values(changes)
-            )
+            won = requests.expire(db, request.id, now, db_values(changes))
             if won:
                 detail = f"nobody decided within {self._settings.approval_ttl_hours:g} hours"
                 journal.record(db, now, journal.about(request, SYSTEM, "expired", Status.EXPIRED.value, detail=detail))
@@ -374,7 +357,7 @@ class Approvals:
     def _known_cool_off(self, e164: str) -> datetime | None:
         """When the cool-off ends, as the last unassign attempt that met it reported (if still ahead)."""
         with self._store.read() as db:
-            row = audit.latest_where(db, "e164 = ? AND outcome = 'cool_off' AND cool_off_until > ?", [e164, to_db(self._clock())])
+            row = audit.latest_cool_off(db, e164, self._clock())
         return from_db(row["cool_off_until"]) if row else None
 
 

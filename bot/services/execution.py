@@ -29,7 +29,6 @@ from bot.services.quotes import QuoteUnavailable, quote_of
 from bot.services.records import ApprovalRequest, Kind, Status
 from bot.services.settlement import Settler
 from bot.store import Store, requests
-from bot.store.timestamps import to_db
 
 if TYPE_CHECKING:
     from api.client import VobizClient
@@ -130,7 +129,7 @@ class Executor:
     def _about_to_call(self, request: ApprovalRequest) -> None:
         """Prove this process still owns the request and record that the call starts now; ClaimLost if not."""
         with self._store.unit() as db:
-            owned = requests.record_call(db, request.id, self._leases.owner, to_db(self._clock()), to_db(self._leases.until()))
+            owned = requests.record_call(db, request.id, self._leases.owner, self._clock(), self._leases.until())
         if not owned:
             raise ClaimLost(request.id)
         self._calling.add(request.id)

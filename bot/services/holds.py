@@ -19,10 +19,10 @@ from bot.services.audit_filters import AuditFilter
 from bot.services.audit_query import AuditQueries, Viewer
 from bot.services.clock import Clock
 from bot.services.errors import InvalidInput
-from bot.services.records import Actor, Kind, Status
+from bot.services.records import Actor
 from bot.services.rows import audit_from_row
 from bot.store import Store, audit, requests
-from bot.store.timestamps import from_db, to_db
+from bot.store.timestamps import from_db
 
 HoldKind = Literal["cool_off", "pending_release"]
 
@@ -65,17 +65,13 @@ class Holds:
         return holds[:limit]
 
     def _pending_releases(self, now: datetime, restricted_to: str | None) -> list[Hold]:
-        where = "kind = ? AND status = ? AND undone_at IS NULL AND cooldown_ends_at > ?"
-        params: list[object] = [Kind.RELEASE.value, Status.SUCCEEDED.value, to_db(now)]
-        if restricted_to is not None:  # only their own requests: not ones they merely clicked on
-            where += " AND requester_id = ?"
-            params.append(restricted_to)
         with self._store.read() as db:
-            rows = requests.select(db, where, params, order_by="cooldown_ends_at")
+            # restricted: only their own requests, not ones they merely clicked on
+            rows = requests.releases_in_cooldown(db, now, requester_id=restricted_to)
         found = []
         for row in rows:
             until = from_db(row["cooldown_ends_at"])
-            assert until is not None  # the WHERE clause compared it
+            assert until is not None  # the store compared it
             found.append(Hold(e164=row["e164"], kind="pending_release", until=until, request_id=row["id"]))
         return found
 

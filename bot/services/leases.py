@@ -21,7 +21,6 @@ from datetime import datetime, timedelta
 
 from bot.services.clock import Clock
 from bot.store import Store, requests
-from bot.store.timestamps import to_db
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +86,6 @@ class Leases:
                     return
             try:
                 with self._store.unit() as db:
-                    requests.renew_leases(db, self.owner, held, to_db(self.until()))
+                    requests.renew_leases(db, self.owner, held, self.until())
             except Exception:  # the next beat tries again; a lease that runs out is only taken over, never lost silently
                 log.warning("could not renew the leases on %s", ", ".join(held), exc_info=True)

@@ -18,7 +18,6 @@ from bot.services.outcomes import Outcome, finish, load
 from bot.services.records import ApprovalRequest, Kind, Status
 from bot.services.rows import db_values, request_from_row
 from bot.store import Store, requests
-from bot.store.timestamps import to_db
 
 if TYPE_CHECKING:
     from api.client import VobizClient
@@ -82,7 +81,7 @@ class Settler:
         from before leases, decided longer than the grace ago); returns those now settled."""
         now = self._clock()
         with self._store.read() as db:
-            rows = requests.to_settle(db, to_db(now), to_db(now - self._grace))
+            rows = requests.to_settle(db, now, now - self._grace)
         settled = []
         for request in map(request_from_row, rows):
             if request.status is Status.EXECUTING and not self._take_over(request):
@@ -97,9 +96,7 @@ class Settler:
         if self._leases.is_live_here(request.id, request.lease_owner):
             return False
         with self._store.unit() as db:
-            taken = requests.take_over(
-                db, request.id, request.lease_owner, self._leases.owner, to_db(self._clock()), to_db(self._leases.until())
-            )
+            taken = requests.take_over(db, request.id, request.lease_owner, self._leases.owner, self._clock(), self._leases.until())
         if taken:
             log.warning("request %s: its owner %s is gone; settling it", request.id, request.lease_owner or "(before leases)")
         return taken

@@ -21,7 +21,7 @@ grace has passed; a younger one belongs to a call that may still be running. Eve
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from api.errors import APIConnectionError, APIStatusError, VobizError
@@ -38,8 +38,8 @@ from bot.services.records import Actor, ApprovalRequest, Kind, Status
 from bot.services.rows import actor_columns, db_values, request_from_row
 from bot.services.settlement import SETTLE_GRACE
 from bot.store import Store, audit, requests
-from bot.store.requests import Row
-from bot.store.timestamps import from_db, to_db
+from bot.store.requests import InUndoState, Row, StaleUndoClaim, UndoGuard
+from bot.store.timestamps import from_db
 
 if TYPE_CHECKING:
     from api.client import VobizClient
@@ -48,28 +48,14 @@ log = logging.getLogger(__name__)
 
 ACTION = "undo_release"
 UNKNOWN_EVENT = "undo_unknown"
-UNDOING, UNKNOWN, DONE = "undoing", "unknown", "done"
+UNDOING, UNKNOWN, DONE = requests.UNDOING, requests.UNDO_UNKNOWN, requests.UNDONE  # undo_state (the store's words)
 UNREADABLE = "unreadable"  # what `_read_status` says when Vobiz could not be read
 SETTLED = "Settled by re-reading the account's numbers: "
 INTERRUPTED = "The bot stopped during this undo, before it recorded Vobiz's answer. "
 
-# Which claim an outcome may replace: an SQL condition on the request's row and its parameters.
-Guard = tuple[str, list[object]]
-# A claim taken before its time was recorded (by a process older than the column) is timed by
-# updated_at, which the claim set.
-_CLAIMED_AT = "coalesce(undo_claimed_at, updated_at)"
-
-
-def _in_state(state: str) -> Guard:
-    return "undo_state = ?", [state]
-
-
-def _stale_claim(now: datetime, cutoff: datetime) -> Guard:
-    """An `undoing` claim taken no later than `cutoff` (so Vobiz has finished with whatever it was sent) whose
-    owner is gone: the lease taken with the claim, renewed while the owner waits for Vobiz, ran out by `now`
-    (a claim from before leases has none). A claim taken since (a new click) is not it."""
-    alive = f"coalesce(lease_until >= {_CLAIMED_AT} AND lease_until > ?, 0)"
-    return f"undo_state = ? AND {_CLAIMED_AT} <= ? AND NOT {alive}", [UNDOING, to_db(cutoff), to_db(now)]
+# Which claim an outcome may replace: one still in a given undo_state, or a stale `undoing` claim (one whose
+# owner is gone; see bot.store.requests.StaleUndoClaim).
+Guard = UndoGuard
 
 
 class ReleaseUndo:
@@ -123,9 +109,9 @@ class ReleaseUndo:
         """Decide by re-reading its number every undo whose outcome is unknown, and every one whose claim
         is older than the grace (its process stopped before recording the outcome); returns those now decided."""
         now = self._clock()
-        stale, stale_params = _stale_claim(now, now - self._grace)
+        stale = StaleUndoClaim(now, now - self._grace)
         with self._store.read() as db:
-            rows = requests.select(db, f"undo_state = ? OR ({stale})", [UNKNOWN, *stale_params], order_by="created_at")
+            rows = requests.undos_to_settle(db, stale.now, stale.cutoff)
         decided = []
         for row in rows:
             request = request_from_row(row)
@@ -134,7 +120,7 @@ class ReleaseUndo:
             if request.undo_state == UNKNOWN:
                 after = self._settle(request)
             else:
-                after = self._settle_interrupted(request, row, (stale, stale_params))
+                after = self._settle_interrupted(request, row, stale)
             if after is not None:
                 decided.append(after)
         return decided
@@ -152,7 +138,7 @@ class ReleaseUndo:
             "updated_at": now,
         }
         with self._store.unit() as db:
-            won = requests.update_where(db, request.id, "undo_state IS NULL AND undone_at IS NULL", [], db_values(claim))
+            won = requests.claim_undo(db, request.id, db_values(claim))
         if won:
             return
         current = load(self._store, request.id)
@@ -163,9 +149,8 @@ class ReleaseUndo:
                 f"An undo of this release is already being checked with Vobiz (its answer was lost); "
                 f"I will update request {request.id} when I know whether {wording.number(request.e164)} is active again."
             )
-        stale, stale_params = _stale_claim(now, now - self._grace)
         with self._store.read() as db:
-            interrupted = requests.select(db, f"id = ? AND {stale}", [request.id, *stale_params], order_by="id")
+            interrupted = requests.has_stale_undo_claim(db, request.id, now, now - self._grace)
         if interrupted:
             raise Conflict(
                 f"An earlier undo of this release stopped before its outcome was recorded; I am checking with Vobiz "
@@ -175,7 +160,7 @@ class ReleaseUndo:
 
     def _release_claim(self, request: ApprovalRequest, from_state: str = UNDOING) -> None:
         with self._store.unit() as db:
-            requests.update_where(db, request.id, "undo_state = ?", [from_state], db_values({"undo_state": None, "updated_at": self._clock()}))
+            requests.change_undo(db, request.id, InUndoState(from_state), db_values({"undo_state": None, "updated_at": self._clock()}))
 
     # outcomes ------------------------------------------------------------------------------------
 
@@ -185,7 +170,7 @@ class ReleaseUndo:
         undoer: Actor,
         result: CancelReleaseResult | None,
         *,
-        claim: Guard = _in_state(UNDOING),
+        claim: Guard = InUndoState(UNDOING),
         audit_actor: Actor | None = None,
         how: str = "",
         unknown_refund: str = "Vobiz's answer was lost, so the refund is not known",
@@ -223,7 +208,7 @@ class ReleaseUndo:
             }
         )
         with self._store.unit() as db:
-            if requests.update_where(db, request.id, *claim, changes):
+            if requests.change_undo(db, request.id, claim, changes):
                 journal.record(
                     db,
                     now,
@@ -277,7 +262,7 @@ class ReleaseUndo:
             f"{wording.when(now + self._grace)} if Vobiz can be read; do not undo it by hand meanwhile."
         )
         with self._store.unit() as db:
-            if requests.update_where(db, request.id, "undo_state = ?", [UNDOING], db_values({"undo_state": UNKNOWN, "updated_at": now})):
+            if requests.change_undo(db, request.id, InUndoState(UNDOING), db_values({"undo_state": UNKNOWN, "updated_at": now})):
                 journal.record(
                     db,
                     now,
@@ -293,7 +278,7 @@ class ReleaseUndo:
 
     def _settle(self, request: ApprovalRequest) -> ApprovalRequest | None:
         with self._store.read() as db:
-            attempt = audit.latest_where(db, "request_id = ? AND event = ?", [request.id, UNKNOWN_EVENT])
+            attempt = audit.latest_event(db, request.id, UNKNOWN_EVENT)
         asked_by = Actor(attempt["actor_id"], attempt["actor_name"] or "") if attempt else SYSTEM
         asked_at = from_db(attempt["at"]) if attempt else None
         status = self._read_status(request)
@@ -302,7 +287,7 @@ class ReleaseUndo:
         asker = f"the undo {wording.who(asked_by)} asked for at {wording.when(asked_at)}"
         if status == "active":
             return self._done(
-                request, asked_by, None, claim=_in_state(UNKNOWN), audit_actor=SYSTEM,
+                request, asked_by, None, claim=InUndoState(UNKNOWN), audit_actor=SYSTEM,
                 how=f"{SETTLED}{wording.number(request.e164)} is active again, so {asker} went through. ",
             )
         answered = vobiz_failures.vobiz_answered(attempt["vobiz_error"] if attempt else None)
@@ -329,7 +314,7 @@ class ReleaseUndo:
         return self._undo_failed(request, status, asker, claim=claim, how=INTERRUPTED)
 
     def _undo_failed(
-        self, request: ApprovalRequest, status: str, asker: str, *, claim: Guard = _in_state(UNKNOWN), how: str = ""
+        self, request: ApprovalRequest, status: str, asker: str, *, claim: Guard = InUndoState(UNKNOWN), how: str = ""
     ) -> ApprovalRequest | None:
         """The undo did not happen: record it, and clear the claim so Undo is offered again while it can be."""
         number = wording.number(request.e164)
@@ -340,7 +325,7 @@ class ReleaseUndo:
             after = "the release stands and can no longer be undone."
         detail = f"{how}{SETTLED}{number} {_reads(status)}, so {asker} did not happen; {after}"
         with self._store.unit() as db:
-            won = requests.update_where(db, request.id, *claim, db_values({"undo_state": None, "updated_at": now}))
+            won = requests.change_undo(db, request.id, claim, db_values({"undo_state": None, "updated_at": now}))
             if won:
                 journal.record(db, now, journal.about(request, SYSTEM, "undo_failed", Status.FAILED.value, action=ACTION, detail=detail))
                 journal.announce(db, now, request.id, tell_requester=True)

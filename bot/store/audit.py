@@ -3,17 +3,23 @@
 Every row is a link of a hash chain (`bot.store.chain`): `append` reads the chain's head and writes the
 new row's `prev_hash` and `hash` in the caller's transaction, and a trigger refuses any row that does not
 extend the head, so two writers can never fork the chain.
+
+SQLite-specific: `export_lines` renders lines with `json_object`, `printf` and the CSV cell function of
+`bot.store.csv_cells`, and `page_ids_sql` relies on SQLite not reordering a CROSS JOIN; a PostgreSQL engine
+needs its own forms of these. Everything else here is portable SQL.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from sqlite_utils import Database
 
 from bot.store import chain, csv_cells
+from bot.store.timestamps import to_db
 
 Row = dict[str, Any]
 
@@ -45,6 +51,7 @@ ALL_COLUMNS = ("id", *COLUMNS, "prev_hash", "hash")
 # Column defaults of the table, filled in here so the hash covers exactly what is stored.
 DEFAULTS: dict[str, Any] = {"actor_name": ""}
 CHUNK_ROWS = 1000
+COOL_OFF = "cool_off"  # the outcome of an unassign that met Vobiz's 15-day cool-off
 
 # The rows that concern a person (`party`: they acted, or it belongs to their request) or an approver (every
 # row of a request they approved or denied), from the index table `audit_parties` (migration m010), which
@@ -81,8 +88,17 @@ def by_id(db: Database, audit_id: int) -> Row | None:
     return rows[0] if rows else None
 
 
-def latest_where(db: Database, where: str, params: list[Any]) -> Row | None:
-    rows = _select(db, where, params, order="id DESC", limit=1)
+def latest_cool_off(db: Database, e164: str, now: datetime) -> Row | None:
+    """The newest row saying `e164` met Vobiz's cool-off (outcome `cool_off`) that ends after `now`."""
+    rows = _select(
+        db, "e164 = ? AND outcome = ? AND cool_off_until > ?", [e164, COOL_OFF, to_db(now)], order="id DESC", limit=1
+    )
+    return rows[0] if rows else None
+
+
+def latest_event(db: Database, request_id: str, event: str) -> Row | None:
+    """The newest row of `event` about the request `request_id`."""
+    rows = _select(db, "request_id = ? AND event = ?", [request_id, event], order="id DESC", limit=1)
     return rows[0] if rows else None
 
 
