@@ -27,19 +27,18 @@ is checked on the next run.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from sqlite_utils import Database
-
 from bot.services import journal, wording
 from bot.services.clock import Clock
 from bot.services.journal import SYSTEM
 from bot.services.records import OutboxKind, Status
-from bot.store import Store
+from bot.store import Connection, Store
+from bot.store import reconcile as drift_reads
 from bot.store.timestamps import from_db
 
 if TYPE_CHECKING:
@@ -60,9 +59,7 @@ RELEASE_WINDOW = timedelta(hours=24)  # Vobiz keeps a released number pending_re
 SLACK = timedelta(hours=1)  # clocks and Vobiz's own timers are not exact
 STUCK_AFTER = RELEASE_WINDOW + SLACK
 
-IN_FLIGHT = (Status.EXECUTING.value, Status.UNKNOWN.value)
 STATE_EVENTS = ("executed", "settled", "done", "undone", "undo_unknown", "undo_failed", "settle_deferred", "settle_failed")
-UNDO_IN_FLIGHT = ("undoing", "unknown")  # requests.undo_state while an undo's outcome is not known
 
 
 class DriftKind(StrEnum):
@@ -140,16 +137,16 @@ class Reconciler:
         Raises `api.errors.VobizError` when Vobiz cannot be read; nothing is written then.
         """
         with self._store.read() as db:
-            watermark = _max_audit_id(db)
-            busy = _numbers_in_flight(db)
+            watermark = drift_reads.last_audit_id(db)
+            busy = drift_reads.numbers_in_flight(db)
         seen = self._read_vobiz()
         now = self._clock()
         unit = self._store.unit() if record else self._store.read()
         with unit as db:
-            changed = _numbers_changed_since(db, watermark)
-            skipped = sorted((busy | _numbers_in_flight(db) | changed) & (set(seen) | set(_expected_numbers(db))))
-            expected = expectations(_state_rows(db), master=self._vobiz.auth_id)
-            baseline_taken = _baseline_taken(db)
+            changed = drift_reads.numbers_changed_since(db, watermark)
+            skipped = sorted((busy | drift_reads.numbers_in_flight(db) | changed) & (set(seen) | drift_reads.numbers_in_log(db)))
+            expected = expectations(drift_reads.state_rows(db), master=self._vobiz.auth_id)
+            baseline_taken = drift_reads.baseline_taken(db, BASELINE_EVENT)
             drifts, unknown = compare(
                 expected, seen, now=now, master=self._vobiz.auth_id, stuck_after=self._stuck_after, skip=set(skipped)
             )
@@ -337,49 +334,10 @@ def _status_of(status: str | None) -> str:
     return ACTIVE  # active, and the transient pending_purchase / blocked: the account holds it
 
 
-# ------------------------------------------------------------------------------------ the store
+# ------------------------------------------------------------------------------------ recording
 
 
-def _state_rows(db: Database) -> Iterator[dict[str, Any]]:
-    cursor = db.execute(
-        "SELECT at, event, action, outcome, e164, sub_account_id, request_id FROM audit "
-        "WHERE e164 IS NOT NULL ORDER BY id"
-    )
-    names = [c[0] for c in cursor.description]
-    while batch := cursor.fetchmany(1000):
-        for values in batch:
-            yield dict(zip(names, values))
-
-
-def _expected_numbers(db: Database) -> set[str]:
-    return {row[0] for row in db.execute("SELECT DISTINCT e164 FROM audit WHERE e164 IS NOT NULL").fetchall()}
-
-
-def _max_audit_id(db: Database) -> int:
-    return int(db.execute("SELECT coalesce(max(id), 0) FROM audit").fetchone()[0])
-
-
-def _numbers_changed_since(db: Database, audit_id: int) -> set[str]:
-    rows = db.execute("SELECT DISTINCT e164 FROM audit WHERE id > ? AND e164 IS NOT NULL", [audit_id]).fetchall()
-    return {row[0] for row in rows}
-
-
-def _numbers_in_flight(db: Database) -> set[str]:
-    marks = ", ".join("?" for _ in IN_FLIGHT)
-    undo_marks = ", ".join("?" for _ in UNDO_IN_FLIGHT)
-    rows = db.execute(
-        f"SELECT DISTINCT e164 FROM requests WHERE status IN ({marks}) OR undo_state IN ({undo_marks})",
-        [*IN_FLIGHT, *UNDO_IN_FLIGHT],
-    ).fetchall()
-    return {row[0] for row in rows}
-
-
-def _baseline_taken(db: Database) -> bool:
-    found = db.execute("SELECT 1 FROM audit WHERE event = ? AND e164 IS NULL LIMIT 1", [BASELINE_EVENT]).fetchone()
-    return found is not None
-
-
-def _record_drift(db: Database, now: datetime, drift: Drift, master: str) -> int:
+def _record_drift(db: Connection, now: datetime, drift: Drift, master: str) -> int:
     event = journal.Event(
         actor=SYSTEM,
         event=DRIFT_EVENT,
@@ -392,7 +350,7 @@ def _record_drift(db: Database, now: datetime, drift: Drift, master: str) -> int
     return journal.record(db, now, event, notify=OUTBOX_KIND)
 
 
-def _record_baseline(db: Database, now: datetime, numbers: dict[str, Seen], master: str) -> None:
+def _record_baseline(db: Connection, now: datetime, numbers: dict[str, Seen], master: str) -> None:
     for e164, seen in sorted(numbers.items()):
         detail = (
             f"First reconcile: Vobiz lists {wording.number(e164)} ({seen.status}{_holder(seen.owner, master)}); "
