@@ -23,6 +23,7 @@ import atexit
 import contextlib
 import glob
 import itertools
+import json
 import os
 import pwd
 import re
@@ -32,6 +33,7 @@ import signal
 import socket
 import stat
 import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -113,6 +115,7 @@ class PostgresServer:
         self.log = self.root / "server.log"
         self._names = itertools.count(1)
         self._destroyed = False
+        self._watchdog = self._start_watchdog()
 
     # -- life cycle ---------------------------------------------------------------------------------
 
@@ -186,17 +189,24 @@ class PostgresServer:
         self._destroyed = True
         atexit.unregister(self.destroy)
         try:
-            if (self.data / "postmaster.pid").exists():
-                result = self._run(
-                    [self._bin("pg_ctl"), "stop", "-D", str(self.data), "-m", "immediate", "-w", "-t", "30"],
-                    check=False,
-                )
-                pid = self.pid()
-                if result.returncode != 0 and pid:
-                    with contextlib.suppress(OSError):
-                        os.kill(pid, signal.SIGKILL)
+            stop_and_delete(self._cleanup_spec())
         finally:
-            shutil.rmtree(self.root, ignore_errors=True)
+            if self._watchdog.stdin is not None:
+                self._watchdog.stdin.close()  # the watchdog finds nothing left to do, and exits
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._watchdog.wait(timeout=10)
+
+    def _cleanup_spec(self) -> dict[str, object]:
+        user = None if self.run_as is None else [self.run_as.pw_uid, self.run_as.pw_gid]
+        return {"pg_ctl": self._bin("pg_ctl"), "data": str(self.data), "root": str(self.root), "user": user}
+
+    def _start_watchdog(self) -> subprocess.Popen[bytes]:
+        """A small process that outlives a test run killed by a signal (a CI timeout, SIGKILL) and then
+        stops the server and deletes the folder: pg_ctl detaches the server, so nothing else would."""
+        return subprocess.Popen(
+            [sys.executable, __file__, "--watchdog", json.dumps(self._cleanup_spec())],
+            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, start_new_session=True,
+        )
 
     # -- databases ----------------------------------------------------------------------------------
 
@@ -320,3 +330,30 @@ def _unprivileged_user() -> pwd.struct_passwd:
         f"running as root, and none of the users {', '.join(UNPRIVILEGED_USERS)} exists to run the server as"
     )
 
+
+
+def stop_and_delete(spec: dict[str, object]) -> None:
+    """Stop a server immediately if it runs (killing it if pg_ctl cannot) and delete its folder."""
+    data, root = Path(str(spec["data"])), Path(str(spec["root"]))
+    try:
+        if (data / "postmaster.pid").exists():
+            options: dict[str, object] = {}
+            if spec["user"] is not None:
+                uid, gid = spec["user"]  # type: ignore[misc]
+                options = {"user": uid, "group": gid, "extra_groups": []}
+            result = subprocess.run(
+                [str(spec["pg_ctl"]), "stop", "-D", str(data), "-m", "immediate", "-w", "-t", "30"],
+                cwd="/", stdin=subprocess.DEVNULL, capture_output=True, timeout=60, check=False,
+                **options,  # type: ignore[arg-type]
+            )
+            if result.returncode != 0:
+                with contextlib.suppress(OSError, ValueError):
+                    os.kill(int((data / "postmaster.pid").read_text().split("\n", 1)[0]), signal.SIGKILL)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["--watchdog"]:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sys.stdin.buffer.read()  # end of file: the test run has ended, however it ended
+    stop_and_delete(json.loads(sys.argv[2]))

@@ -9,6 +9,7 @@ import os
 import pwd
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import psycopg
@@ -129,3 +130,21 @@ def test_without_binaries_under_ci_the_run_fails() -> None:
     assert result.returncode == 1, result.stdout + result.stderr
     assert "CI=true runs the PostgreSQL tests, but there are no PostgreSQL server binaries" in result.stdout
     assert "1 error" in result.stdout
+
+
+def test_a_test_run_killed_by_a_signal_leaves_no_server_and_no_folder() -> None:
+    script = (
+        "import os, signal, sys\n"
+        "from tests.postgres_server import PostgresServer\n"
+        "server = PostgresServer.start_new()\n"
+        "print(server.root, server.pid(), flush=True)\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert result.returncode == -9, result.stderr
+    root, pid = result.stdout.split()
+    deadline = time.monotonic() + 20
+    while (Path(root).exists() or Path(f"/proc/{pid}").exists()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not Path(root).exists()
+    assert not Path(f"/proc/{pid}").exists()
