@@ -72,11 +72,10 @@ def walk(db: Database, *, chunk: int = CHUNK_ROWS) -> Iterator[Row]:
 
 def add_checkpoint(db: Database, *, at: str, link: Link, row_count: int) -> int:
     cursor = db.execute(
-        "INSERT INTO checkpoints (at, head_id, head_hash, row_count) VALUES (?, ?, ?, ?)",
+        "INSERT INTO checkpoints (at, head_id, head_hash, row_count) VALUES (?, ?, ?, ?) RETURNING id",
         [at, link.id, link.hash, int(row_count)],
     )
-    assert cursor.lastrowid is not None
-    return int(cursor.lastrowid)
+    return int(cursor.fetchone()[0])
 
 
 def count_rows(db: Database) -> int:

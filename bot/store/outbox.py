@@ -36,11 +36,10 @@ def enqueue(db: Database, kind: OutboxKind | str, ref: str | int, now: datetime)
         raise ValueError(f"unknown outbox kind {kind!r}") from None
     stamp = to_db(now)
     cursor = db.execute(
-        "INSERT INTO outbox (kind, ref, created_at, next_attempt_at) VALUES (?, ?, ?, ?)",
+        "INSERT INTO outbox (kind, ref, created_at, next_attempt_at) VALUES (?, ?, ?, ?) RETURNING id",
         [value, str(ref), stamp, stamp],
     )
-    assert cursor.lastrowid is not None
-    return int(cursor.lastrowid)
+    return int(cursor.fetchone()[0])
 
 
 def due(db: Database, now: datetime, limit: int) -> list[Row]:
