@@ -105,10 +105,11 @@ class Executor:
                 self._clock(),
                 request,
                 outcome,
-                from_statuses=[Status.EXECUTING],
+                # Once the call is made, its answer is the truth to record, also over a settler that took the
+                # request over meanwhile and could not tell yet (it left it OUTCOME_UNKNOWN).
+                from_statuses=[Status.EXECUTING, Status.UNKNOWN] if request.id in self._calling else [Status.EXECUTING],
                 event="executed",
                 actor=actor,
-                owner=self._leases.owner,
             )
         except StoreUnavailable:
             if request.id not in self._calling:  # decided before any call (a changed price ...): nothing changed

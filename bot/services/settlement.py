@@ -96,7 +96,9 @@ class Settler:
         if self._leases.is_live_here(request.id, request.lease_owner):
             return False
         with self._store.unit() as db:
-            taken = requests.take_over(db, request.id, request.lease_owner, self._leases.owner, self._clock(), self._leases.until())
+            taken = requests.take_over(
+                db, request.id, request.lease_owner, request.called_at, self._leases.owner, self._clock(), self._leases.until()
+            )
         if taken:
             log.warning("request %s: its owner %s is gone; settling it", request.id, request.lease_owner or "(before leases)")
         return taken

@@ -226,14 +226,25 @@ def record_call(db: Database, request_id: str, owner: str, now: datetime, until:
     )
 
 
-def take_over(db: Database, request_id: str, old_owner: str | None, new_owner: str, now: datetime, until: datetime) -> bool:
-    """A settler's claim on an executing request whose owner's lease ran out (or that predates leases)."""
+def take_over(
+    db: Database,
+    request_id: str,
+    old_owner: str | None,
+    called_at: datetime | None,
+    new_owner: str,
+    now: datetime,
+    until: datetime,
+) -> bool:
+    """A settler's claim on an executing request whose owner's lease ran out (or that predates leases), as
+    the settler read it: same owner and the same `called_at`, so an owner that recorded its call since the
+    read is never settled from the stale read."""
     owned_by = "lease_owner IS NULL" if old_owner is None else "lease_owner = ?"
+    called = "called_at IS NULL" if called_at is None else "called_at = ?"
     return _update(
         db,
         request_id,
-        f"status = ? AND {owned_by} AND (lease_until IS NULL OR lease_until <= ?)",
-        [EXECUTING, *([] if old_owner is None else [old_owner]), to_db(now)],
+        f"status = ? AND {owned_by} AND {called} AND (lease_until IS NULL OR lease_until <= ?)",
+        [EXECUTING, *([] if old_owner is None else [old_owner]), *([] if called_at is None else [to_db(called_at)]), to_db(now)],
         {"lease_owner": new_owner, "lease_until": to_db(until)},
     )
 

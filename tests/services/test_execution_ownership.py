@@ -204,3 +204,27 @@ def test_a_database_lost_before_the_call_makes_no_call_and_says_nothing_changed(
     assert isinstance(result.get("error"), StoreUnavailable), result
     assert world.calls("purchase") == []
     assert world.sandbox.describe(in_number)["where"] == "inventory"
+
+
+def test_an_owner_whose_lease_lapsed_after_its_call_still_records_vobiz_answer(world: World, in_number: str) -> None:
+    """Another process takes the request over while the owner waits for the purchase's answer (the lease ran
+    out, the grace since the call has not): it cannot tell yet, and the owner's answer is what is recorded."""
+    request = world.services.approvals.request_purchase(REQUESTER, in_number, "for the support line")
+    world.sandbox.inject("purchase", "hang", seconds=HOLD_S)
+    thread, result = approve_in_background(world, request)
+    wait_until(lambda: called_at_of(world, request.id) is not None)
+    with world.services.store.read() as db:
+        owner = (requests.get(db, request.id) or {})["lease_owner"]
+
+    other_process = world.rebuild()
+    world.advance(31)  # past the 30 s lease, within the 60 s grace after the call
+    assert other_process.approvals.settle_unknown() == []  # taken over, but not decidable yet
+    with world.services.store.read() as db:
+        row = requests.get(db, request.id)
+    assert row is not None and row["status"] == "executing" and row["lease_owner"] != owner
+
+    thread.join(timeout=30)
+    assert result["request"].status is Status.SUCCEEDED
+    assert len(world.calls("purchase")) == 1
+    events = [(r["event"], r["outcome"]) for r in world.audit_rows(request.id)]
+    assert events[-1] == ("executed", "succeeded")

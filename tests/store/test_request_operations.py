@@ -133,11 +133,11 @@ def test_take_over_only_from_an_owner_whose_lease_ran_out(store: Store) -> None:
         row("R3", status="executing", lease_owner="old", lease_until=NOW + MINUTE),
     )
     with store.unit() as db:
-        assert not requests.take_over(db, "R1", "someone", "new", NOW, NOW + MINUTE)
-        assert requests.take_over(db, "R1", None, "new", NOW, NOW + MINUTE)
-        assert not requests.take_over(db, "R2", None, "new", NOW, NOW + MINUTE)
-        assert requests.take_over(db, "R2", "old", "new", NOW, NOW + MINUTE)
-        assert not requests.take_over(db, "R3", "old", "new", NOW, NOW + MINUTE)  # still alive
+        assert not requests.take_over(db, "R1", "someone", None, "new", NOW, NOW + MINUTE)
+        assert requests.take_over(db, "R1", None, None, "new", NOW, NOW + MINUTE)
+        assert not requests.take_over(db, "R2", None, None, "new", NOW, NOW + MINUTE)
+        assert requests.take_over(db, "R2", "old", None, "new", NOW, NOW + MINUTE)
+        assert not requests.take_over(db, "R3", "old", None, "new", NOW, NOW + MINUTE)  # still alive
         assert requests.record_call(db, "R2", "new", NOW, NOW + 2 * MINUTE)
         assert not requests.record_call(db, "R3", "new", NOW, NOW + 2 * MINUTE)
         assert requests.renew_leases(db, "new", ["R1", "R2", "R3"], NOW + 3 * MINUTE) == 2
@@ -201,3 +201,22 @@ def test_latest_cool_off_and_latest_event(store: Store) -> None:
         assert audit.latest_cool_off(db, "+918012345678", NOW + MINUTE) is None
         assert audit.latest_event(db, "R1", "undo_unknown")["id"] == last  # type: ignore[index]
         assert audit.latest_event(db, "R1", "undone") is None
+
+
+def test_a_settler_cannot_take_over_from_a_read_older_than_the_owners_recorded_call(tmp_path: Path) -> None:
+    """The settler read the row before the owner recorded its call; its claim on that stale read fails."""
+    store = Store(tmp_path / "bot.db")
+    start = datetime(2026, 12, 6, 9, 0, tzinfo=timezone.utc)
+    with store.unit() as db:
+        requests.insert(
+            db,
+            {
+                "id": "R1", "kind": "purchase", "e164": "+911121546828", "status": "executing", "requester_id": "U1",
+                "reason": "r", "created_at": to_db(start), "expires_at": to_db(start), "updated_at": to_db(start),
+                "lease_owner": "owner", "lease_until": to_db(start + timedelta(seconds=30)),
+            },
+        )
+        assert requests.record_call(db, "R1", "owner", start, start + timedelta(seconds=30))
+        later = start + timedelta(minutes=5)
+        assert not requests.take_over(db, "R1", "owner", None, "settler", later, later)  # read before the call
+        assert requests.take_over(db, "R1", "owner", start, "settler", later, later)  # read after it
