@@ -81,10 +81,12 @@ def build_parser() -> argparse.ArgumentParser:
     console.set_defaults(func=_console)
 
     from bot.audit_cli import add_audit_parser
+    from bot.db_cli import add_db_parser
     from bot.reconcile_cli import add_reconcile_parser
 
     add_audit_parser(sub)
     add_reconcile_parser(sub)
+    add_db_parser(sub)
     return parser
 
 
