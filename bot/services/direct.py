@@ -13,6 +13,7 @@ from api.models import PhoneNumber
 from bot.services import journal, validation, vobiz_failures, wording
 from bot.services.clock import Clock
 from bot.services.errors import Conflict, NotFound, VobizUnavailable
+from bot.services.outcomes import recording_what_vobiz_did
 from bot.services.records import Actor, DirectResult
 from bot.services.vobiz_failures import read_failure
 from bot.store import Store
@@ -42,7 +43,8 @@ class DirectOps:
         except VobizError as exc:
             self._write_failure(actor, "assign", e164, sub, exc)
             raise self._failure("assign", number, exc) from None
-        audit_id = self._audit(actor, "assign", "succeeded", e164, sub, detail=f"Assigned {number} to {sub}.")
+        with recording_what_vobiz_did(f"Vobiz assigned {number} to {sub}"):
+            audit_id = self._audit(actor, "assign", "succeeded", e164, sub, detail=f"Assigned {number} to {sub}.")
         return DirectResult(e164=e164, sub_account_id=sub, done=True, audit_id=audit_id)
 
     def unassign(self, actor: Actor, e164_raw: str) -> DirectResult:
@@ -76,7 +78,8 @@ class DirectOps:
         except VobizError as exc:
             self._write_failure(actor, "unassign", e164, sub, exc)
             raise self._failure("unassign", number, exc) from None
-        audit_id = self._audit(actor, "unassign", "succeeded", e164, sub, detail=f"Moved {number} from {sub} back to the master account.")
+        with recording_what_vobiz_did(f"Vobiz moved {number} from {sub} back to the master account"):
+            audit_id = self._audit(actor, "unassign", "succeeded", e164, sub, detail=f"Moved {number} from {sub} back to the master account.")
         return DirectResult(e164=e164, sub_account_id=sub, done=True, audit_id=audit_id)
 
     def _require_sub_account(self, sub: str) -> None:

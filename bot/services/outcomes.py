@@ -3,16 +3,38 @@ audit row and notifications, in one transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import logging
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from bot.services import journal
-from bot.services.errors import NotFound
+from bot.services.errors import NotFound, OutcomeUnknown, ServiceError
 from bot.services.records import Actor, ApprovalRequest, Status
 from bot.services.rows import db_values, request_from_row
 from bot.store import Store, requests
+
+
+log = logging.getLogger(__name__)
+
+
+@contextmanager
+def recording_what_vobiz_did(done: str) -> Iterator[None]:
+    """Around recording a change Vobiz has already made (`done`, e.g. "Vobiz assigned +91 ... to SA_1"): if
+    it cannot be recorded (the database is gone, locked, ...), the person must not read "nothing was
+    changed" or "Something went wrong"; they hear what happened and that the log does not show it yet."""
+    try:
+        yield
+    except ServiceError:
+        raise
+    except Exception as exc:
+        log.error("%s, but recording it failed (%s)", done, type(exc).__name__)
+        raise OutcomeUnknown(
+            f"{done}, but the bot could not record it: its database could not be written just now. The audit "
+            "log does not show it yet (the bot reconciles it with Vobiz once the database is back). Do not repeat it."
+        ) from None
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ from bot.services.clock import Clock
 from bot.services.errors import Conflict, NotAllowed, OutcomeUnknown, VobizUnavailable
 from bot.services.journal import SYSTEM
 from bot.services.leases import Leases
-from bot.services.outcomes import load
+from bot.services.outcomes import load, recording_what_vobiz_did
 from bot.services.policy import Policy
 from bot.services.records import Actor, ApprovalRequest, Kind, Status
 from bot.services.rows import actor_columns, db_values, request_from_row
@@ -78,6 +78,10 @@ class ReleaseUndo:
 
     def undo(self, request: ApprovalRequest, actor: Actor) -> ApprovalRequest:
         number = wording.number(request.e164)
+        refusal = self._policy.undo_refusal(request, actor.user_id)
+        if refusal:  # before anything about the request's state: who undid it, when, how it ended
+            self._audit(request, actor, "refused", "refused", detail=f"tried to undo the release: {refusal}")
+            raise NotAllowed(refusal)
         if request.kind is Kind.RELEASE_NOW:
             raise Conflict(f"{number} was released immediately; an immediate release cannot be undone.")
         if request.kind is not Kind.RELEASE:
@@ -86,10 +90,6 @@ class ReleaseUndo:
             raise Conflict(f"{wording.who(request.undone_by)} already undid this release at {wording.when(request.undone_at)}.")
         if request.status is not Status.SUCCEEDED:
             raise Conflict(f"Only a completed release can be undone; this request is {request.status.value}.")
-        refusal = self._policy.undo_refusal(request, actor.user_id)
-        if refusal:
-            self._audit(request, actor, "refused", "refused", detail=f"tried to undo the release: {refusal}")
-            raise NotAllowed(refusal)
         if request.cooldown_ends_at is None:
             raise Conflict(f"Vobiz released {number} at once, so the release cannot be undone.")
         if self._clock() >= request.cooldown_ends_at:
@@ -103,7 +103,8 @@ class ReleaseUndo:
                 result = self._vobiz.numbers.cancel_release(request.e164)
             except VobizError as exc:
                 return self._after_failure(request, actor, exc)
-            return self._done(request, actor, result)
+            with recording_what_vobiz_did(f"Vobiz cancelled the release of {wording.number(request.e164)}"):
+                return self._done(request, actor, result)
 
     def settle_all(self) -> list[ApprovalRequest]:
         """Decide by re-reading its number every undo whose outcome is unknown, and every one whose claim
