@@ -22,7 +22,7 @@ from bot.services.holds import Holds
 from bot.services.integrity import Integrity
 from bot.services.numbers import NumberQueries
 from bot.services.outbox import Outbox
-from bot.services.policy import GroupMembers, Policy
+from bot.services.policy import Policy
 from bot.services.ratelimit import RateLimits
 from bot.services.ports import Directory
 from bot.services.reconcile import Reconciler
@@ -66,7 +66,7 @@ def build_services(
         auditors = settings.auditors
     store = store or Store(settings.numbers_bot_db)
     policy = Policy(settings, directory, clock)
-    visibility = Visibility(policy=policy, auditors=tuple(auditors), groups=GroupMembers(directory, clock))
+    visibility = Visibility(policy=policy, auditors=tuple(auditors), groups=policy.groups)
     audit = AuditQueries(store=store, visibility=visibility, clock=clock)
     return Services(
         numbers=NumberQueries(vobiz=vobiz),

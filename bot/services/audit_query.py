@@ -56,7 +56,7 @@ class AuditQueries:
         return parse_query(text, now=self._clock())
 
     def may_see_all(self, actor: Actor | str) -> bool:
-        return self._visibility.may_see_all(_user_id(actor))
+        return self._visibility.may_see_all(user_id_of(actor))
 
     def search(
         self, audit_filter: AuditFilter, *, viewer: Viewer, before_id: int | None = None, limit: int = DEFAULT_PAGE
@@ -79,7 +79,7 @@ class AuditQueries:
 
     def criteria(self, audit_filter: AuditFilter, *, viewer: Viewer) -> audit.Criteria:
         """The filter in the store's terms, narrowed to what `viewer` may see."""
-        viewer_id = None if viewer is None else _user_id(viewer)
+        viewer_id = None if viewer is None else user_id_of(viewer)
         return audit.Criteria(
             e164=audit_filter.e164,
             party_id=audit_filter.actor,
@@ -93,5 +93,5 @@ class AuditQueries:
         )
 
 
-def _user_id(actor: Actor | str) -> str:
+def user_id_of(actor: Actor | str) -> str:
     return actor.user_id if isinstance(actor, Actor) else str(actor)

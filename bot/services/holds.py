@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from bot.services.audit_filters import AuditFilter
-from bot.services.audit_query import AuditQueries, Viewer
+from bot.services.audit_query import AuditQueries, Viewer, user_id_of
 from bot.services.clock import Clock
 from bot.services.errors import InvalidInput
 from bot.services.records import Actor
@@ -59,7 +59,7 @@ class Holds:
         if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
             raise InvalidInput(f"Ask for between 1 and {MAX_LIMIT} holds; got {limit!r}.")
         now = self._clock()
-        restricted_to = None if viewer is None or self._queries.may_see_all(viewer) else _user_id(viewer)
+        restricted_to = None if viewer is None or self._queries.may_see_all(viewer) else user_id_of(viewer)
         holds = self._pending_releases(now, restricted_to) + self._cool_offs(now, restricted_to)
         holds.sort(key=lambda h: (h.until, h.e164))
         return holds[:limit]
@@ -106,7 +106,4 @@ class Holds:
             visible = {int(row["id"]) for row in audit.iter_matching(db, readable)} if running else set()
         return [hold for audit_id, hold in running if audit_id in visible]
 
-
-def _user_id(viewer: Actor | str) -> str:
-    return viewer.user_id if isinstance(viewer, Actor) else str(viewer)
 

@@ -143,7 +143,7 @@ class Policy:
     def __init__(self, settings: Settings, directory: Directory, clock: Clock) -> None:
         self._approvers = tuple(settings.approvers)
         self._admins = tuple(settings.admins)
-        self._groups = GroupMembers(directory, clock)
+        self.groups = GroupMembers(directory, clock)  # also what the audit's visibility asks, so one cache
 
     def roles_of(self, user_id: str) -> Roles:
         unresolved_admin: list[str] = []
@@ -182,7 +182,7 @@ class Policy:
             if not is_group(entry):
                 continue
             try:
-                if user_id in self._groups.members_of(entry):
+                if user_id in self.groups.members_of(entry):
                     return True
             except GroupLookupFailed:
                 unresolved.append(entry)
