@@ -19,7 +19,6 @@ from bot.services.audit_filters import AuditFilter
 from bot.services.audit_query import AuditQueries, Viewer, user_id_of
 from bot.services.clock import Clock
 from bot.services.errors import InvalidInput
-from bot.services.records import Actor
 from bot.services.rows import audit_from_row
 from bot.store import Store, audit, requests
 from bot.store.timestamps import from_db
