@@ -29,7 +29,7 @@ from bot.config import database_path, database_url
 from bot.services.clock import utc_now
 from bot.services.integrity import Integrity
 from bot.store import Store, StoreUnavailable
-from bot.store.copy import PostgresReads, TableCount, TargetNotEmpty, compare, copy_store, target_tallies
+from bot.store.copy import TableCount, TargetNotEmpty, compare, copy_store, target_tallies
 from bot.store.postgres import PostgresStore, is_postgres_url, redacted
 
 EXIT_OK, EXIT_DIFFERENT, EXIT_USAGE = 0, 1, 2
@@ -101,7 +101,7 @@ def copy(db: str | None, url: str | None, *, out: TextIO) -> int:
             ) from None
         print(f"Copied {path} into {where} in one transaction ({time.monotonic() - started:.1f} s).", file=out, flush=True)
         counts = compare(copied, target_tallies(target))
-        report = Integrity(store=PostgresReads(target), clock=utc_now).verify()  # type: ignore[arg-type]
+        report = Integrity(store=target, clock=utc_now).verify()  # type: ignore[arg-type]
     finally:
         target.close()
     _print_counts(counts, out)

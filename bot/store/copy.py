@@ -9,23 +9,20 @@ SQLite's built it. The identity sequences are then set past the copied ids.
 
 Each table is tallied on both sides (rows, and a SHA-256 over its rows in key order), so "the same" means the
 same rows with the same values, not only as many. PostgreSQL is read through server-side cursors
-(`PostgresReads`), which also lets `Integrity.verify` walk a million rows in flat memory.
+(`PostgresStore.snapshot()`), which also lets `Integrity.verify` walk a million rows in flat memory.
 """
 
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import psycopg
 
 from bot.store.database import Connection, Store
-from bot.store.postgres import PgDatabase, PostgresStore, to_psycopg
+from bot.store.postgres import PgDatabase, PostgresStore
 
 CHUNK_ROWS = 1000
 
@@ -137,7 +134,7 @@ def set_identities(dst: PgDatabase, floors: Mapping[str, int]) -> None:
 # --------------------------------------------------------------------------------------- the check
 
 
-def tally(db: Connection | PgDatabase | PostgresReads.Db, table: str, *, chunk: int = CHUNK_ROWS) -> Tally:
+def tally(db: Connection | PgDatabase, table: str, *, chunk: int = CHUNK_ROWS) -> Tally:
     cursor = db.execute(f"SELECT * FROM {table} ORDER BY {', '.join(KEYS[table])}")
     names = [c[0] for c in cursor.description]
     found = Tally()
@@ -148,34 +145,9 @@ def tally(db: Connection | PgDatabase | PostgresReads.Db, table: str, *, chunk: 
 
 
 def target_tallies(target: PostgresStore, *, chunk: int = CHUNK_ROWS) -> dict[str, Tally]:
-    with PostgresReads(target).snapshot() as db:
+    with target.snapshot() as db:
         return {table: tally(db, table, chunk=chunk) for table in TABLES}
 
 
 def compare(source: Mapping[str, Tally], target: Mapping[str, Tally]) -> list[TableCount]:
     return [TableCount(table, source[table], target[table]) for table in TABLES]
-
-
-class PostgresReads:
-    """A PostgresStore with `snapshot()`, as `Integrity.verify` asks of a store: one read-only repeatable-read
-    transaction whose SELECTs stream through server-side cursors (a client-side cursor would hold a whole
-    million-row result in memory)."""
-
-    def __init__(self, store: PostgresStore) -> None:
-        self._store = store
-
-    class Db:
-        def __init__(self, conn: psycopg.Connection[Any]) -> None:
-            self._conn = conn
-            self._names = (f"numbers_bot_read_{n}" for n in itertools.count(1))
-
-        def execute(self, sql: str, params: Sequence[Any] = ()) -> psycopg.ServerCursor[Any]:
-            cursor = self._conn.cursor(name=next(self._names))
-            cursor.execute(to_psycopg(sql), list(params))
-            return cursor
-
-    @contextmanager
-    def snapshot(self) -> Iterator[PostgresReads.Db]:
-        with self._store.read() as db:
-            db.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            yield PostgresReads.Db(db._conn)

@@ -34,6 +34,11 @@ CONNECT_TIMEOUT_S = 5.0
 POOL_TIMEOUT_S = 5.0
 
 
+def is_postgres(db: object) -> bool:
+    """Whether a unit's connection is PostgreSQL's (for the few operations whose SQL differs)."""
+    return isinstance(db, PgDatabase)
+
+
 def is_postgres_url(url: str | None) -> bool:
     return bool(url) and urlsplit(str(url)).scheme in ("postgres", "postgresql")
 
@@ -86,13 +91,22 @@ class _Conn:
 
 
 class PgDatabase:
-    """One unit of work's connection, with the part of sqlite-utils' `Database` the store uses."""
+    """One unit of work's connection, with the part of sqlite-utils' `Database` the store uses. With
+    `stream`, SELECTs run through server-side cursors, so reading a million rows a chunk at a time
+    (`fetchmany`) holds one chunk in memory, as SQLite's cursors do."""
 
-    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+    def __init__(self, conn: psycopg.Connection[Any], *, stream: bool = False) -> None:
         self._conn = conn
+        self._stream = stream
+        self._cursors = 0
         self.conn = _Conn(conn)
 
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> psycopg.Cursor[Any]:
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> psycopg.Cursor[Any] | psycopg.ServerCursor[Any]:
+        if self._stream and sql.lstrip()[:6].upper() == "SELECT":
+            self._cursors += 1
+            cursor = self._conn.cursor(name=f"numbers_bot_read_{self._cursors}")
+            cursor.execute(to_psycopg(sql), list(params))
+            return cursor
         return self._conn.execute(to_psycopg(sql), list(params))
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> Iterator[dict[str, Any]]:
@@ -156,6 +170,17 @@ class PostgresStore:
         with self._connection() as conn:
             yield PgDatabase(conn)
             if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                conn.rollback()
+
+    @contextmanager
+    def snapshot(self) -> Iterator[PgDatabase]:
+        """Reads that must all see one moment (the audit rows and checkpoints a verify compares, an export):
+        one read-only repeatable-read transaction, streamed."""
+        with self._connection() as conn:
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            try:
+                yield PgDatabase(conn, stream=True)
+            finally:
                 conn.rollback()
 
     def writable(self) -> bool:
@@ -239,7 +264,7 @@ def _schema() -> list[str]:
         "CREATE INDEX audit_action_at ON audit (action, at, id)",
         "CREATE INDEX audit_outcome ON audit (outcome, id)",
         f"CREATE INDEX audit_decisions ON audit (actor_id, request_id) WHERE {decision}",
-        f"""CREATE FUNCTION numbers_bot_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+        """CREATE FUNCTION numbers_bot_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN RAISE EXCEPTION '% is append-only', TG_ARGV[0]; END $$""",
         "CREATE TRIGGER audit_no_update BEFORE UPDATE OR DELETE ON audit "
         "FOR EACH ROW EXECUTE FUNCTION numbers_bot_append_only('the audit log')",

@@ -13,7 +13,7 @@ import pytest
 from bot.services.integrity import Integrity
 from bot.store import Store, audit, outbox, ratelimits
 from bot.store import requests as requests_table
-from bot.store.copy import TABLES, PostgresReads, TargetNotEmpty, compare, copy_store, target_tallies
+from bot.store.copy import TABLES, TargetNotEmpty, compare, copy_store, target_tallies
 from bot.store.postgres import PostgresStore
 from tests.audit.audit_helpers import write_varied_events
 
@@ -92,7 +92,7 @@ def test_every_table_arrives_with_the_same_rows_and_the_chain_verbatim(sqlite_st
         hashes = [(r["id"], r["prev_hash"], r["hash"]) for r in rows(src, "audit")]
         assert [(r["id"], r["prev_hash"], r["hash"]) for r in rows(dst, "audit")] == hashes
     assert all(c.same for c in compare(copied, target_tallies(target)))
-    report = Integrity(store=PostgresReads(target), clock=lambda: NOW).verify()  # type: ignore[arg-type]
+    report = Integrity(store=target, clock=lambda: NOW).verify()  # type: ignore[arg-type]
     assert report.ok and report.rows_checked == copied["audit"].rows and report.checkpoints_checked == 1
 
 
