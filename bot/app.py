@@ -12,6 +12,7 @@ ones, and a thread never survives a fork (see `bot.server.WebApplication`).
 
 from __future__ import annotations
 
+import logging
 import time
 import weakref
 from collections.abc import Callable
@@ -28,7 +29,7 @@ from bot.config import Settings
 from bot.services import Services, build_services
 from bot.services.clock import utc_now
 from bot.services.crashpoints import CrashPoints
-from bot.store import Store
+from bot.store import Store, describe, open_store
 from handlers.outbound.delivery import Delivery
 from handlers.outbound.directory import SlackDirectory
 from bot.runtime import RECONCILE_INTERVAL_S, Workers
@@ -37,6 +38,8 @@ SLACK_TIMEOUT_S = 10
 # Listeners ack on these threads and then make their Vobiz calls on them too; Bolt's default (5) lets a
 # handful of slow Vobiz calls starve new requests of a thread to ack on.
 LISTENER_THREADS = 32
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -91,11 +94,12 @@ def build_bot(
             settings,
             vobiz=vobiz or _vobiz_client(settings),
             directory=SlackDirectory(client),
-            store=store or Store(settings.numbers_bot_db),
+            store=store or open_store(sqlite_path=settings.numbers_bot_db, database_url=settings.database_url_text),
             clock=clock,
             auditors=settings.auditors,
             crash=crash,
         )
+    log.info("store: %s", describe(services.store))
     # The client carries the token, so `token=` is not passed as well (Bolt would warn that it is unused).
     app = App(
         signing_secret=settings.slack_signing_secret.get_secret_value(),

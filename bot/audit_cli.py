@@ -26,7 +26,7 @@ from typing import TextIO
 
 from slack_sdk import WebClient
 
-from bot.config import ConfigError, Settings, database_path, load_settings
+from bot.config import ConfigError, Settings, database_path, database_url, load_settings
 from handlers.outbound.posted_witness import PostedCheckpoint, WitnessUnavailable, newest_posted_checkpoint
 from bot.services.audit_export import AuditExport
 from bot.services.audit_filters import AuditFilter, parse_query
@@ -35,7 +35,8 @@ from bot.services.clock import Clock, utc_now
 from bot.services.errors import ServiceError
 from bot.services.integrity import Integrity
 from bot.services.records import Checkpoint
-from bot.store import Store
+from bot.store import Store, open_store
+from bot.store.postgres import PostgresStore
 
 DEFAULT_DB = "numbers-bot.db"
 EXIT_OK, EXIT_NOT_INTACT, EXIT_USAGE = 0, 1, 2
@@ -245,8 +246,12 @@ def _run(command: object) -> int:
         return EXIT_OK
 
 
-def _open(db: str | os.PathLike[str] | None) -> Store:
-    """The bot's database; never creates one (a typo would otherwise verify an empty new file as intact)."""
+def _open(db: str | os.PathLike[str] | None) -> Store | PostgresStore:
+    """The bot's database: `--db PATH` (a SQLite file), else DATABASE_URL (PostgreSQL), else NUMBERS_BOT_DB.
+    Never creates a SQLite file (a typo would otherwise verify an empty new file as intact)."""
+    url = database_url() if db is None else None
+    if url:
+        return open_store(sqlite_path="", database_url=url)
     path = Path(db) if db is not None else database_path()
     if not path.is_file():
         raise UsageError(f"there is no database at {path} (give --db PATH)")

@@ -35,6 +35,12 @@ class Settings(BaseSettings):
     vobiz_base_url: str = DEFAULT_VOBIZ_BASE_URL
 
     numbers_bot_db: Path = Path("numbers-bot.db")
+    # PostgreSQL instead of the SQLite file (`postgres://` as Heroku sets it, or `postgresql://`).
+    database_url: SecretStr | None = None
+    # Set by Heroku on every dyno, whose disk is wiped at least once a day.
+    dyno: str | None = None
+    # The operator knows the disk is wiped and accepts losing the SQLite store with it.
+    numbers_bot_allow_ephemeral_db: bool = False
 
     approvers: Annotated[tuple[str, ...], NoDecode] = ()
     admins: Annotated[tuple[str, ...], NoDecode] = ()
@@ -75,6 +81,34 @@ class Settings(BaseSettings):
         if prefix and not value.startswith(prefix):
             raise ValueError(f"expected a token starting with {prefix}")
         return value
+
+    @field_validator("database_url", mode="before")
+    @classmethod
+    def _database_url(cls, value: object) -> object:
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        if isinstance(value, str):
+            value = value.strip()
+            if not value:
+                return None
+            if not re.match(r"^postgres(ql)?://", value):
+                raise ValueError("expected a postgres:// or postgresql:// URL")  # never echoed: it may hold a password
+        return value
+
+    @property
+    def database_url_text(self) -> str | None:
+        """DATABASE_URL itself (it may hold a password: never log it; `bot.store.describe` redacts it)."""
+        return self.database_url.get_secret_value() if self.database_url is not None else None
+
+    def ephemeral_disk_problem(self) -> str | None:
+        """Why starting on SQLite here would lose the store, or None."""
+        if self.database_url is None and self.dyno and not self.numbers_bot_allow_ephemeral_db:
+            return (
+                "DATABASE_URL is not set, and on Heroku (DYNO is set) the dyno's disk is wiped at least once a day, "
+                "so the SQLite audit log and pending requests would be lost: attach Heroku Postgres (it sets "
+                "DATABASE_URL), or set NUMBERS_BOT_ALLOW_EPHEMERAL_DB=true to accept that loss"
+            )
+        return None
 
     @field_validator("approvers", "admins", "auditors", mode="before")
     @classmethod
@@ -121,6 +155,13 @@ class _DatabaseOnly(BaseSettings):
     model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
 
     numbers_bot_db: Path = Path("numbers-bot.db")
+    database_url: SecretStr | None = None
+
+
+def database_url() -> str | None:
+    """`DATABASE_URL` alone (PostgreSQL), for commands that open the database without Slack or Vobiz."""
+    url = _DatabaseOnly().database_url
+    return url.get_secret_value().strip() or None if url is not None else None
 
 
 def database_path() -> Path:
@@ -132,7 +173,7 @@ def load_settings(**overrides: object) -> Settings:
     """Read Settings from the environment (plus overrides), turning validation errors into one
     ConfigError line that names the environment variable."""
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        settings = Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         first = exc.errors()[0]
         name = str(first["loc"][0]).upper() if first.get("loc") else "configuration"
@@ -140,3 +181,7 @@ def load_settings(**overrides: object) -> Settings:
             raise ConfigError(f"{name} is not set") from None
         reason = str(first.get("msg", "invalid")).removeprefix("Value error, ")
         raise ConfigError(f"{name} is invalid: {reason}") from None
+    problem = settings.ephemeral_disk_problem()
+    if problem:
+        raise ConfigError(problem)
+    return settings

@@ -22,7 +22,7 @@ from bot.config import ConfigError, Settings, load_settings
 from bot.services.clock import Clock, utc_now
 from bot.services.reconcile import ReconcileReport, Reconciler
 from bot.services.vobiz_failures import read_failure
-from bot.store import Store
+from bot.store import open_store
 
 EXIT_AGREE, EXIT_DRIFT, EXIT_TROUBLE = 0, 1, 2
 
@@ -64,7 +64,7 @@ def reconcile(
         settings.vobiz_auth_id, settings.vobiz_auth_token.get_secret_value(), base_url=settings.vobiz_base_url
     )
     try:
-        report = Reconciler(vobiz=client, store=Store(settings.numbers_bot_db), clock=clock).run(record=not dry_run)
+        report = Reconciler(vobiz=client, store=open_store(sqlite_path=settings.numbers_bot_db, database_url=settings.database_url_text), clock=clock).run(record=not dry_run)
     except VobizError as exc:
         print(f"numbers-bot: {read_failure(exc, 'reading the account numbers').user_message}", file=err)
         return EXIT_TROUBLE

@@ -281,6 +281,11 @@ class World:
             raise RuntimeError("the world's app is not served over HTTP (build it with serve=True)")
         return self.server.url + EVENTS_PATH
 
+    def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+        """What the bot's own store holds (either engine): `sql` with `?` placeholders."""
+        with self.bot.services.store.read() as db:
+            return list(db.query(sql, params))
+
     def stop(self) -> None:
         """Stop what the world built (HTTP server, workers, listener pool); not the stand-ins."""
         self.requests.close()
@@ -289,6 +294,7 @@ class World:
             self.server = None
         self.bot.stop()
         self.listeners.shutdown(wait=False, cancel_futures=True)
+        self.bot.services.store.close()
 
     # ------------------------------------------------------------------------------------ acting
 

@@ -137,3 +137,17 @@ def postgres_url(postgres_server: PostgresServer) -> Iterator[str]:
     if not postgres_server.is_running():  # a test that stopped the server and failed before starting it
         postgres_server.start()
     postgres_server.drop_database(url)
+
+
+ENGINES = ("sqlite", "postgresql")
+
+
+@pytest.fixture(params=ENGINES)
+def database_url(request: pytest.FixtureRequest) -> str | None:
+    """The store a test's bot uses, once per engine: None (the SQLite file beside the test) or the URL of a
+    fresh PostgreSQL database. Tests marked `sqlite_only` (they handle the file itself) run on SQLite alone."""
+    if request.param == "sqlite":
+        return None
+    if request.node.get_closest_marker("sqlite_only"):
+        pytest.skip("handles the SQLite file itself")
+    return str(request.getfixturevalue("postgres_url"))

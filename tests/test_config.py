@@ -22,7 +22,7 @@ GOOD = {
 def env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     for name in [*GOOD, "SLACK_APP_TOKEN", "APPROVERS", "ADMINS", "AUDITORS", "APPROVAL_TTL_HOURS",
                  "SLACK_API_URL", "VOBIZ_BASE_URL", "NUMBERS_BOT_DB", "RELEASE_NEEDS_APPROVAL",
-                 "RATE_LIMIT_PER_MINUTE"]:
+                 "RATE_LIMIT_PER_MINUTE", "DATABASE_URL", "DYNO", "NUMBERS_BOT_ALLOW_EPHEMERAL_DB"]:
         monkeypatch.delenv(name, raising=False)
     for name, value in GOOD.items():
         monkeypatch.setenv(name, value)
@@ -111,3 +111,34 @@ def test_the_rate_limit_is_read_and_zero_turns_it_off(env: pytest.MonkeyPatch) -
     assert load_settings().rate_limit_per_minute == 25
     env.setenv("RATE_LIMIT_PER_MINUTE", "0")
     assert load_settings().rate_limit_per_minute == 0
+
+
+def test_on_heroku_sqlite_is_refused_unless_the_operator_accepts_losing_it(env: pytest.MonkeyPatch) -> None:
+    env.setenv("DYNO", "web.1")
+    with pytest.raises(ConfigError) as refused:
+        load_settings()
+    line = str(refused.value)
+    assert "\n" not in line and "DATABASE_URL is not set" in line and "NUMBERS_BOT_ALLOW_EPHEMERAL_DB=true" in line
+
+    env.setenv("NUMBERS_BOT_ALLOW_EPHEMERAL_DB", "true")
+    assert load_settings().database_url is None
+
+
+def test_on_heroku_a_database_url_is_enough(env: pytest.MonkeyPatch) -> None:
+    env.setenv("DYNO", "web.1")
+    env.setenv("DATABASE_URL", "postgres://bot:s3cret-pw@db.example:5432/numbers")
+    settings = load_settings()
+    assert settings.database_url is not None
+    assert "s3cret-pw" not in repr(settings) and "s3cret-pw" not in str(settings)
+
+
+def test_a_database_url_that_is_not_postgresql_is_refused_without_echoing_it(env: pytest.MonkeyPatch) -> None:
+    env.setenv("DATABASE_URL", "mysql://bot:s3cret-pw@db/numbers")
+    with pytest.raises(ConfigError) as refused:
+        load_settings()
+    assert str(refused.value).startswith("DATABASE_URL is invalid") and "s3cret-pw" not in str(refused.value)
+
+
+def test_an_empty_database_url_means_sqlite(env: pytest.MonkeyPatch) -> None:
+    env.setenv("DATABASE_URL", "  ")
+    assert load_settings().database_url is None

@@ -26,7 +26,7 @@ from bot.services.policy import Policy
 from bot.services.ratelimit import RateLimits
 from bot.services.ports import Directory
 from bot.services.reconcile import Reconciler
-from bot.store import Store
+from bot.store import Store, open_store
 
 if TYPE_CHECKING:
     from api.client import VobizClient
@@ -64,7 +64,7 @@ def build_services(
     approved request kills the process (default: none)."""
     if auditors is None:
         auditors = settings.auditors
-    store = store or Store(settings.numbers_bot_db)
+    store = store or open_store(sqlite_path=settings.numbers_bot_db, database_url=settings.database_url_text)
     policy = Policy(settings, directory, clock)
     visibility = Visibility(policy=policy, auditors=tuple(auditors), groups=policy.groups)
     audit = AuditQueries(store=store, visibility=visibility, clock=clock)

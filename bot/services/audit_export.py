@@ -40,7 +40,7 @@ class AuditExport:
         criteria = self._queries.criteria(audit_filter, viewer=viewer)
         text, wrapper = _as_text(out)
         try:
-            with self._store.read() as db:
+            with self._store.snapshot() as db:  # one moment, streamed on either engine
                 count = _write(audit.export_lines(db, criteria, fmt), fmt, text)
             text.flush()
             return count

@@ -7,7 +7,32 @@ the operations they need, and never build SQL or touch the connection themselves
 used, every operation raises `StoreUnavailable`.
 """
 
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
 from bot.store.database import Connection, Store
 from bot.store.errors import StoreUnavailable
 
-__all__ = ["Connection", "Store", "StoreUnavailable"]
+if TYPE_CHECKING:
+    from bot.store.postgres import PostgresStore
+
+def open_store(*, sqlite_path: str | os.PathLike[str], database_url: str | None = None) -> Store | PostgresStore:
+    """PostgreSQL when `database_url` is set (DATABASE_URL), else the SQLite file; created or upgraded here."""
+    if database_url:
+        from bot.store.postgres import PostgresStore  # psycopg is loaded only when PostgreSQL is used
+
+        return PostgresStore(database_url)
+    return Store(sqlite_path)
+
+
+def describe(store: object) -> str:
+    """Which store this is, for the start-up log line (a URL without its password)."""
+    where = getattr(store, "where", None)
+    if where is not None:
+        return f"PostgreSQL {where}"
+    return f"SQLite file {getattr(store, 'path', store)}"
+
+
+__all__ = ["Connection", "Store", "StoreUnavailable", "describe", "open_store"]

@@ -11,6 +11,7 @@ needs its own forms of these. Everything else here is portable SQL.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -19,6 +20,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from bot.store import chain, csv_cells
+from bot.store.dialect import is_postgres
 from bot.store.timestamps import to_db
 
 Row = dict[str, Any]
@@ -154,8 +156,8 @@ def page_ids_sql(criteria: Criteria, *, before_id: int | None, limit: int) -> tu
         params.append(int(before_id))
     # CROSS JOIN keeps audit_parties the outer loop (SQLite does not reorder it): its primary key gives id order.
     sql = (
-        "SELECT p.audit_id FROM audit_parties p CROSS JOIN audit ON audit.id = p.audit_id "
-        f"WHERE p.role = ? AND p.user_id = ? AND {where} ORDER BY p.audit_id DESC LIMIT {int(limit)}"
+        "SELECT p.audit_id FROM audit_parties p CROSS JOIN audit "
+        f"WHERE audit.id = p.audit_id AND p.role = ? AND p.user_id = ? AND {where} ORDER BY p.audit_id DESC LIMIT {int(limit)}"
     )
     return sql, params
 
@@ -198,12 +200,33 @@ def export_lines(db: Database, criteria: Criteria, fmt: str, *, chunk: int = CHU
     where, params = where_clause(criteria)
     if fmt not in _LINE_SQL:
         raise ValueError(f"no export format {fmt!r}")
+    if is_postgres(db):
+        yield from _lines_in_python(db, where, params, fmt, chunk)
+        return
     if fmt == "csv":
         csv_cells.register(db.conn)
     cursor = db.execute(f"SELECT {_LINE_SQL[fmt]} FROM audit WHERE {where} ORDER BY id", params)
     while batch := cursor.fetchmany(chunk):
         for (line,) in batch:
             yield line
+
+
+def _lines_in_python(db: Database, where: str, params: list[Any], fmt: str, chunk: int) -> Iterator[str]:
+    """PostgreSQL: the same lines as SQLite renders, rendered here from streamed rows (the CSV rule of
+    `bot.store.csv_cells`; JSON as SQLite's json_object writes it: compact, keys in column order)."""
+    cursor = db.execute(f"SELECT {', '.join(ALL_COLUMNS)} FROM audit WHERE {where} ORDER BY id", params)
+    while batch := cursor.fetchmany(chunk):
+        for values in batch:
+            if fmt == "jsonl":
+                yield json.dumps(dict(zip(ALL_COLUMNS, values)), ensure_ascii=False, separators=(",", ":"))
+            else:
+                yield ",".join(_python_cell(column, value) for column, value in zip(ALL_COLUMNS, values))
+
+
+def _python_cell(column: str, value: Any) -> str:
+    if value is None:
+        return ""
+    return str(value) if column in _FIXED_FORMAT else csv_cells.cell(value)
 
 
 # Columns the bot itself formats (an integer, an ISO instant, hex digests): never quoted, never a formula.

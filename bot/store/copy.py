@@ -22,7 +22,7 @@ from typing import Any
 
 
 from bot.store.database import Connection, Store
-from bot.store.postgres import PgDatabase, PostgresStore
+from bot.store.postgres import ENGINE_COLUMNS, PgDatabase, PostgresStore
 
 CHUNK_ROWS = 1000
 
@@ -104,7 +104,9 @@ def tables_with_rows(db: Connection | PgDatabase) -> list[str]:
 
 def copy_rows(src: Connection, dst: PgDatabase, table: str, *, chunk: int = CHUNK_ROWS) -> Tally:
     """Every row of `table`, in key order, `chunk` rows per round trip; returns what was copied."""
-    cursor = src.execute(f"SELECT * FROM {table} ORDER BY {', '.join(KEYS[table])}")
+    # Requests go over in insertion order (rowid), so the target's `seq` orders them as SQLite's rowid did.
+    order = "rowid" if table == "requests" else ", ".join(KEYS[table])
+    cursor = src.execute(f"SELECT * FROM {table} ORDER BY {order}")
     names = [c[0] for c in cursor.description]
     insert = f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})"
     copied = Tally()
@@ -137,10 +139,11 @@ def set_identities(dst: PgDatabase, floors: Mapping[str, int]) -> None:
 def tally(db: Connection | PgDatabase, table: str, *, chunk: int = CHUNK_ROWS) -> Tally:
     cursor = db.execute(f"SELECT * FROM {table} ORDER BY {', '.join(KEYS[table])}")
     names = [c[0] for c in cursor.description]
+    internal = ENGINE_COLUMNS.get(table, frozenset())
     found = Tally()
     while batch := cursor.fetchmany(chunk):
         for values in batch:
-            found.add(dict(zip(names, values)))
+            found.add({name: value for name, value in zip(names, values) if name not in internal})
     return found
 
 

@@ -74,6 +74,9 @@ class Store:
                 raise
             db.conn.execute("COMMIT")
 
+    def close(self) -> None:
+        """Nothing stays open between units of work (the PostgreSQL store closes its pool here)."""
+
     def __repr__(self) -> str:
         return f"Store({str(self.path)!r})"
 

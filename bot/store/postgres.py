@@ -34,11 +34,6 @@ CONNECT_TIMEOUT_S = 5.0
 POOL_TIMEOUT_S = 5.0
 
 
-def is_postgres(db: object) -> bool:
-    """Whether a unit's connection is PostgreSQL's (for the few operations whose SQL differs)."""
-    return isinstance(db, PgDatabase)
-
-
 def is_postgres_url(url: str | None) -> bool:
     return bool(url) and urlsplit(str(url)).scheme in ("postgres", "postgresql")
 
@@ -94,6 +89,8 @@ class PgDatabase:
     """One unit of work's connection, with the part of sqlite-utils' `Database` the store uses. With
     `stream`, SELECTs run through server-side cursors, so reading a million rows a chunk at a time
     (`fetchmany`) holds one chunk in memory, as SQLite's cursors do."""
+
+    engine = "postgresql"
 
     def __init__(self, conn: psycopg.Connection[Any], *, stream: bool = False) -> None:
         self._conn = conn
@@ -227,6 +224,8 @@ def _conninfo(url: str) -> str:
 # ------------------------------------------------------------------------------------------ the schema
 
 _TEXT = 'TEXT COLLATE "C"'
+# Columns only the PostgreSQL schema has (what SQLite gives every table itself): not part of a row's content.
+ENGINE_COLUMNS: dict[str, frozenset[str]] = {"requests": frozenset({"seq"})}
 
 _REQUEST_COLUMNS = """
     id {t} PRIMARY KEY, kind {t} NOT NULL, e164 {t} NOT NULL, status {t} NOT NULL,
@@ -239,7 +238,8 @@ _REQUEST_COLUMNS = """
     undone_by_id {t}, undone_by_name {t}, refund_amount {t}, refund_currency {t}, refund_status {t},
     refund_error {t}, approval_channel {t}, approval_ts {t}, finished_at {t}, updated_at {t} NOT NULL,
     undo_claimed_at {t}, undo_claimed_by_id {t}, undo_claimed_by_name {t},
-    lease_owner {t}, lease_until {t}, called_at {t}
+    lease_owner {t}, lease_until {t}, called_at {t},
+    seq BIGINT GENERATED ALWAYS AS IDENTITY UNIQUE
 """
 
 _AUDIT_COLUMNS = """

@@ -6,13 +6,12 @@ compared as stored text (`bot.store.timestamps`). `changes` maps column names to
 (`bot.services.rows.db_values` makes them); the names are checked to be plain identifiers, and every value
 travels as a parameter.
 
-SQLite-specific: `rowid` orders requests created in the same microsecond by insertion (newest first in
-`mine` and `open_for_number`); a PostgreSQL engine needs an insertion-order column of its own for that.
+`rowid` orders requests created in the same microsecond by insertion (newest first in `mine` and
+`open_for_number`); on PostgreSQL the `seq` identity column does the same.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,6 +19,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from bot.store.dialect import is_postgres
 from bot.store.timestamps import to_db
 
 Row = dict[str, Any]
@@ -47,17 +47,13 @@ class DuplicateId(Exception):
 
 
 def insert(db: Database, row: Mapping[str, Any]) -> None:
-    """Add a request. A taken id raises `DuplicateId` and undoes only this insert (a savepoint), so the
-    caller's transaction can go on with another id."""
+    """Add a request. A taken id inserts nothing and raises `DuplicateId`, so the caller's transaction can go
+    on with another id (the same on both engines: no error aborts the transaction)."""
     columns = ", ".join(_identifiers(row))
     marks = ", ".join("?" for _ in row)
-    try:
-        with db.atomic():
-            db.execute(f"INSERT INTO requests ({columns}) VALUES ({marks})", list(row.values()))
-    except sqlite3.IntegrityError as exc:
-        if "requests.id" in str(exc):
-            raise DuplicateId(row["id"]) from exc
-        raise
+    cursor = db.execute(f"INSERT INTO requests ({columns}) VALUES ({marks}) ON CONFLICT (id) DO NOTHING", list(row.values()))
+    if cursor.rowcount == 0:
+        raise DuplicateId(row["id"])
 
 
 def get(db: Database, request_id: str) -> Row | None:
@@ -275,6 +271,8 @@ def _update(db: Database, request_id: str, condition: str, params: list[Any], ch
 
 
 def _select(db: Database, where: str, params: list[Any], *, order_by: str, limit: int | None = None) -> list[Row]:
+    if is_postgres(db):  # PostgreSQL has no rowid; its `seq` column counts insertions the same way
+        order_by = order_by.replace("rowid", "seq")
     sql = f"SELECT * FROM requests WHERE {where} ORDER BY {order_by}"
     if limit is not None:
         sql += f" LIMIT {int(limit)}"

@@ -20,7 +20,8 @@ def slack() -> Iterator[FakeSlack]:
 
 
 @pytest.fixture
-def world(slack: FakeSlack, sandbox: SandboxServer, tmp_path: Path) -> Iterator[World]:
-    built = build_world(slack, sandbox, tmp_path / "numbers-bot.db")
+def world(slack: FakeSlack, sandbox: SandboxServer, tmp_path: Path, database_url: str | None) -> Iterator[World]:
+    """The whole bot, once on each engine (`database_url`: SQLite beside the test, or PostgreSQL)."""
+    built = build_world(slack, sandbox, tmp_path / "numbers-bot.db", database_url=database_url)
     yield built
     built.stop()

@@ -111,8 +111,8 @@ def test_vobiz_500_on_purchase_is_settled_by_reading_the_account_never_by_buying
     assert "failed" in world.approval_message(request_id).as_text()
 
 
-def test_a_purchase_timeout_is_outcome_unknown_then_settled_as_bought(slack: FakeSlack, sandbox, tmp_path: Path) -> None:
-    world = build_world(slack, sandbox, tmp_path / "bot.db", vobiz_timeout=0.3)
+def test_a_purchase_timeout_is_outcome_unknown_then_settled_as_bought(slack: FakeSlack, sandbox, tmp_path: Path, database_url: str | None) -> None:
+    world = build_world(slack, sandbox, tmp_path / "bot.db", database_url=database_url, vobiz_timeout=0.3)
     try:
         e164 = sandbox.inventory_numbers("IN")[6]
         request_id = world.ask_to_buy(e164)
@@ -136,14 +136,14 @@ def test_a_purchase_timeout_is_outcome_unknown_then_settled_as_bought(slack: Fak
         world.bot.stop()
 
 
-def test_restart_keeps_pending_requests_and_the_old_message_still_works(slack: FakeSlack, sandbox, tmp_path: Path) -> None:
+def test_restart_keeps_pending_requests_and_the_old_message_still_works(slack: FakeSlack, sandbox, tmp_path: Path, database_url: str | None) -> None:
     db = tmp_path / "bot.db"
-    first = build_world(slack, sandbox, db)
+    first = build_world(slack, sandbox, db, database_url=database_url)
     request_id = first.ask_to_buy(sandbox.inventory_numbers("US")[0])
     message = first.approval_message(request_id)
     first.bot.stop()
 
-    second = build_world(slack, sandbox, db)  # a new process over the same database file
+    second = build_world(slack, sandbox, db, database_url=database_url)  # a new process over the same database file
     try:
         second.click(APPROVER, message, "Approve")
         assert second.settled(request_id).status is Status.SUCCEEDED
@@ -155,8 +155,8 @@ def test_restart_keeps_pending_requests_and_the_old_message_still_works(slack: F
         second.bot.stop()
 
 
-def test_workers_started_by_the_app_deliver_and_maintain_on_their_own(slack: FakeSlack, sandbox, tmp_path: Path) -> None:
-    world = build_world(slack, sandbox, tmp_path / "bot.db", start_workers=True)
+def test_workers_started_by_the_app_deliver_and_maintain_on_their_own(slack: FakeSlack, sandbox, tmp_path: Path, database_url: str | None) -> None:
+    world = build_world(slack, sandbox, tmp_path / "bot.db", database_url=database_url, start_workers=True)
     try:
         assert world.bot.workers.running
         world.command(REQUESTER, f"buy {sandbox.inventory_numbers('IN')[7]} workers test")

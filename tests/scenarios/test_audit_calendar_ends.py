@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,8 +23,8 @@ OPEN_ENDS = ["since:0001-01-01T00:00:00+01:00", "until:9999-12-31T23:59:59-01:00
 
 
 @pytest.fixture
-def audited(slack: FakeSlack, sandbox: SandboxServer, tmp_path: Path) -> Iterator[World]:
-    built = build_world(slack, sandbox, tmp_path / "numbers-bot.db", auditors=(AUDITOR,))
+def audited(slack: FakeSlack, sandbox: SandboxServer, tmp_path: Path, database_url: str | None) -> Iterator[World]:
+    built = build_world(slack, sandbox, tmp_path / "numbers-bot.db", database_url=database_url, auditors=(AUDITOR,))
     number = built.sandbox.inventory_numbers("IN")[0]
     bought = built.ask_to_buy(number)
     built.click(APPROVER, built.approval_message(bought), "Approve")
@@ -35,8 +34,7 @@ def audited(slack: FakeSlack, sandbox: SandboxServer, tmp_path: Path) -> Iterato
 
 
 def audit_ids(world: World) -> list[int]:
-    with sqlite3.connect(f"file:{world.db_path}?mode=ro", uri=True) as conn:
-        return [r[0] for r in conn.execute("SELECT id FROM audit ORDER BY id")]
+    return [int(r["id"]) for r in world.rows("SELECT id FROM audit ORDER BY id")]
 
 
 def ask(world: World, command: str, needle: str) -> Ephemeral:

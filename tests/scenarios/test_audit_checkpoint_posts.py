@@ -6,7 +6,6 @@ can check the database against."""
 from __future__ import annotations
 
 import re
-import sqlite3
 from typing import Any
 
 from bot.audit_cli import parse_witness
@@ -14,9 +13,7 @@ from tests.scenarios.scenario_world import APPROVER, World
 
 
 def rows(world: World, sql: str) -> list[dict[str, Any]]:
-    with sqlite3.connect(f"file:{world.db_path}?mode=ro", uri=True) as conn:
-        conn.row_factory = sqlite3.Row
-        return [dict(r) for r in conn.execute(sql)]
+    return world.rows(sql)
 
 
 def checkpoint_lines(world: World) -> list[str]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -28,16 +27,14 @@ SALES = "SA_SALES0001"
 
 
 @pytest.fixture
-def audited(slack: FakeSlack, sandbox: SandboxServer, tmp_path: Path) -> Iterator[World]:
-    built = build_world(slack, sandbox, tmp_path / "numbers-bot.db", auditors=(AUDITOR,))
+def audited(slack: FakeSlack, sandbox: SandboxServer, tmp_path: Path, database_url: str | None) -> Iterator[World]:
+    built = build_world(slack, sandbox, tmp_path / "numbers-bot.db", database_url=database_url, auditors=(AUDITOR,))
     yield built
     built.bot.stop()
 
 
 def rows(world: World, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
-    with sqlite3.connect(f"file:{world.db_path}?mode=ro", uri=True) as conn:
-        conn.row_factory = sqlite3.Row
-        return [dict(r) for r in conn.execute(sql, params)]
+    return world.rows(sql, params)
 
 
 def named(user_id: str) -> str:

@@ -23,8 +23,8 @@ SALES = "SA_SALES0001"
 
 
 @pytest.fixture
-def audited(slack: FakeSlack, sandbox: SandboxServer, tmp_path: Path) -> Iterator[World]:
-    built = build_world(slack, sandbox, tmp_path / "numbers-bot.db", auditors=(AUDITOR,))
+def audited(slack: FakeSlack, sandbox: SandboxServer, tmp_path: Path, database_url: str | None) -> Iterator[World]:
+    built = build_world(slack, sandbox, tmp_path / "numbers-bot.db", database_url=database_url, auditors=(AUDITOR,))
     yield built
     built.bot.stop()
 

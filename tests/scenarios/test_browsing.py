@@ -88,8 +88,8 @@ class WithoutTotals(httpx.HTTPTransport):
 
 
 @pytest.fixture
-def uncounted(slack: FakeSlack, sandbox: SandboxServer, tmp_path: Path) -> Iterator[World]:
-    built = build_world(slack, sandbox, tmp_path / "bot.db", vobiz_transport=WithoutTotals())
+def uncounted(slack: FakeSlack, sandbox: SandboxServer, tmp_path: Path, database_url: str | None) -> Iterator[World]:
+    built = build_world(slack, sandbox, tmp_path / "bot.db", database_url=database_url, vobiz_transport=WithoutTotals())
     yield built
     built.bot.stop()
 

@@ -15,6 +15,8 @@ from bot.server import LocalServer, make_wsgi_app
 from tests.scenarios.scenario_world import APPROVER, REQUESTER, World
 from tests.handlers.slack_checks import assert_no_traceback
 
+pytestmark = pytest.mark.sqlite_only  # deletes and replaces the SQLite file
+
 UNAVAILABLE = "database cannot be reached right now, so nothing was changed"
 
 

@@ -18,9 +18,9 @@ from tests.scenarios.scenario_world import APPROVALS, APPROVER, BOT_TOKEN, HISTO
 
 
 @pytest.fixture
-def impatient(slack: FakeSlack, sandbox: SandboxServer, tmp_path: Path) -> Iterator[World]:
+def impatient(slack: FakeSlack, sandbox: SandboxServer, tmp_path: Path, database_url: str | None) -> Iterator[World]:
     """A world whose Slack client gives up after 0.3 s."""
-    world = build_world(slack, sandbox, tmp_path / "bot.db", slack_timeout=0.3)
+    world = build_world(slack, sandbox, tmp_path / "bot.db", database_url=database_url, slack_timeout=0.3)
     yield world
     world.bot.stop()
 

@@ -76,6 +76,7 @@ def read_only(path: Path) -> Iterator[None]:
         os.chmod(path, 0o600)
 
 
+@pytest.mark.sqlite_only  # makes the SQLite file read-only
 def test_healthz_is_200_while_the_database_takes_writes_and_503_when_it_is_read_only(world: World, served: str) -> None:
     assert httpx.get(f"{served}/healthz").status_code == 200
     with read_only(world.db_path):

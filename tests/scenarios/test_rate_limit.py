@@ -71,8 +71,8 @@ def test_twelve_buys_in_a_minute_file_ten_and_approvers_still_decide(world: Worl
         assert_no_traceback(payload)
 
 
-def test_with_the_limit_off_every_request_is_filed(slack: FakeSlack, sandbox: SandboxServer, tmp_path: Path) -> None:
-    world = build_world(slack, sandbox, tmp_path / "numbers-bot.db", rate_limit_per_minute=0)
+def test_with_the_limit_off_every_request_is_filed(slack: FakeSlack, sandbox: SandboxServer, tmp_path: Path, database_url: str | None) -> None:
+    world = build_world(slack, sandbox, tmp_path / "numbers-bot.db", database_url=database_url, rate_limit_per_minute=0)
     try:
         _buy_twelve(world, OTHER)
         assert len(world.slack.messages(APPROVALS)) == 12

@@ -161,8 +161,8 @@ def test_unassign_outside_the_cool_off_just_happens(world: World) -> None:
 
 def test_without_release_approval_a_release_happens_at_once_and_says_so(
     slack: FakeSlack, sandbox: SandboxServer, tmp_path: Path
-) -> None:
-    world = build_world(slack, sandbox, tmp_path / "bot.db", release_needs_approval=False)
+, database_url: str | None) -> None:
+    world = build_world(slack, sandbox, tmp_path / "bot.db", database_url=database_url, release_needs_approval=False)
     try:
         e164 = sandbox.owned_numbers(sandbox.auth_id)[6]
         world.command(REQUESTER, f"release {e164} Done with it")

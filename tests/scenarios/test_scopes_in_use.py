@@ -23,9 +23,9 @@ _spec.loader.exec_module(manifest_checks)
 
 
 @pytest.fixture
-def impatient(slack: FakeSlack, sandbox: SandboxServer, tmp_path: Path) -> Iterator[World]:
+def impatient(slack: FakeSlack, sandbox: SandboxServer, tmp_path: Path, database_url: str | None) -> Iterator[World]:
     """A world whose Slack client gives up after 0.5 s, so a slow post looks like a timeout."""
-    built = build_world(slack, sandbox, tmp_path / "bot.db", slack_timeout=0.5)
+    built = build_world(slack, sandbox, tmp_path / "bot.db", database_url=database_url, slack_timeout=0.5)
     yield built
     built.bot.stop()
 

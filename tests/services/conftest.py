@@ -13,7 +13,7 @@ from tests.services.world import APPROVER_GROUP, GROUP_MEMBER, World, make_setti
 
 
 @pytest.fixture
-def world(tmp_path: Path, sandbox: SandboxServer) -> Iterator[World]:
+def world(tmp_path: Path, sandbox: SandboxServer, database_url: str | None) -> Iterator[World]:
     directory = FakeDirectory({APPROVER_GROUP: {GROUP_MEMBER.user_id}})
     db_path = tmp_path / "numbers-bot.db"
     built = World(
@@ -22,10 +22,10 @@ def world(tmp_path: Path, sandbox: SandboxServer) -> Iterator[World]:
         clock=FakeClock(sandbox.now()),
         directory=directory,
         settings=make_settings(db_path, sandbox),
+        database_url=database_url,
     )
     yield built
-    for client in built.clients:
-        client.close()
+    built.close()
 
 
 @pytest.fixture

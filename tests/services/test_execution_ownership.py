@@ -168,6 +168,7 @@ def test_an_owner_that_died_is_still_settled_by_a_survivor(world: World, in_numb
     assert [(r["event"], r["outcome"]) for r in world.audit_rows(request.id)][-1] == ("settled", "succeeded" if bought else "failed")
 
 
+@pytest.mark.sqlite_only  # deletes or rewrites the SQLite file
 def test_an_outcome_that_cannot_be_recorded_is_not_reported_as_nothing_changed(world: World, in_number: str) -> None:
     """The database file vanishes while Vobiz carries out the purchase: the approver hears that the outcome
     is unknown (to be settled), never that nothing was changed."""
@@ -188,6 +189,7 @@ def test_an_outcome_that_cannot_be_recorded_is_not_reported_as_nothing_changed(w
     assert world.sandbox.describe(in_number)["where"] == "owned"
 
 
+@pytest.mark.sqlite_only  # deletes or rewrites the SQLite file
 def test_a_database_lost_before_the_call_makes_no_call_and_says_nothing_changed(world: World, in_number: str) -> None:
     """The file vanishes while the pre-purchase re-read is held: the call cannot be recorded, so it is not
     made, and the approver hears that nothing was changed."""

@@ -28,6 +28,7 @@ def delete_database(world: World) -> None:
         world.db_path.with_name(world.db_path.name + suffix).unlink(missing_ok=True)
 
 
+@pytest.mark.sqlite_only  # deletes or rewrites the SQLite file
 def test_an_assign_vobiz_made_but_the_bot_could_not_record_says_so(world: World) -> None:
     number = next(n for n in world.sandbox.owned_numbers(world.sandbox.auth_id) if world.sandbox.describe(n)["owner"] in (None, world.sandbox.auth_id))
     reads_before = len(world.calls("list_numbers"))

@@ -206,7 +206,7 @@ def killed_during_undo(world: World, request: ApprovalRequest, *, lands: bool) -
         transport=DiesDuringCancelRelease(lands=lands),
     )
     world.clients.append(vobiz)
-    doomed = build_services(world.settings, vobiz=vobiz, directory=world.directory, store=Store(world.db_path), clock=world.clock)
+    doomed = build_services(world.settings, vobiz=vobiz, directory=world.directory, store=world.open_store(), clock=world.clock)
     with pytest.raises(ProcessKilled):
         doomed.approvals.undo_release(request.id, REQUESTER)
     restarted = world.rebuild()
@@ -285,6 +285,7 @@ def test_a_claim_left_is_settled_only_after_the_configured_grace(world: World, o
     assert [r.undone_by for r in services.approvals.settle_unknown()] == [REQUESTER]
 
 
+@pytest.mark.sqlite_only  # deletes or rewrites the SQLite file
 def test_a_claim_stuck_before_the_upgrade_is_settled_after_it(world: World, owned: str) -> None:
     """A database where the bug already left a claim: the upgrade times it by when it was taken."""
     request = released(world, owned)

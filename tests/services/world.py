@@ -17,7 +17,7 @@ from fakes.vobiz import SandboxServer
 from bot.config import Settings
 from bot.services import Services, build_services
 from bot.services.records import Actor
-from bot.store import Store
+from bot.store import open_store
 from tests.services.fakes import FakeClock, FakeDirectory
 
 REQUESTER = Actor("UREQUEST1", "Riya Requester")
@@ -54,7 +54,9 @@ class World:
     clock: FakeClock
     directory: FakeDirectory
     settings: Settings
+    database_url: str | None = None  # PostgreSQL instead of the file at db_path
     clients: list[VobizClient] = field(default_factory=list)
+    stores: list[Any] = field(default_factory=list)
     services: Services = field(init=False)
     vobiz: VobizClient = field(init=False)
 
@@ -70,9 +72,21 @@ class World:
         )
         self.clients.append(self.vobiz)
         self.services = build_services(
-            self.settings, vobiz=self.vobiz, directory=self.directory, store=Store(self.db_path), clock=self.clock
+            self.settings, vobiz=self.vobiz, directory=self.directory, store=self.open_store(), clock=self.clock
         )
         return self.services
+
+    def open_store(self) -> Any:
+        """The store this world uses, opened again (as another process or a restart would)."""
+        store = open_store(sqlite_path=self.db_path, database_url=self.database_url)
+        self.stores.append(store)
+        return store
+
+    def close(self) -> None:
+        for client in self.clients:
+            client.close()
+        for store in self.stores:
+            store.close()
 
     def advance(self, seconds: float) -> None:
         """Move our clock and Vobiz's together."""

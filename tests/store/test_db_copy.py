@@ -13,6 +13,7 @@ import pytest
 from bot.services.integrity import Integrity
 from bot.store import Store, audit, outbox, ratelimits
 from bot.store import requests as requests_table
+from bot.store.postgres import ENGINE_COLUMNS
 from bot.store.copy import TABLES, TargetNotEmpty, compare, copy_store, target_tallies
 from bot.store.postgres import PostgresStore
 from tests.audit.audit_helpers import write_varied_events
@@ -65,7 +66,8 @@ def build_sqlite_store(path: Path) -> Store:
 
 
 def rows(db: Any, table: str) -> list[dict[str, Any]]:
-    return list(db.query(f"SELECT * FROM {table} ORDER BY {KEY_ORDER[table]}"))
+    internal = ENGINE_COLUMNS.get(table, frozenset())  # PostgreSQL's own insertion counter, not row content
+    return [{k: v for k, v in row.items() if k not in internal} for row in db.query(f"SELECT * FROM {table} ORDER BY {KEY_ORDER[table]}")]
 
 
 @pytest.fixture
