@@ -1,5 +1,6 @@
 """Helpers for the audit tests: events written through the real journal, requests to hang them on, an
-attacker's edits of the database file, and a fast bulk fill for the big export test."""
+attacker's edits of the database (the SQLite file, or PostgreSQL as a superuser), and a fast bulk fill for
+the big export test. Each works on either engine's store."""
 
 from __future__ import annotations
 
@@ -10,14 +11,15 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
+import psycopg
 from sqlite_utils import Database
 
 from bot.services import journal
 from bot.services.records import Actor, Quote
 from bot.store import Store, requests
+from bot.store.postgres import to_psycopg
 from bot.store.timestamps import to_db
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
@@ -91,11 +93,57 @@ def independent_hash(row: dict[str, Any]) -> str:
     return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
 
 
+def is_pg(store: Any) -> bool:
+    """Whether `store` is the PostgreSQL one (it has a URL; the SQLite store has a path)."""
+    return getattr(store, "url", None) is not None
+
+
+def refusal(store: Any) -> type[Exception]:
+    """What the engine raises when a trigger refuses a statement (append-only, the chain)."""
+    if is_pg(store):
+        return psycopg.errors.RaiseException
+    return sqlite3.IntegrityError
+
+
+class _PgConn:
+    """A raw autocommit psycopg connection taking the `?` placeholders the tests write for SQLite."""
+
+    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+        self.raw = conn
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> psycopg.Cursor[Any]:
+        return self.raw.execute(to_psycopg(sql), list(params))  # type: ignore[arg-type]
+
+
 @contextmanager
-def attacker(path: Path) -> Iterator[sqlite3.Connection]:
-    """A raw connection to the file with the audit/checkpoint triggers dropped, recreated afterwards: what
-    someone with the database file can always do."""
-    conn = sqlite3.connect(path, isolation_level=None)
+def raw(store: Any) -> Iterator[Any]:
+    """A connection of its own to the store's database, outside the store (another process, someone with
+    the file or the password); `execute(sql, params)` with `?` placeholders on both engines."""
+    if is_pg(store):
+        with psycopg.connect(store.url, autocommit=True) as conn:
+            yield _PgConn(conn)
+        return
+    conn = sqlite3.connect(store.path, isolation_level=None)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+@contextmanager
+def attacker(store: Any) -> Iterator[Any]:
+    """A raw connection with the audit/checkpoint triggers out of the way, back in place afterwards: what
+    someone with the database file can always do, and on PostgreSQL a superuser
+    (`ALTER TABLE ... DISABLE TRIGGER USER`)."""
+    if is_pg(store):
+        with raw(store) as conn, conn.raw.transaction():
+            for table in ("audit", "checkpoints"):
+                conn.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+            yield conn
+            for table in ("audit", "checkpoints"):
+                conn.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
+        return
+    conn = sqlite3.connect(store.path, isolation_level=None)
     triggers = conn.execute(
         "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ('audit', 'checkpoints')"
     ).fetchall()
@@ -109,40 +157,55 @@ def attacker(path: Path) -> Iterator[sqlite3.Connection]:
     conn.close()
 
 
-def rehash_from(conn: sqlite3.Connection, first_id: int) -> None:
+def audit_row(conn: Any, row_id: int) -> dict[str, Any]:
+    """One audit row read through a raw connection, as a dict."""
+    cursor = conn.execute("SELECT * FROM audit WHERE id = ?", [row_id])
+    return dict(zip([d[0] for d in cursor.description], cursor.fetchone()))
+
+
+def rehash_from(conn: Any, first_id: int) -> None:
     """Re-chain every row from `first_id` on, as an attacker covering their tracks would."""
-    columns = [r[1] for r in conn.execute("PRAGMA table_info(audit)")]
     previous = conn.execute("SELECT hash FROM audit WHERE id < ? ORDER BY id DESC LIMIT 1", [first_id]).fetchone()
     prev = previous[0] if previous else GENESIS
-    for values in conn.execute("SELECT * FROM audit WHERE id >= ? ORDER BY id", [first_id]).fetchall():
+    cursor = conn.execute("SELECT * FROM audit WHERE id >= ? ORDER BY id", [first_id])
+    columns = [d[0] for d in cursor.description]
+    for values in cursor.fetchall():
         row = dict(zip(columns, values))
         row["prev_hash"] = prev
         prev = independent_hash(row)
         conn.execute("UPDATE audit SET prev_hash = ?, hash = ? WHERE id = ?", [row["prev_hash"], prev, row["id"]])
 
 
-def swap_rows(conn: sqlite3.Connection, a: int, b: int) -> None:
+def swap_rows(conn: Any, a: int, b: int) -> None:
     """Give rows a and b each other's ids (their contents and stored hashes move with them)."""
     conn.execute("UPDATE audit SET id = -1 WHERE id = ?", [a])
     conn.execute("UPDATE audit SET id = ? WHERE id = ?", [a, b])
     conn.execute("UPDATE audit SET id = ? WHERE id = -1", [b])
 
 
-def bulk_fill(store: Store, count: int) -> None:
+def bulk_fill(store: Any, count: int) -> None:
     """`count` rows in one statement, chained with stand-in hashes (the trigger checks the links, not the
-    digests): fast enough for the 100k-row export test, which is about streaming, not hashing."""
-    with store.unit() as db:
-        db.execute(
+    digests): fast enough for the 100k-row export test, which is about streaming, not hashing. The same
+    rows on both engines, in each one's SQL."""
+    if is_pg(store):
+        sql = """
+            INSERT INTO audit (id, at, actor_id, actor_name, event, action, outcome, e164, reason, detail, prev_hash, hash)
+            SELECT i, '2026-01-01T00:00:00.' || lpad(i::text, 6, '0') || '+00:00', 'U' || lpad((i % 500)::text, 5, '0'),
+                   'Name, "quoted"', 'done', 'assign', 'succeeded', '+9180' || lpad((i % 20000)::text, 8, '0'),
+                   'line one' || chr(10) || 'line two', 'detail ' || i, lpad(to_hex(i - 1), 64, '0'), lpad(to_hex(i), 64, '0')
+            FROM generate_series(1, ?::bigint) AS n(i)
             """
+    else:
+        sql = """
             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
             INSERT INTO audit (id, at, actor_id, actor_name, event, action, outcome, e164, reason, detail, prev_hash, hash)
             SELECT i, printf('2026-01-01T00:00:00.%06d+00:00', i), printf('U%05d', i % 500), 'Name, "quoted"', 'done',
                    'assign', 'succeeded', printf('+9180%08d', i % 20000), 'line one' || char(10) || 'line two',
                    printf('detail %d', i), printf('%064x', i - 1), printf('%064x', i)
             FROM n
-            """,
-            [count],
-        )
+            """
+    with store.unit() as db:
+        db.execute(sql, [count])
 
 
 def ids(entries: Sequence[Any]) -> list[int]:

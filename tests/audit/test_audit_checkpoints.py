@@ -3,10 +3,8 @@ empty log, and from the worker only once a day and only when the log grew since 
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -14,12 +12,11 @@ from bot import audit_cli
 from bot.services.integrity import Integrity
 from bot.services.outbox import Outbox
 from bot.store import Store
-from tests.audit.audit_helpers import NOW, rows, write_varied_events
+from tests.audit.audit_helpers import NOW, refusal, rows, write_varied_events
 from tests.services.fakes import FakeClock
 
 
-def test_a_checkpoint_records_the_head_and_queues_its_post_together(db_path: Path) -> None:
-    store = Store(db_path)
+def test_a_checkpoint_records_the_head_and_queues_its_post_together(store: Store) -> None:
     write_varied_events(store, 4)
     integrity = Integrity(store=store, clock=lambda: NOW)
     made = integrity.checkpoint()
@@ -38,8 +35,7 @@ def checkpoints_and_posts(store: Store) -> tuple[int, int]:
     return made, queued
 
 
-def test_an_empty_log_has_nothing_to_checkpoint(db_path: Path) -> None:
-    store = Store(db_path)
+def test_an_empty_log_has_nothing_to_checkpoint(store: Store) -> None:
     integrity = Integrity(store=store, clock=lambda: NOW)
     assert integrity.checkpoint() is None
     assert integrity.checkpoint_if_due(NOW) is None
@@ -48,16 +44,15 @@ def test_an_empty_log_has_nothing_to_checkpoint(db_path: Path) -> None:
 
 
 def test_the_command_line_says_there_is_nothing_to_checkpoint_in_an_empty_log(
-    db_path: Path, capsys: pytest.CaptureFixture[str]
+    store: Store, db_args: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code = audit_cli.main(["checkpoint", "--db", str(db_path)])
+    code = audit_cli.main(["checkpoint", *db_args])
     out = capsys.readouterr().out
     assert code == 0 and "nothing to checkpoint" in out and "Checkpoint #" not in out
-    assert checkpoints_and_posts(Store(db_path)) == (0, 0)
+    assert checkpoints_and_posts(store) == (0, 0)
 
 
-def test_checkpoint_if_due_makes_one_a_day_when_the_log_grew(db_path: Path) -> None:
-    store = Store(db_path)
+def test_checkpoint_if_due_makes_one_a_day_when_the_log_grew(store: Store) -> None:
     clock = FakeClock(NOW)
     integrity = Integrity(store=store, clock=clock)
     write_varied_events(store, 3)
@@ -77,8 +72,7 @@ def test_checkpoint_if_due_makes_one_a_day_when_the_log_grew(db_path: Path) -> N
     assert checkpoints_and_posts(store) == (3, 3)
 
 
-def test_two_workers_calling_checkpoint_if_due_at_once_make_one_checkpoint(db_path: Path) -> None:
-    store = Store(db_path)
+def test_two_workers_calling_checkpoint_if_due_at_once_make_one_checkpoint(store: Store) -> None:
     write_varied_events(store, 2)
     start = threading.Barrier(6)
     made: list[object] = []
@@ -98,12 +92,11 @@ def test_two_workers_calling_checkpoint_if_due_at_once_make_one_checkpoint(db_pa
         assert db.execute("SELECT count(*) FROM outbox WHERE kind = 'checkpoint'").fetchone()[0] == 1
 
 
-def test_checkpoints_are_append_only(db_path: Path) -> None:
-    store = Store(db_path)
+def test_checkpoints_are_append_only(store: Store) -> None:
     write_varied_events(store, 2)
     made = Integrity(store=store, clock=lambda: NOW).checkpoint()
     for statement in ("UPDATE checkpoints SET row_count = 99", "DELETE FROM checkpoints"):
-        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        with pytest.raises(refusal(store), match="append-only"):
             with store.unit() as db:
                 db.execute(statement)
     assert Integrity(store=store, clock=lambda: NOW).latest_checkpoint() == made

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import shutil
 import tracemalloc
 from pathlib import Path
 
@@ -16,7 +15,9 @@ from bot.services.audit_export import COLUMNS, AuditExport
 from bot.services.audit_query import AuditFilter, AuditQueries, Visibility
 from bot.services.errors import InvalidInput
 from bot.store import Store
-from tests.audit.audit_helpers import ALICE, BOB, GENESIS, NOW, NUMBER_A, bulk_fill, independent_hash, record, rows, write_varied_events
+from tests.audit.audit_helpers import (
+    ALICE, BOB, GENESIS, NOW, NUMBER_A, bulk_fill, independent_hash, is_pg, record, rows, write_varied_events,
+)  # fmt: skip
 from tests.audit.spreadsheet_reference import spreadsheet_cell, spreadsheet_safe
 
 BIG = 100_000
@@ -29,10 +30,9 @@ def exporter(store: Store) -> AuditExport:
 
 
 @pytest.fixture
-def store(db_path: Path) -> Store:
-    made = Store(db_path)
-    write_varied_events(made, 9)
-    return made
+def store(empty_store: Store) -> Store:
+    write_varied_events(empty_store, 9)
+    return empty_store
 
 
 def test_jsonl_holds_every_row_exactly_and_the_chain_can_be_checked_from_it_alone(store: Store) -> None:
@@ -56,8 +56,8 @@ def test_csv_parses_back_with_every_column(store: Store) -> None:
     assert any("\n" in p["reason"] for p in parsed)  # multi-line text survives the round trip
 
 
-def test_csv_defuses_spreadsheet_formulas_but_keeps_numbers(db_path: Path) -> None:
-    store = Store(db_path)
+def test_csv_defuses_spreadsheet_formulas_but_keeps_numbers(empty_store: Store) -> None:
+    store = empty_store
     record(store, NOW, ALICE, "done", "assign", "succeeded", e164=NUMBER_A, reason='=HYPERLINK("http://evil","x")', detail="-2+3")
     out = io.StringIO()
     exporter(store).export(AuditFilter(), "csv", out, viewer=None)
@@ -77,8 +77,8 @@ def test_a_binary_stream_gets_utf8_and_is_left_open(store: Store) -> None:
     assert "Umlaut ä" in out.getvalue().decode("utf-8")
 
 
-def test_a_restricted_viewer_exports_only_what_they_may_see(db_path: Path) -> None:
-    store = Store(db_path)
+def test_a_restricted_viewer_exports_only_what_they_may_see(empty_store: Store) -> None:
+    store = empty_store
     record(store, NOW, ALICE, "done", "assign", "succeeded", e164=NUMBER_A)
     record(store, NOW, BOB, "done", "unassign", "succeeded", e164=NUMBER_A)
     out = io.StringIO()
@@ -96,10 +96,10 @@ TRICKY = ["a,b", 'say "hi"', "two\nlines", "cr\ronly", "", " leading space", "+9
           "a\tb", "＝1+1", "\u200b=1", "\ufeff+1", " =1", "line\n-item"]
 
 
-def test_csv_cells_are_written_exactly_as_the_rule_says(db_path: Path) -> None:
+def test_csv_cells_are_written_exactly_as_the_rule_says(empty_store: Store) -> None:
     """Byte for byte against the rule written again in tests/audit/spreadsheet_reference.py; the csv module
     reads every cell back (the cheap SQL paths, the full one and the Python fallback all take part)."""
-    store = Store(db_path)
+    store = empty_store
     for text in TRICKY:
         record(store, NOW, ALICE, "done", "assign", "succeeded", reason=text, detail=text)
     out = io.StringIO()
@@ -111,11 +111,15 @@ def test_csv_cells_are_written_exactly_as_the_rule_says(db_path: Path) -> None:
     assert [r["reason"] for r in read_back] == [spreadsheet_safe(text) for text in TRICKY]
 
 
-@pytest.fixture(scope="module")
-def big(tmp_path_factory: pytest.TempPathFactory, migrated_template: Path) -> Store:
-    made = Store(shutil.copy2(migrated_template, tmp_path_factory.mktemp("big") / "bot.db"))
-    with made.unit() as db:  # a bulk load without the query indexes: this file is only ever exported whole
-        for (index,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'audit'").fetchall():
+@pytest.fixture
+def big(empty_store: Store) -> Store:
+    made = empty_store
+    if is_pg(made):
+        indexes = "SELECT indexname FROM pg_indexes WHERE tablename = 'audit' AND indexname <> 'audit_pkey'"
+    else:
+        indexes = "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'audit'"
+    with made.unit() as db:  # a bulk load without the query indexes: this store is only ever exported whole
+        for (index,) in db.execute(indexes).fetchall():
             db.execute(f"DROP INDEX {index}")
     bulk_fill(made, BIG)
     return made

@@ -1,9 +1,9 @@
-"""`verify()` against a real database file that someone with the file has tampered with."""
+"""`verify()` against a real database that someone has tampered with: with the SQLite file, or on PostgreSQL
+as a superuser who switched the append-only triggers off (`attacker` in audit_helpers)."""
 
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
@@ -11,21 +11,15 @@ from bot.services.integrity import Integrity
 from bot.services.records import Checkpoint
 from bot.store import Store, chain
 from bot.store.timestamps import to_db
-from tests.audit.audit_helpers import NOW, attacker, independent_hash, rehash_from, rows, swap_rows, write_varied_events
+from tests.audit.audit_helpers import NOW, attacker, audit_row, independent_hash, rehash_from, rows, swap_rows, write_varied_events
 
 ROWS = 10
 
 
 @pytest.fixture
-def path(db_path: Path) -> Path:
-    return db_path
-
-
-@pytest.fixture
-def store(path: Path) -> Store:
-    made = Store(path)
-    write_varied_events(made, ROWS)
-    return made
+def store(empty_store: Store) -> Store:
+    write_varied_events(empty_store, ROWS)
+    return empty_store
 
 
 def integrity(store: Store) -> Integrity:
@@ -39,16 +33,16 @@ def test_an_intact_log_verifies(store: Store) -> None:
     assert report.summary().startswith("Audit log intact: 10 rows")
 
 
-def test_an_empty_log_verifies(path: Path) -> None:
-    store = Store(path)
+def test_an_empty_log_verifies(empty_store: Store) -> None:
+    store = empty_store
     with store.unit() as db:  # the checkpoint of an empty log that earlier versions took at start-up
         chain.add_checkpoint(db, at=to_db(NOW), link=chain.Link(0, chain.GENESIS), row_count=0)
     report = integrity(store).verify()
     assert report.ok and report.rows_checked == 0 and report.checkpoints_checked == 1
 
 
-def test_an_edited_field_is_caught_at_that_row(store: Store, path: Path) -> None:
-    with attacker(path) as conn:
+def test_an_edited_field_is_caught_at_that_row(store: Store) -> None:
+    with attacker(store) as conn:
         conn.execute("UPDATE audit SET outcome = 'succeeded', vobiz_error = NULL WHERE id = 3")
     report = integrity(store).verify()
     assert not report.ok and report.bad_row_id == 3
@@ -56,9 +50,9 @@ def test_an_edited_field_is_caught_at_that_row(store: Store, path: Path) -> None
     assert report.rows_checked == 2  # rows 1 and 2 were fine
 
 
-def test_an_edited_and_rehashed_row_is_caught_at_the_next_row(store: Store, path: Path) -> None:
-    with attacker(path) as conn:
-        row = dict(zip([c[1] for c in conn.execute("PRAGMA table_info(audit)")], conn.execute("SELECT * FROM audit WHERE id = 4").fetchone()))
+def test_an_edited_and_rehashed_row_is_caught_at_the_next_row(store: Store) -> None:
+    with attacker(store) as conn:
+        row = audit_row(conn, 4)
         row["detail"] = "nothing happened here"
         conn.execute("UPDATE audit SET detail = ?, hash = ? WHERE id = 4", [row["detail"], independent_hash(row)])
     report = integrity(store).verify()
@@ -66,16 +60,16 @@ def test_an_edited_and_rehashed_row_is_caught_at_the_next_row(store: Store, path
     assert "prev_hash is not the hash of row 4" in (report.problem or "")
 
 
-def test_a_deleted_row_in_the_middle_is_caught(store: Store, path: Path) -> None:
-    with attacker(path) as conn:
+def test_a_deleted_row_in_the_middle_is_caught(store: Store) -> None:
+    with attacker(store) as conn:
         conn.execute("DELETE FROM audit WHERE id = 6")
     report = integrity(store).verify()
     assert not report.ok and report.bad_row_id == 7
     assert "row 6 is missing after row 5" in (report.problem or "")
 
 
-def test_a_deleted_row_is_caught_even_when_the_rest_is_rechained(store: Store, path: Path) -> None:
-    with attacker(path) as conn:
+def test_a_deleted_row_is_caught_even_when_the_rest_is_rechained(store: Store) -> None:
+    with attacker(store) as conn:
         conn.execute("DELETE FROM audit WHERE id = 4")
         rehash_from(conn, 5)
     report = integrity(store).verify()
@@ -83,17 +77,17 @@ def test_a_deleted_row_is_caught_even_when_the_rest_is_rechained(store: Store, p
     assert "row 4 is missing after row 3" in (report.problem or "")
 
 
-def test_a_deleted_first_row_is_caught(store: Store, path: Path) -> None:
-    with attacker(path) as conn:
+def test_a_deleted_first_row_is_caught(store: Store) -> None:
+    with attacker(store) as conn:
         conn.execute("DELETE FROM audit WHERE id = 1")
     report = integrity(store).verify()
     assert not report.ok and report.bad_row_id == 2
 
 
-def test_an_inserted_row_is_caught(store: Store, path: Path) -> None:
+def test_an_inserted_row_is_caught(store: Store) -> None:
     """Make room after row 5 by moving later rows up one id, then slip in a forged row correctly chained
     to row 5: the first moved row no longer matches its own hash."""
-    with attacker(path) as conn:
+    with attacker(store) as conn:
         for row_id in range(ROWS, 5, -1):
             conn.execute("UPDATE audit SET id = id + 1 WHERE id = ?", [row_id])
         prev = conn.execute("SELECT hash FROM audit WHERE id = 5").fetchone()[0]
@@ -105,33 +99,33 @@ def test_an_inserted_row_is_caught(store: Store, path: Path) -> None:
     assert not report.ok and report.bad_row_id == 7
 
 
-def test_reordered_rows_are_caught(store: Store, path: Path) -> None:
-    with attacker(path) as conn:
+def test_reordered_rows_are_caught(store: Store) -> None:
+    with attacker(store) as conn:
         swap_rows(conn, 3, 8)
     report = integrity(store).verify()
     assert not report.ok and report.bad_row_id == 3
 
 
-def test_a_truncated_tail_is_caught_by_the_checkpoint(store: Store, path: Path) -> None:
+def test_a_truncated_tail_is_caught_by_the_checkpoint(store: Store) -> None:
     checkpoint = integrity(store).checkpoint()
     assert (checkpoint.head_id, checkpoint.row_count) == (ROWS, ROWS)
-    with attacker(path) as conn:
+    with attacker(store) as conn:
         conn.execute("DELETE FROM audit WHERE id > 7")
     report = integrity(store).verify()
     assert not report.ok and report.bad_row_id == 8
     assert "rows 8 to 10 were removed" in (report.problem or "")
 
 
-def test_a_truncated_tail_without_any_checkpoint_is_not_caught(store: Store, path: Path) -> None:
+def test_a_truncated_tail_without_any_checkpoint_is_not_caught(store: Store) -> None:
     """What the chain alone cannot prove (docs/audit-schema.md): the end of the log."""
-    with attacker(path) as conn:
+    with attacker(store) as conn:
         conn.execute("DELETE FROM audit WHERE id > 7")
     assert integrity(store).verify().ok
 
 
-def test_a_rewritten_chain_is_caught_by_the_checkpoint_in_the_database(store: Store, path: Path) -> None:
+def test_a_rewritten_chain_is_caught_by_the_checkpoint_in_the_database(store: Store) -> None:
     integrity(store).checkpoint()
-    with attacker(path) as conn:
+    with attacker(store) as conn:
         conn.execute("UPDATE audit SET reason = 'routine' WHERE id = 4")
         rehash_from(conn, 4)
     report = integrity(store).verify()
@@ -139,9 +133,9 @@ def test_a_rewritten_chain_is_caught_by_the_checkpoint_in_the_database(store: St
     assert "head hash of checkpoint #1" in (report.problem or "")
 
 
-def test_a_rewrite_that_also_rewrites_the_checkpoints_is_caught_only_by_the_outside_witness(store: Store, path: Path) -> None:
+def test_a_rewrite_that_also_rewrites_the_checkpoints_is_caught_only_by_the_outside_witness(store: Store) -> None:
     posted = integrity(store).checkpoint()  # what the history channel received
-    with attacker(path) as conn:
+    with attacker(store) as conn:
         conn.execute("UPDATE audit SET reason = 'routine' WHERE id = 4")
         rehash_from(conn, 4)
         new_head = conn.execute("SELECT hash FROM audit WHERE id = ?", [ROWS]).fetchone()[0]
