@@ -224,7 +224,7 @@ def _add_commands(parser: argparse.ArgumentParser) -> None:
 
 def _add_db(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--db", default=None, metavar="PATH", help=f"the bot's SQLite file (default $NUMBERS_BOT_DB, else {DEFAULT_DB})"
+        "--db", default=None, metavar="PATH", help=f"the bot's SQLite file (default: PostgreSQL at $DATABASE_URL when set, else $NUMBERS_BOT_DB, else {DEFAULT_DB})"
     )
 
 
