@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
 from datetime import date, datetime, time, timedelta, timezone
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
@@ -33,9 +31,9 @@ LAST = datetime.max.replace(tzinfo=timezone.utc)
 ROW_TIMES = (FIRST, FIRST + timedelta(hours=1), NOW, LAST - timedelta(hours=1), LAST)
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory, migrated_template: Path) -> Store:
-    made = Store(shutil.copy2(migrated_template, tmp_path_factory.mktemp("calendar") / "bot.db"))
+@pytest.fixture
+def store(empty_store: Store) -> Store:
+    made = empty_store
     for index, when in enumerate(ROW_TIMES):
         record(made, when, (ALICE, BOB)[index % 2], "done", "assign", "succeeded", e164=NUMBER_A, reason=f"row {index}")
     return made

@@ -1,4 +1,7 @@
-"""An older database (audit rows without hashes) is chained by the migration, in id order, as it stands."""
+"""An older database (audit rows without hashes) is chained by the migration, in id order, as it stands.
+
+SQLite alone: these are old SQLite files and the SQLite migrations m001-m004; a PostgreSQL database starts
+at p001 with the chain already in its schema, so there is nothing older to migrate there."""
 
 from __future__ import annotations
 
@@ -12,6 +15,8 @@ from bot.services.integrity import Integrity
 from bot.store import Store, outbox
 from bot.store.migrations import MIGRATIONS
 from tests.audit.audit_helpers import ALICE, GENESIS, NOW, independent_hash, record, rows
+
+pytestmark = pytest.mark.sqlite_only  # (these tests build their own files: none takes `database_url`)
 
 OLD_ROWS = [
     ("2026-11-01T09:00:00.000000+00:00", "UALICE001", "Alice", "requested", "purchase", "pending", "+918012345678", "R0000AA", "new line", "100.00"),

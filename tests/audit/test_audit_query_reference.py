@@ -120,13 +120,13 @@ def _check_every_combination(store: Store, seed: int) -> None:
                     assert [r["id"] for r in audit.iter_matching(db, criteria, newest_first=True)] == expected, criteria
 
 
-def test_every_filter_combination_pages_exactly_like_the_reference(db_path: Path) -> None:
-    store = Store(db_path)
+def test_every_filter_combination_pages_exactly_like_the_reference(store: Store) -> None:
     with store.unit() as db:
         _fill(db, random.Random(11), ROWS)
     _check_every_combination(store, seed=12)
 
 
+# SQLite alone (not parametrized): an old SQLite schema and its migration m010; PostgreSQL starts at p001.
 def test_an_older_file_gets_its_parties_from_the_migration_and_new_rows_from_the_triggers(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
     conn = sqlite3.connect(path)
@@ -147,6 +147,8 @@ def test_an_older_file_gets_its_parties_from_the_migration_and_new_rows_from_the
     _check_every_combination(migrated, seed=23)
 
 
+# SQLite alone: EXPLAIN QUERY PLAN and its wording are SQLite's.
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize(
     "criteria",
     [
@@ -157,8 +159,7 @@ def test_an_older_file_gets_its_parties_from_the_migration_and_new_rows_from_the
         audit.Criteria(approver_id="U0P0002", visible_to="U0P0003", outcome="failed"),
     ],
 )
-def test_a_persons_or_approvers_page_walks_an_index_in_id_order_without_sorting(db_path: Path, criteria: audit.Criteria) -> None:
-    store = Store(db_path)
+def test_a_persons_or_approvers_page_walks_an_index_in_id_order_without_sorting(store: Store, criteria: audit.Criteria) -> None:
     sql, params = audit.page_ids_sql(criteria, before_id=1000, limit=51)
     with store.read() as db:
         plan = [r[3] for r in db.execute(f"EXPLAIN QUERY PLAN {sql}", params)]

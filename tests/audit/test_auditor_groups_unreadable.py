@@ -4,7 +4,6 @@ see only their own rows, as anyone else does, until Slack answers again (the app
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 from bot.config import Settings
 from bot.services import policy
@@ -29,8 +28,7 @@ def settings() -> Settings:
     )
 
 
-def test_a_group_auditor_sees_only_their_own_rows_once_the_group_cannot_be_read(db_path: Path) -> None:
-    store = Store(db_path)
+def test_a_group_auditor_sees_only_their_own_rows_once_the_group_cannot_be_read(store: Store) -> None:
     write_varied_events(store, 6)  # Alice and Bob by turns
     clock = FakeClock(NOW + timedelta(hours=1))
     directory = FakeDirectory({AUDITOR_GROUP: {BOB.user_id}})
