@@ -1,26 +1,37 @@
-"""The per-person rate limit's counting, on a real SQLite file: a sliding window of takes per person, and
+"""The per-person rate limit's counting, on both engines (a real SQLite file, a real PostgreSQL database): a sliding window of takes per person, and
 one burst marker per person who went over. Several processes share one file, so the counting must hold
 across processes, not only threads."""
 
 from __future__ import annotations
 
 import multiprocessing
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
-from bot.store import Store, ratelimits
+import pytest
+
+from bot.store import Store, open_store, ratelimits
 
 T0 = datetime(2026, 11, 27, 12, 0, 0, tzinfo=timezone.utc)
 MINUTE = timedelta(minutes=1)
 
 
-def _take(store: Store, actor: str, now: datetime, limit: int = 3) -> ratelimits.Admission:
+@pytest.fixture
+def store(tmp_path: Path, database_url: str | None) -> Iterator[Any]:
+    """The store on each engine (see `database_url` in tests/conftest.py)."""
+    opened = open_store(sqlite_path=tmp_path / "bot.db", database_url=database_url)
+    yield opened
+    opened.close()
+
+
+def _take(store: Any, actor: str, now: datetime, limit: int = 3) -> ratelimits.Admission:
     with store.unit() as db:
         return ratelimits.take(db, actor, now, MINUTE, limit)
 
 
-def test_the_limit_counts_per_person_within_the_window(tmp_path: Path) -> None:
-    store = Store(tmp_path / "bot.db")
+def test_the_limit_counts_per_person_within_the_window(store: Any) -> None:
     first = [_take(store, "U1", T0 + timedelta(seconds=i)) for i in range(3)]
     assert [a.admitted for a in first] == [True, True, True]
     over = _take(store, "U1", T0 + timedelta(seconds=10))
@@ -34,8 +45,7 @@ def test_the_limit_counts_per_person_within_the_window(tmp_path: Path) -> None:
     assert _take(store, "U1", T0 + MINUTE).admitted  # the first take has left the window
 
 
-def test_a_new_burst_after_a_quiet_window(tmp_path: Path) -> None:
-    store = Store(tmp_path / "bot.db")
+def test_a_new_burst_after_a_quiet_window(store: Any) -> None:
     for _ in range(3):
         _take(store, "U1", T0)
     assert _take(store, "U1", T0).new_burst
@@ -45,8 +55,7 @@ def test_a_new_burst_after_a_quiet_window(tmp_path: Path) -> None:
     assert _take(store, "U1", later).new_burst
 
 
-def test_old_takes_and_bursts_are_deleted_when_taking(tmp_path: Path) -> None:
-    store = Store(tmp_path / "bot.db")
+def test_old_takes_and_bursts_are_deleted_when_taking(store: Any) -> None:
     for person in ("U1", "U2", "U3"):
         for _ in range(4):
             _take(store, person, T0)

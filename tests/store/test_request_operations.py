@@ -3,13 +3,14 @@ what its name says, at its edges (the services' tests cover them through the bot
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bot.store import Store, audit, requests
+from bot.store import audit, open_store, requests
 from bot.store.timestamps import to_db
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
@@ -33,17 +34,20 @@ def row(request_id: str, **columns: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    return Store(tmp_path / "bot.db")
+def store(tmp_path: Path, database_url: str | None) -> Iterator[Any]:
+    """The store on each engine (see `database_url` in tests/conftest.py)."""
+    opened = open_store(sqlite_path=tmp_path / "bot.db", database_url=database_url)
+    yield opened
+    opened.close()
 
 
-def add(store: Store, *rows: dict[str, Any]) -> None:
+def add(store: Any, *rows: dict[str, Any]) -> None:
     with store.unit() as db:
         for r in rows:
             requests.insert(db, r)
 
 
-def test_a_taken_id_undoes_only_its_own_insert(store: Store) -> None:
+def test_a_taken_id_undoes_only_its_own_insert(store: Any) -> None:
     add(store, row("R1"))
     with store.unit() as db:
         requests.insert(db, row("R2"))
@@ -55,13 +59,13 @@ def test_a_taken_id_undoes_only_its_own_insert(store: Store) -> None:
         assert requests.get(db, "R1")["reason"] == "new team line"  # type: ignore[index]
 
 
-def test_changes_name_columns_only(store: Store) -> None:
+def test_changes_name_columns_only(store: Any) -> None:
     add(store, row("R1"))
     with store.unit() as db, pytest.raises(ValueError, match="not request columns"):
         requests.leave_pending(db, "R1", NOW, {"status = 'denied' --": "x"})
 
 
-def test_open_for_number_is_the_newest_open_request_of_that_kind(store: Store) -> None:
+def test_open_for_number_is_the_newest_open_request_of_that_kind(store: Any) -> None:
     add(
         store,
         row("R1", status="denied"),
@@ -76,7 +80,7 @@ def test_open_for_number_is_the_newest_open_request_of_that_kind(store: Store) -
         assert requests.open_for_number(db, "+918012345678", "force_unassign") is None
 
 
-def test_pending_and_due_to_expire(store: Store) -> None:
+def test_pending_and_due_to_expire(store: Any) -> None:
     add(
         store,
         row("R1", created_at=NOW, expires_at=NOW + MINUTE),
@@ -89,7 +93,7 @@ def test_pending_and_due_to_expire(store: Store) -> None:
         assert [r["id"] for r in requests.due_to_expire(db, NOW + MINUTE)] == ["R2", "R1"]
 
 
-def test_leave_pending_and_expire_split_at_the_expiry(store: Store) -> None:
+def test_leave_pending_and_expire_split_at_the_expiry(store: Any) -> None:
     add(store, row("R1", expires_at=NOW), row("R2", expires_at=NOW))
     with store.unit() as db:
         assert not requests.leave_pending(db, "R1", NOW, {"status": "executing"})  # its time is over
@@ -99,7 +103,7 @@ def test_leave_pending_and_expire_split_at_the_expiry(store: Store) -> None:
         assert not requests.expire(db, "R1", NOW, {"status": "expired"})
 
 
-def test_releases_in_cooldown_and_windows_ending(store: Store) -> None:
+def test_releases_in_cooldown_and_windows_ending(store: Any) -> None:
     release = {"kind": "release", "status": "succeeded", "approval_ts": "1.2"}
     add(
         store,
@@ -116,7 +120,7 @@ def test_releases_in_cooldown_and_windows_ending(store: Store) -> None:
         assert requests.release_windows_ending(db, NOW, NOW + MINUTE) == ["R2"]  # R4's message was never posted
 
 
-def test_record_message_needs_the_request(store: Store) -> None:
+def test_record_message_needs_the_request(store: Any) -> None:
     add(store, row("R1"))
     with store.unit() as db:
         assert requests.record_message(db, "R1", "C1", "1.2", NOW)
@@ -125,7 +129,7 @@ def test_record_message_needs_the_request(store: Store) -> None:
     assert found is not None and (found["approval_channel"], found["approval_ts"]) == ("C1", "1.2")
 
 
-def test_take_over_only_from_an_owner_whose_lease_ran_out(store: Store) -> None:
+def test_take_over_only_from_an_owner_whose_lease_ran_out(store: Any) -> None:
     add(
         store,
         row("R1", status="executing"),  # from before leases: no owner, no lease
@@ -143,7 +147,7 @@ def test_take_over_only_from_an_owner_whose_lease_ran_out(store: Store) -> None:
         assert requests.renew_leases(db, "new", ["R1", "R2", "R3"], NOW + 3 * MINUTE) == 2
 
 
-def test_to_settle(store: Store) -> None:
+def test_to_settle(store: Any) -> None:
     add(
         store,
         row("R1", status="outcome_unknown"),
@@ -156,7 +160,7 @@ def test_to_settle(store: Store) -> None:
         assert sorted(r["id"] for r in requests.to_settle(db, NOW, NOW - MINUTE)) == ["R1", "R2", "R4"]
 
 
-def test_a_stale_undo_claim_is_old_and_its_owner_gone(store: Store) -> None:
+def test_a_stale_undo_claim_is_old_and_its_owner_gone(store: Any) -> None:
     claimed = NOW - 2 * MINUTE
     undoing = {"kind": "release", "status": "succeeded", "undo_state": "undoing", "undo_claimed_at": claimed}
     add(
@@ -185,7 +189,7 @@ def test_a_stale_undo_claim_is_old_and_its_owner_gone(store: Store) -> None:
         assert requests.claim_undo(db, "R8", {"undo_state": "undoing"})
 
 
-def test_latest_cool_off_and_latest_event(store: Store) -> None:
+def test_latest_cool_off_and_latest_event(store: Any) -> None:
     def append(**columns: str) -> int:
         with store.unit() as db:
             return audit.append(db, {"at": to_db(NOW), "actor_id": "U1", "event": "x", "action": "unassign", "outcome": "x", **columns})
@@ -203,9 +207,8 @@ def test_latest_cool_off_and_latest_event(store: Store) -> None:
         assert audit.latest_event(db, "R1", "undone") is None
 
 
-def test_a_settler_cannot_take_over_from_a_read_older_than_the_owners_recorded_call(tmp_path: Path) -> None:
+def test_a_settler_cannot_take_over_from_a_read_older_than_the_owners_recorded_call(store: Any) -> None:
     """The settler read the row before the owner recorded its call; its claim on that stale read fails."""
-    store = Store(tmp_path / "bot.db")
     start = datetime(2026, 12, 6, 9, 0, tzinfo=timezone.utc)
     with store.unit() as db:
         requests.insert(
