@@ -60,3 +60,19 @@ def test_the_commands_use_the_postgresql_store(on_postgres: World, postgres_url:
     assert not world.db_path.exists(), "a command wrote a SQLite file although DATABASE_URL was set"
     for done in (reconciled, checkpoint, verified, export):
         assert password not in done.stdout + done.stderr
+
+
+def test_the_bot_logs_which_store_it_uses_without_the_password(
+    slack: FakeSlack, sandbox: SandboxServer, tmp_path: Path, postgres_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO", logger="bot.app")
+    password = postgres_url.split(":")[2].split("@")[0]
+    on_postgres = build_world(slack, sandbox, tmp_path / "unused.db", database_url=postgres_url)
+    on_sqlite = build_world(slack, sandbox, tmp_path / "bot.db")
+    on_postgres.stop()
+    on_sqlite.stop()
+
+    said = [r.getMessage() for r in caplog.records if r.name == "bot.app" and r.getMessage().startswith("store: ")]
+    assert said[0].startswith("store: PostgreSQL postgresql://") and ":***@" in said[0]
+    assert said[1] == f"store: SQLite file {tmp_path / 'bot.db'}"
+    assert password not in caplog.text
