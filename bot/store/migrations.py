@@ -357,3 +357,20 @@ def m012_request_leases(db: Database) -> None:
     db.execute("ALTER TABLE requests ADD COLUMN lease_owner TEXT")
     db.execute("ALTER TABLE requests ADD COLUMN lease_until TEXT")
     db.execute("ALTER TABLE requests ADD COLUMN called_at TEXT")
+
+
+@MIGRATIONS()
+def m014_job_leases(db: Database) -> None:
+    """Which process runs each periodic job (settling, expiry, checkpoints, the undo-window re-draws, the
+    drift check), until when, and when it last ran (see bot/store/job_leases.py): every process sharing the
+    database asks before a pass, and only the holder of a job's lease runs it."""
+    db.execute(
+        """
+        CREATE TABLE job_leases (
+            job TEXT PRIMARY KEY,
+            owner TEXT,
+            until TEXT,
+            last_run_at TEXT
+        )
+        """
+    )

@@ -325,7 +325,11 @@ def _schema() -> list[str]:
 
 # Each entry runs once per database, in order; never edit one that has been applied: add a new one. The
 # first is the whole schema as the SQLite migrations m001-m012 leave it.
-PG_MIGRATIONS: tuple[tuple[str, list[str]], ...] = (("p001_schema", _schema()),)
+PG_MIGRATIONS: tuple[tuple[str, list[str]], ...] = (
+    ("p001_schema", _schema()),
+    # m014_job_leases: which process runs each periodic job, until when, and when it last ran
+    ("p003_job_leases", [f"CREATE TABLE job_leases (job {_TEXT} PRIMARY KEY, owner {_TEXT}, until {_TEXT}, last_run_at {_TEXT})"]),
+)
 
 
 def migrate(db: PgDatabase) -> list[str]:
