@@ -360,6 +360,22 @@ def m012_request_leases(db: Database) -> None:
 
 
 @MIGRATIONS()
+def m013_outbox_claims(db: Database) -> None:
+    """Which process is delivering an outbox item, until when, and who last began posting it.
+
+    `claimed_by`/`claim_until`: the process (host/pid/nonce) that claimed the item and how long its claim
+    lasts; another process takes the item only once the claim ran out (its holder died or froze).
+    `attempted_by`: the process that last began delivering it, set right before the post; a successor that
+    finds another process's name there looks in Slack for that post before posting again. Rows from before
+    this migration have all three NULL: unclaimed and never attempted by a known process.
+    (`_rebuild_outbox_with_kinds` above predates these columns: a later migration that rebuilds the table
+    must keep them.)"""
+    db.execute("ALTER TABLE outbox ADD COLUMN claimed_by TEXT")
+    db.execute("ALTER TABLE outbox ADD COLUMN claim_until TEXT")
+    db.execute("ALTER TABLE outbox ADD COLUMN attempted_by TEXT")
+
+
+@MIGRATIONS()
 def m014_job_leases(db: Database) -> None:
     """Which process runs each periodic job (settling, expiry, checkpoints, the undo-window re-draws, the
     drift check), until when, and when it last ran (see bot/store/job_leases.py): every process sharing the

@@ -327,6 +327,11 @@ def _schema() -> list[str]:
 # first is the whole schema as the SQLite migrations m001-m012 leave it.
 PG_MIGRATIONS: tuple[tuple[str, list[str]], ...] = (
     ("p001_schema", _schema()),
+    # m013_outbox_claims: which process delivers an outbox item, until when, and who last began posting it
+    (
+        "p002_outbox_claims",
+        [f"ALTER TABLE outbox ADD COLUMN {column} {_TEXT}" for column in ("claimed_by", "claim_until", "attempted_by")],
+    ),
     # m014_job_leases: which process runs each periodic job, until when, and when it last ran
     ("p003_job_leases", [f"CREATE TABLE job_leases (job {_TEXT} PRIMARY KEY, owner {_TEXT}, until {_TEXT}, last_run_at {_TEXT})"]),
 )

@@ -11,7 +11,7 @@ import pytest
 
 from bot.store import audit, chain
 from bot.store.errors import StoreUnavailable
-from bot.store.postgres import PostgresStore, redacted, to_psycopg
+from bot.store.postgres import PG_MIGRATIONS, PostgresStore, redacted, to_psycopg
 
 NOW = "2026-12-06T09:00:00.000000+00:00"
 
@@ -78,7 +78,8 @@ def test_opening_twice_migrates_once(postgres_url: str) -> None:
     PostgresStore(postgres_url).close()
     again = PostgresStore(postgres_url)
     with again.read() as db:
-        assert [r["name"] for r in db.query("SELECT name FROM numbers_bot_migrations")] == ["p001_schema"]
+        names = [r["name"] for r in db.query("SELECT name FROM numbers_bot_migrations ORDER BY name")]
+    assert names == [name for name, _ in PG_MIGRATIONS]  # each once, in order
     again.close()
 
 
