@@ -148,7 +148,7 @@ def test_a_copy_that_fails_half_way_leaves_the_target_empty(tmp_path: Path, targ
     from tests.audit.audit_helpers import attacker
 
     store = build_sqlite_store(tmp_path / "gap.db")
-    with attacker(store.path) as conn:
+    with attacker(store) as conn:
         conn.execute("DELETE FROM audit WHERE id = 5")
     with pytest.raises(psycopg.errors.RaiseException, match="extend the hash chain"):
         copy_store(store, target, chunk=2)
