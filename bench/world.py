@@ -69,11 +69,12 @@ class VobizCall:
 
 
 class BenchWorld:
-    def __init__(self, *, workdir: Path | None = None) -> None:
+    def __init__(self, *, workdir: Path | None = None, database_url: str | None = None) -> None:
         self._tmp = tempfile.TemporaryDirectory(prefix="numbers-bot-bench-") if workdir is None else None
         self.workdir = Path(self._tmp.name) if self._tmp is not None else workdir
         assert self.workdir is not None
         self.db_path = self.workdir / "bot.db"
+        self.database_url = database_url  # PostgreSQL for the bot (DATABASE_URL) instead of the SQLite file
         self._lock = threading.Condition()
         self._replies: dict[str, float] = {}
         self._approval_messages: dict[str, Message] = {}
@@ -105,7 +106,10 @@ class BenchWorld:
     def bot_environment(self) -> dict[str, str]:
         """The bot's whole configuration, as an operator would give it."""
         # The load is one requester sending thousands of commands a minute: measured, not throttled.
-        return CAST.environment(self.slack, self.sandbox, self.db_path, RATE_LIMIT_PER_MINUTE="0")
+        extra = {"RATE_LIMIT_PER_MINUTE": "0"}
+        if self.database_url is not None:
+            extra["DATABASE_URL"] = self.database_url
+        return CAST.environment(self.slack, self.sandbox, self.db_path, **extra)
 
     def stop(self) -> None:
         if self.loadgen is not None:
@@ -240,9 +244,22 @@ class BenchWorld:
     # ------------------------------------------------------------------------------ the bot's database
 
     def query(self, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
-        """A read of the bot's database (WAL: it never blocks the bot's writers)."""
+        """A read of the bot's database (SQLite in WAL mode or PostgreSQL: it never blocks the bot's writers)."""
+        return self._execute(sql, params, fetch=True)
+
+    def _execute(self, sql: str, params: Iterable[Any], *, fetch: bool) -> Any:
+        """`sql` with `?` placeholders on the bot's database: rows if `fetch`, else the rows changed."""
+        if self.database_url is not None:
+            import psycopg
+
+            from bot.store.postgres import to_psycopg
+
+            with psycopg.connect(self.database_url, autocommit=True) as pg:
+                cursor = pg.execute(to_psycopg(sql), list(params))
+                return list(cursor.fetchall()) if fetch else cursor.rowcount
         with sqlite3.connect(self.db_path, timeout=10) as conn:
-            return list(conn.execute(sql, list(params)).fetchall())
+            cursor = conn.execute(sql, list(params))
+            return list(cursor.fetchall()) if fetch else cursor.rowcount
 
     def still_working_ids(self, request_ids: Iterable[str]) -> list[str]:
         """Those of these requests still pending or executing (their listeners not done)."""
@@ -257,12 +274,8 @@ class BenchWorld:
         """Work around the outbox's head-of-line blocking (see BENCHMARKS.md): more than a batch (100) of
         history lines waiting for their one-a-second slot keep approval messages from being delivered at
         all, so before the bench waits for approval messages it marks the waiting history lines done."""
-        with sqlite3.connect(self.db_path, timeout=10) as conn:
-            cursor = conn.execute(
-                "UPDATE outbox SET done_at = strftime('%Y-%m-%dT%H:%M:%f000+00:00', 'now') "
-                "WHERE kind = 'history' AND done_at IS NULL"
-            )
-            return cursor.rowcount
+        now = to_db(datetime.now(timezone.utc))
+        return int(self._execute("UPDATE outbox SET done_at = ? WHERE kind = 'history' AND done_at IS NULL", [now], fetch=False))
 
     def settle_outbox(self, timeout: float = 60.0) -> None:
         """Wait until the bot has delivered every approval message and requester notice due now (history
