@@ -17,9 +17,11 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bench.population import Population
 from bench.servers import REPO
@@ -29,9 +31,12 @@ from bot.store import Store, audit, chain
 from bot.store import requests as request_rows
 from bot.store.timestamps import to_db
 
+if TYPE_CHECKING:
+    from bot.store.postgres import PostgresStore
+
 AUDITOR = "U0AUDITOR1"
 FILL_BATCH = 5_000  # audit rows per transaction while filling
-SINGLE_ROW_SAMPLE = 300  # appends timed one transaction each, as the bot writes them
+SINGLE_ROW_SAMPLE = 2_000  # appends timed one transaction each, as the bot writes them
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,8 @@ class QueryRow:
     example: str
     matched: int  # rows on the page returned (median)
     timing: Summary
+    slowest: str = ""  # the text of the slowest round
+    slow_log: str = ""  # PostgreSQL: what auto_explain logged while this query ran (plans of slow statements)
 
 
 @dataclass(frozen=True)
@@ -67,7 +74,9 @@ class CommandRun:
     exit_code: int
 
 
-def fill(store: Store, population: Population, rows: int, progress: Callable[[str], None] = print) -> FillResult:
+def fill(
+    store: Store, population: Population, rows: int, progress: Callable[[str], None] = print, *, appends: int = SINGLE_ROW_SAMPLE
+) -> FillResult:
     started = time.monotonic()
     made = requests = 0
     stories = population.stories(rows)
@@ -92,7 +101,7 @@ def fill(store: Store, population: Population, rows: int, progress: Callable[[st
         if in_batch == 0:
             break
     seconds = time.monotonic() - started
-    return FillResult(made, requests, seconds, _single_row_appends(store, population), _hash_seconds(store, made) / seconds)
+    return FillResult(made, requests, seconds, single_row_appends(store, population, appends), _hash_seconds(store, made) / seconds)
 
 
 def _hash_seconds(store: Store, rows: int, sample: int = 20_000) -> float:
@@ -105,14 +114,16 @@ def _hash_seconds(store: Store, rows: int, sample: int = 20_000) -> float:
     return (time.monotonic() - started) / max(1, len(taken)) * rows
 
 
-def _single_row_appends(store: Store, population: Population) -> Summary:
-    """Appends one transaction each, as the bot writes an event (open, BEGIN IMMEDIATE, append, commit)."""
-    with store.read() as db:
-        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the fill's big WAL is not the bot's steady state
+def single_row_appends(store: Store | PostgresStore, population: Population, count: int = SINGLE_ROW_SAMPLE) -> Summary:
+    """Appends one transaction each, as the bot writes an event (SQLite: open, BEGIN IMMEDIATE, append,
+    commit; PostgreSQL: a pooled connection, BEGIN, the write lock, append, commit)."""
+    if getattr(store, "engine", "sqlite") != "postgresql":
+        with store.read() as db:
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the fill's big WAL is not the bot's steady state
     row = {"at": to_db(population.end), "actor_id": population.requesters[0], "event": "done",
            "action": "assign", "outcome": "succeeded", "e164": population.numbers[0], "sub_account_id": "SA_SALES0001"}
     times = []
-    for _ in range(SINGLE_ROW_SAMPLE):
+    for _ in range(count):
         started = time.monotonic()
         with store.unit() as db:
             audit.append(db, row)
@@ -120,7 +131,16 @@ def _single_row_appends(store: Store, population: Population) -> Summary:
     return summarize(times)
 
 
-def queries(store: Store, population: Population, rounds: int, progress: Callable[[str], None] = print) -> list[QueryRow]:
+def queries(
+    store: Store | PostgresStore,
+    population: Population,
+    rounds: int,
+    progress: Callable[[str], None] = print,
+    *,
+    watch: Callable[[], AbstractContextManager[Callable[[], str]]] | None = None,
+) -> list[QueryRow]:
+    """Each case `rounds` times; `watch`, if given, wraps each case's timed rounds and returns what was
+    logged meanwhile (see `bench.pg.explain_slow`)."""
     rng = random.Random(7)
     visibility = Visibility(policy=None, auditors=(AUDITOR,))
     search = AuditQueries(store=store, visibility=visibility, clock=lambda: population.end)
@@ -144,12 +164,17 @@ def queries(store: Store, population: Population, rounds: int, progress: Callabl
         ask(example)  # warm
         times: list[float] = []
         matched: list[int] = []
-        for _ in range(rounds):
-            text = make_text()
-            started = time.monotonic()
-            matched.append(ask(text))
-            times.append(time.monotonic() - started)
-        row = QueryRow(name, example or "(no filter)", sorted(matched)[len(matched) // 2], summarize(times))
+        texts: list[str] = []
+        with watch() if watch is not None else nullcontext(lambda: "") as logged:
+            for _ in range(rounds):
+                text = make_text()
+                started = time.monotonic()
+                matched.append(ask(text))
+                times.append(time.monotonic() - started)
+                texts.append(text)
+            slow_log = logged()
+        slowest = texts[max(range(len(times)), key=times.__getitem__)]
+        row = QueryRow(name, example or "(no filter)", sorted(matched)[len(matched) // 2], summarize(times), slowest, slow_log)
         found.append(row)
         progress(f"  {name:42s} {row.timing.cell()} ms (median / p99), {row.matched} rows a page  e.g. {row.example!r}")
     return found
@@ -160,21 +185,23 @@ def _page(search: AuditQueries, text: str, viewer: str) -> int:
     return len(search.search(query.filter, viewer=viewer, limit=DEFAULT_PAGE).entries)
 
 
-def audit_command(db: Path, *args: str) -> list[str]:
-    """`numbers-bot audit ...` as argv; through `python -m bot.audit_cli` until bot/cli.py has `audit`."""
+def audit_command(db: Path | None, *args: str) -> list[str]:
+    """`numbers-bot audit ...` as argv; through `python -m bot.audit_cli` until bot/cli.py has `audit`.
+    Without `db` the command opens $DATABASE_URL (give it in the environment)."""
     from bot import cli
 
     parser = cli.build_parser()
     commands = next(a for a in parser._subparsers._group_actions if a.dest == "command")  # type: ignore[union-attr]
+    where = [] if db is None else ["--db", str(db)]
     if "audit" in commands.choices:
-        return [sys.executable, "-m", "bot", "audit", args[0], "--db", str(db), *args[1:]]
-    return [sys.executable, "-m", "bot.audit_cli", args[0], "--db", str(db), *args[1:]]
+        return [sys.executable, "-m", "bot", "audit", args[0], *where, *args[1:]]
+    return [sys.executable, "-m", "bot.audit_cli", args[0], *where, *args[1:]]
 
 
-def run_command(label: str, argv: list[str], *, out: Path | None = None) -> CommandRun:
+def run_command(label: str, argv: list[str], *, out: Path | None = None, env: dict[str, str] | None = None) -> CommandRun:
     """Run a command to its end under `bench.peak`, which reports its exit code and peak memory."""
     started = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "bench.peak", *argv], cwd=REPO, capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-m", "bench.peak", *argv], cwd=REPO, capture_output=True, text=True, env=env)
     seconds = time.monotonic() - started
     if done.returncode != 0 or not done.stdout.strip():
         raise RuntimeError(f"bench.peak failed on {label}: {done.stderr[-500:]}")
@@ -190,15 +217,20 @@ def run_command(label: str, argv: list[str], *, out: Path | None = None) -> Comm
     )
 
 
-def export_all(db: Path, workdir: Path, fmt: str, progress: Callable[[str], None] = print) -> CommandRun:
+def export_all(
+    db: Path | None, workdir: Path, fmt: str, progress: Callable[[str], None] = print, *, env: dict[str, str] | None = None
+) -> CommandRun:
+    """`audit export` of every row; `db` None: the database of DATABASE_URL in `env`."""
     out = workdir / f"audit.{fmt}"
-    run = run_command(f"audit export --format {fmt}", audit_command(db, "export", "--format", fmt, "--out", str(out)), out=out)
+    run = run_command(
+        f"audit export --format {fmt}", audit_command(db, "export", "--format", fmt, "--out", str(out)), out=out, env=env
+    )
     out.unlink(missing_ok=True)
     progress(f"  export {fmt}: {run.rows} rows in {run.seconds:.1f} s, peak {run.peak_rss_mib:.0f} MiB, exit {run.exit_code}")
     return run
 
 
-def verify(db: Path, progress: Callable[[str], None] = print) -> CommandRun:
-    run = run_command("audit verify", audit_command(db, "verify"))
+def verify(db: Path | None, progress: Callable[[str], None] = print, *, env: dict[str, str] | None = None) -> CommandRun:
+    run = run_command("audit verify", audit_command(db, "verify"), env=env)
     progress(f"  verify: {run.seconds:.1f} s, peak {run.peak_rss_mib:.0f} MiB, exit {run.exit_code}")
     return run
