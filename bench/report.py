@@ -8,14 +8,23 @@ import platform
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bench.ack import AckRow
 from bench.big_account import BigAccountRow
 from bench.click import ClickRow
 from bench.history import FILL_BATCH, CommandRun, FillResult, QueryRow
+from bench.stats import Summary
+
+if TYPE_CHECKING:
+    from bench.pg import PgFill
 
 BEGIN = "<!-- bench:figures:begin (written by `make bench`; edit outside these markers) -->"
 END = "<!-- bench:figures:end -->"
+ENGINES_BEGIN = "<!-- bench:engines:begin (written by `python -m bench --engine both`; edit outside these markers) -->"
+ENGINES_END = "<!-- bench:engines:end -->"
+ENGINE_NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+PLAN_LINES = 45  # of a slow statement's logged plan, in the report
 
 ACK_P99_MS = 50.0
 ACK_RATIO = 1.25
@@ -60,6 +69,11 @@ class Results:
     exports: list[CommandRun] = field(default_factory=list)
     verify: CommandRun | None = None
     memory: Memory = field(default_factory=Memory)
+    engine: str = "sqlite"
+    appends: Summary | None = None  # one audit append per write transaction, after the fill
+    pg_fill: PgFill | None = None
+    pg_settings: dict[str, str] = field(default_factory=dict)
+    data_mb: float | None = None  # the history database's size after the fill
 
 
 def _mb(mib: float) -> float:
@@ -280,13 +294,151 @@ def _memory(memory: Memory) -> list[str]:
     ]
 
 
-def write(path: Path, figures: str) -> None:
+def write(path: Path, figures: str, *, begin: str = BEGIN, end: str = END) -> None:
     """Replace the figures between the markers; keep everything else (a new file gets a title)."""
     text = path.read_text() if path.exists() else "# Benchmarks\n\n"
-    if BEGIN in text and END in text:
-        before = text[: text.index(BEGIN)]
-        after = text[text.index(END) + len(END) :].lstrip("\n")
+    if begin in text and end in text:
+        before = text[: text.index(begin)]
+        after = text[text.index(end) + len(end) :].lstrip("\n")
         text = before + figures + ("\n" + after if after else "")
     else:
         text = text.rstrip("\n") + "\n\n" + figures
     path.write_text(text)
+
+
+# ----------------------------------------------------------------------------- the engines side by side
+
+
+def render_engines(by_engine: dict[str, Results]) -> str:
+    """SQLite and PostgreSQL side by side: history at scale, one write transaction, export, click to
+    Vobiz; each figure with its target met or not, and the plans PostgreSQL logged for slow queries."""
+    engines = list(by_engine)
+    first = next(iter(by_engine.values()))
+    names = [ENGINE_NAMES.get(e, e) for e in engines]
+    lines = [ENGINES_BEGIN, "", f"### Figures, both engines ({first.mode} run, {first.date})", ""]
+    lines.append(f"- Machine: {first.cores} cores ({first.cpu}), Python {first.python}.")
+    for engine, results in by_engine.items():
+        lines.append(
+            f"- {ENGINE_NAMES.get(engine, engine)}: took {results.seconds / 60:.1f} min; load average (1/5/15 min) "
+            f"before {_load(results.load_before)}, after {_load(results.load_after)}."
+        )
+    pg = by_engine.get("postgresql")
+    if pg is not None and pg.pg_settings:
+        s = pg.pg_settings
+        lines.append(
+            f"- PostgreSQL {s.get('server_version', '?')} on the same machine (127.0.0.1, TCP), fsync {s.get('fsync')}, "
+            f"synchronous_commit {s.get('synchronous_commit')}, full_page_writes {s.get('full_page_writes')}, "
+            f"shared_buffers {s.get('shared_buffers')}; otherwise the defaults."
+        )
+    lines += ["- Times are milliseconds, *median / p99* unless marked; (met) / (**not met**) against the target.", ""]
+    header = "| | " + " | ".join(names) + " |"
+    rule = "|---|" + "---|" * len(names)
+    rows: list[tuple[str, list[str]]] = []
+
+    def each(get: object) -> list[str]:
+        out = []
+        for results in by_engine.values():
+            try:
+                out.append(get(results))  # type: ignore[operator]
+            except (AssertionError, AttributeError, IndexError, TypeError, StopIteration):  # a piece that did not run
+                out.append("-")
+        return out
+
+    def audit_rows(r: Results) -> int:
+        if r.pg_fill is not None:
+            return r.pg_fill.rows
+        assert r.fill is not None
+        return r.fill.rows
+
+    rows.append(("audit rows (requests)", each(lambda r: f"{audit_rows(r):,} ({(r.pg_fill or r.fill).requests:,})")))
+    rows.append(("database size after the fill", each(lambda r: f"{r.data_mb:,.0f} MB")))
+    rows.append(("fill rate", each(_fill_cell)))
+    names_of_queries = [q.name for q in first.queries] or [q.name for r in by_engine.values() for q in r.queries]
+    for name in dict.fromkeys(names_of_queries):
+        rows.append(
+            (
+                f"history p99 < {HISTORY_P99_MS:.0f} ms: {name}",
+                each(lambda r, n=name: _query_cell(next(q for q in r.queries if q.name == n))),
+            )
+        )
+    rows.append(("write transaction: one audit append with its chain hash", each(lambda r: f"{r.appends.cell()} ({r.appends.count:,})")))
+    for fmt in ("csv", "jsonl"):
+        rows.append(
+            (
+                f"export of every row < {EXPORT_SECONDS:.0f} s, < {EXPORT_PEAK_MB:.0f} MB: `--format {fmt}`",
+                each(lambda r, f=fmt: _export_cell(next(x for x in r.exports if x.command.endswith(f)))),
+            )
+        )
+    rows.append(("`audit verify` (no target)", each(lambda r: f"{r.verify.seconds:.1f} s, {_mb(r.verify.peak_rss_mib):.0f} MB, exit {r.verify.exit_code}")))
+    for latency in sorted({c.latency_ms for r in by_engine.values() for c in r.click}):
+        rows.append(
+            (
+                f"click to Vobiz, beyond the round trip, < {CLICK_BEYOND_VOBIZ_MS:.0f} ms p99 (Vobiz {latency} ms)",
+                each(lambda r, l=latency: _click_cell(next(c for c in r.click if c.latency_ms == l))),
+            )
+        )
+    lines += [header, rule] + [f"| {label} | " + " | ".join(cells) + " |" for label, cells in rows]
+    lines += [
+        "",
+        "History: each query as typed after `/numbers history`, through `AuditQueries.search`, "
+        f"{first.queries[0].timing.count if first.queries else 0} rounds with varied parameters, warm cache. "
+        "Write transaction: `Store.unit()` + `audit.append`, one a transaction, on the full log. Export and verify: "
+        "the `numbers-bot audit` command as a subprocess, peak RSS from wait4 (`bench/peak.py`). Click: one Approve "
+        "click at a time, from the click to the purchase reaching the sandbox, less the sandbox's latency.",
+        "",
+    ]
+    lines += _slow_plans(by_engine)
+    lines += [ENGINES_END]
+    return "\n".join(lines) + "\n"
+
+
+def _fill_cell(r: Results) -> str:
+    if r.pg_fill is not None:
+        f = r.pg_fill
+        return (
+            f"{f.rows / f.seconds:,.0f} rows/s (COPY of pre-hashed rows, triggers on; hashing "
+            f"{f.hash_seconds / f.seconds:.0%}; then VACUUM ANALYZE {f.analyze_seconds:.0f} s)"
+        )
+    assert r.fill is not None
+    return f"{r.fill.rows_per_s:,.0f} rows/s (`audit.append`, {FILL_BATCH:,} a transaction; hashing {r.fill.hash_share:.0%})"
+
+
+def _query_cell(q: QueryRow) -> str:
+    return f"{q.timing.cell()} ({'met' if q.timing.p99_ms < HISTORY_P99_MS else '**not met**'})"
+
+
+def _export_cell(run: CommandRun) -> str:
+    ok = run.seconds < EXPORT_SECONDS and _mb(run.peak_rss_mib) < EXPORT_PEAK_MB and run.exit_code == 0
+    rows = f"{run.rows:,} rows, " if run.rows is not None else ""
+    return f"{rows}{run.seconds:.1f} s, {_mb(run.peak_rss_mib):.0f} MB ({'met' if ok else '**not met**'})"
+
+
+def _click_cell(c: ClickRow) -> str:
+    ok = c.beyond_vobiz.p99_ms < CLICK_BEYOND_VOBIZ_MS
+    return f"{c.beyond_vobiz.cell()} ({'met' if ok else '**not met**'}; {c.ack.count} clicks)"
+
+
+def _slow_plans(by_engine: dict[str, Results]) -> list[str]:
+    """What auto_explain logged for history queries that missed the target on PostgreSQL (first plan)."""
+    pg = by_engine.get("postgresql")
+    if pg is None:
+        return []
+    out: list[str] = []
+    for q in pg.queries:
+        if q.timing.p99_ms < HISTORY_P99_MS:
+            continue
+        logged = [chunk for chunk in q.slow_log.split("WARNING:") if "duration:" in chunk]
+        out += [f"PostgreSQL, {q.name}: p99 {q.timing.p99_ms:.1f} ms (slowest round `{q.slowest}`); "
+                f"{len(logged)} of {q.timing.count} rounds logged a statement over the auto_explain threshold."]
+        if logged:
+            plan = logged[max(range(len(logged)), key=lambda i: _duration(logged[i]))].strip().splitlines()
+            out += ["", "```", *plan[:PLAN_LINES], *(["..."] if len(plan) > PLAN_LINES else []), "```"]
+        out.append("")
+    return out
+
+
+def _duration(chunk: str) -> float:
+    import re
+
+    found = re.search(r"duration: ([0-9.]+) ms", chunk)
+    return float(found.group(1)) if found else 0.0
