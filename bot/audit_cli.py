@@ -20,7 +20,8 @@ import os
 import re
 import sqlite3
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
@@ -71,12 +72,12 @@ def verify(
     history channel is the witness, when `settings()` loads and Slack answers; otherwise one line says why
     not, and the database alone is verified."""
     out = out or sys.stdout
-    store = _open(db)
-    if witness is not None:
-        print(f"Checked against the witness given: {_pinned(witness)}.", file=out)
-    elif ask_slack:
-        witness = _posted_witness(settings, out)
-    report = Integrity(store=store, clock=utc_now).verify(witness=witness)
+    with _opened(db) as store:
+        if witness is not None:
+            print(f"Checked against the witness given: {_pinned(witness)}.", file=out)
+        elif ask_slack:
+            witness = _posted_witness(settings, out)
+        report = Integrity(store=store, clock=utc_now).verify(witness=witness)
     print(report.summary(), file=out)
     return EXIT_OK if report.ok else EXIT_NOT_INTACT
 
@@ -85,7 +86,8 @@ def checkpoint(db: str | os.PathLike[str] | None, *, out: TextIO | None = None, 
     """Record a checkpoint (its post to the history channel is queued) and print it; an empty log has
     nothing to checkpoint, which is said and is no error."""
     out = out or sys.stdout
-    made = Integrity(store=_open(db), clock=clock).checkpoint()
+    with _opened(db) as store:
+        made = Integrity(store=store, clock=clock).checkpoint()
     if made is None:
         print("The audit log is empty: nothing to checkpoint.", file=out)
         return EXIT_OK
@@ -112,13 +114,13 @@ def export(
     if fmt is not None and query.export_format is not None and fmt != query.export_format:
         raise UsageError(f"--format {fmt} and the filter word {query.export_format} disagree; give one.")
     chosen = fmt or query.export_format or "csv"
-    store = _open(db)
-    exporter = AuditExport(store=store, queries=AuditQueries(store=store, visibility=Visibility(policy=None), clock=clock))
-    if out_path is None:
-        count = exporter.export(query.filter, chosen, stdout, viewer=None)
-    else:
-        count = _export_to_file(exporter, query.filter, chosen, Path(out_path))
-        print(f"Exported {count} rows to {out_path}", file=sys.stderr)
+    with _opened(db) as store:
+        exporter = AuditExport(store=store, queries=AuditQueries(store=store, visibility=Visibility(policy=None), clock=clock))
+        if out_path is None:
+            count = exporter.export(query.filter, chosen, stdout, viewer=None)
+        else:
+            count = _export_to_file(exporter, query.filter, chosen, Path(out_path))
+            print(f"Exported {count} rows to {out_path}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -244,6 +246,16 @@ def _run(command: object) -> int:
         except (OSError, ValueError):
             pass
         return EXIT_OK
+
+
+@contextmanager
+def _opened(db: str | os.PathLike[str] | None) -> Iterator[Store | PostgresStore]:
+    """`_open`, closed afterwards (a PostgreSQL store's pool of connections)."""
+    store = _open(db)
+    try:
+        yield store
+    finally:
+        store.close()
 
 
 def _open(db: str | os.PathLike[str] | None) -> Store | PostgresStore:

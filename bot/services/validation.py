@@ -33,7 +33,8 @@ def e164(raw: object) -> str:
 
 
 def reason(raw: object, *, what: str = "a reason") -> str:
-    text = raw.strip() if isinstance(raw, str) else ""
+    # A NUL is no text a person meant, and PostgreSQL text cannot hold one: drop it before it is hashed.
+    text = raw.replace("\x00", "").strip() if isinstance(raw, str) else ""
     if not text:
         raise InvalidInput(f"Please give {what}: it is required and goes into the audit log.")
     if len(text) > MAX_REASON_CHARS:

@@ -57,3 +57,11 @@ def test_search_country_and_page() -> None:
     for bad in (0, -1, True, "2"):
         with pytest.raises(InvalidInput):
             validation.page_number(bad)
+
+
+def test_a_nul_in_a_reason_is_dropped_before_it_is_stored_or_hashed() -> None:
+    """PostgreSQL text cannot hold a NUL, and the hash is computed before the row is stored: the reason is
+    cleaned first, so both engines store (and hash) the same text."""
+    from bot.services import validation
+
+    assert validation.reason("new\x00 support line") == "new support line"
