@@ -9,6 +9,12 @@
 - the drift check: `reconciler.run()` (Vobiz against the audit log; differences go to the history channel)
   `reconcile_delay_s` after start-up, then every `reconcile_interval_s` (hourly by default).
 
+Every process runs these loops, but each maintenance job and the drift check is run by one process at a
+time: before each run the worker asks `services.jobs` for the job's lease (`bot/services/jobs.py`), and only
+its holder runs it. The holder keeps it by asking every interval; when it dies another process takes the job
+within one interval plus the lease. Where a job carries on from its last run (the undo windows), that point
+is kept in the store, not here. `stop()` releases the jobs this process holds.
+
 A failing pass (Vobiz down, a Slack error, a bug) is logged and the loop goes on; nothing here raises into
 the app.
 """
@@ -22,6 +28,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
+from bot.services import jobs
 from bot.services.errors import StoreUnavailable
 from bot.services.clock import utc_now
 
@@ -38,7 +45,7 @@ log = logging.getLogger("bot.runtime")
 
 RECONCILE_INTERVAL_S = 3600.0
 RECONCILE_DELAY_S = 300.0  # after start-up: let a deploy settle before reading every number at Vobiz
-# At start-up, release messages whose undo window closed this long ago are re-drawn (again, harmlessly).
+# On a store where no pass has run yet, release messages whose undo window closed this long ago are re-drawn.
 UNDO_WINDOWS_LOOKBACK = timedelta(days=2)
 
 
@@ -63,8 +70,10 @@ class Workers:
         self._maintenance_interval_s = maintenance_interval_s
         self._reconcile_interval_s = reconcile_interval_s
         self._reconcile_delay_s = reconcile_delay_s
-        self._next_reconcile: float | None = None  # monotonic; set when the loop starts
-        self._undo_windows_checked_until: datetime | None = None
+        # monotonic; set when the loop starts. When this process next asks for the drift check (who runs it
+        # is the job lease's to say); a process refused asks again on the next maintenance tick.
+        self._next_reconcile: float | None = None
+        self._asked_for_jobs = False
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -91,18 +100,37 @@ class Workers:
         for thread in self._threads:
             thread.join(timeout_s)
         self._threads = []
+        if self._asked_for_jobs:  # hand the jobs over at once instead of letting their leases run out
+            _guarded("releasing the job leases", lambda: self._services.jobs.release(*ALL_JOBS))
+
+    def _maintenance_interval(self) -> timedelta:
+        return timedelta(seconds=self._maintenance_interval_s)
+
+    def _turn(self, job: str, interval: timedelta) -> bool:
+        """True when this process holds `job`'s lease (taken or renewed now) and so runs it."""
+        self._asked_for_jobs = True
+        return self._services.jobs.take(job, interval)
+
+    def _run_job(self, job: str, name: str, work: Callable[[], object]) -> None:
+        def turn() -> None:
+            if self._turn(job, self._maintenance_interval()):
+                work()
+
+        _guarded(name, turn)
 
     def maintain(self) -> None:
         """Settle unknown outcomes, expire overdue requests, checkpoint the audit chain when it grew and a day
         has passed since the last checkpoint, and re-draw release messages whose undo window closed since the
-        last pass (also what the loop does)."""
-        _guarded("settle_unknown", self._services.approvals.settle_unknown)
-        _guarded("expire_due", self._services.approvals.expire_due)
-        _guarded("checkpoint_if_due", self._checkpoint_if_due)
-        _guarded("re-draw of closed undo windows", self._redraw_closed_undo_windows)
+        last pass (also what the loop does). Each is run only when this process holds its job lease, so
+        of the processes sharing the store one runs each job per interval."""
+        self._run_job(jobs.SETTLE, "settle_unknown", self._services.approvals.settle_unknown)
+        self._run_job(jobs.EXPIRE, "expire_due", self._services.approvals.expire_due)
+        self._run_job(jobs.CHECKPOINT, "checkpoint_if_due", self._checkpoint_if_due)
+        self._run_job(jobs.UNDO_WINDOWS, "re-draw of closed undo windows", self._redraw_closed_undo_windows)
 
     def reconcile(self) -> None:
-        """One drift check: Vobiz against the audit log (also what the loop does every hour)."""
+        """One drift check: Vobiz against the audit log, whoever holds the job (the loop runs it through
+        `reconcile_if_due`)."""
         report = self._services.reconciler.run()
         if report.drifts:
             self._wake.set()  # their lines go to the history channel on the next delivery pass, now
@@ -112,14 +140,23 @@ class Workers:
             self._wake.set()  # its line goes to the history channel on the next delivery pass, now
 
     def _redraw_closed_undo_windows(self) -> None:
-        until = self._now()
-        since = self._undo_windows_checked_until or until - UNDO_WINDOWS_LOOKBACK
-        if self._services.approvals.announce_ended_undo_windows(since, until):
+        # from where the last pass stopped, whichever process ran it (the store keeps it)
+        if self._services.approvals.announce_undo_windows_ended_by(self._now(), lookback=UNDO_WINDOWS_LOOKBACK):
             self._wake.set()
-        self._undo_windows_checked_until = until
 
-    def _reconcile_if_due(self) -> None:
+    def reconcile_if_due(self) -> None:
+        """The drift check, when this process's timer says it is time and it holds (or now takes) the
+        `reconcile` job; refused, it asks again on the next maintenance tick (what the loop does)."""
         if self._next_reconcile is None or self._monotonic() < self._next_reconcile:
+            return
+        try:
+            if not self._turn(jobs.RECONCILE, timedelta(seconds=self._reconcile_interval_s)):
+                return
+        except StoreUnavailable:
+            log.debug("the drift check skipped: the database is unavailable")
+            return
+        except Exception:
+            log.exception("could not ask for the drift check; asking again on the next tick")
             return
         self._next_reconcile = self._monotonic() + self._reconcile_interval_s
         try:
@@ -136,8 +173,11 @@ class Workers:
     def _maintenance_loop(self) -> None:
         while not self._stop.is_set():
             self.maintain()
-            self._reconcile_if_due()
+            self.reconcile_if_due()
             self._stop.wait(self._maintenance_interval_s)
+
+
+ALL_JOBS = (jobs.SETTLE, jobs.EXPIRE, jobs.CHECKPOINT, jobs.UNDO_WINDOWS, jobs.RECONCILE)
 
 
 def _guarded(name: str, work: Callable[[], object]) -> None:

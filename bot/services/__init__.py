@@ -20,6 +20,7 @@ from bot.services.direct import DirectOps
 from bot.services.history import History
 from bot.services.holds import Holds
 from bot.services.integrity import Integrity
+from bot.services.jobs import Jobs
 from bot.services.numbers import NumberQueries
 from bot.services.outbox import Outbox
 from bot.services.policy import Policy
@@ -47,6 +48,7 @@ class Services:
     holds: Holds  # numbers in a cool-off or a pending release, with their end times
     reconciler: Reconciler  # the drift check: Vobiz against the audit log (`run()`; the app's worker runs it hourly)
     rate_limits: RateLimits  # per person: counted commands a minute (`admit(actor, what)` raises SlowDown)
+    jobs: Jobs  # which process runs each periodic job (settling, expiry, checkpoints, re-draws, drift check)
 
 
 def build_services(
@@ -68,9 +70,10 @@ def build_services(
     policy = Policy(settings, directory, clock)
     visibility = Visibility(policy=policy, auditors=tuple(auditors), groups=policy.groups)
     audit = AuditQueries(store=store, visibility=visibility, clock=clock)
+    approvals = Approvals(settings=settings, vobiz=vobiz, store=store, policy=policy, clock=clock, crash=crash)
     return Services(
         numbers=NumberQueries(vobiz=vobiz),
-        approvals=Approvals(settings=settings, vobiz=vobiz, store=store, policy=policy, clock=clock, crash=crash),
+        approvals=approvals,
         direct=DirectOps(vobiz=vobiz, store=store, clock=clock),
         history=History(store=store),
         outbox=Outbox(store=store, clock=clock),
@@ -82,6 +85,7 @@ def build_services(
         holds=Holds(store=store, clock=clock, queries=audit),
         reconciler=Reconciler(vobiz=vobiz, store=store, clock=clock),
         rate_limits=RateLimits(store=store, clock=clock, per_minute=settings.rate_limit_per_minute),
+        jobs=Jobs(store=store, clock=clock, owner=lambda: approvals.owner),
     )
 
 

@@ -16,7 +16,7 @@ from api.errors import VobizError
 from api.models import PhoneNumber
 
 from bot.config import Settings
-from bot.services import journal, validation, wording
+from bot.services import jobs, journal, validation, wording
 from bot.services.clock import Clock
 from bot.services.crashpoints import CrashPoints
 from bot.services.errors import Conflict, NotAllowed, NotFound
@@ -31,7 +31,7 @@ from bot.services.rows import db_values, request_from_row, request_to_row
 from bot.services.settlement import Settler
 from bot.services.undo import ReleaseUndo
 from bot.services.vobiz_failures import read_failure
-from bot.store import Store, audit, requests
+from bot.store import Store, audit, job_leases, requests
 from bot.store.timestamps import from_db
 
 if TYPE_CHECKING:
@@ -68,6 +68,11 @@ class Approvals:
         self._settler = Settler(vobiz=vobiz, store=store, clock=clock, leases=self._leases, grace=grace)
         self._executor = Executor(vobiz=vobiz, store=store, clock=clock, settler=self._settler, leases=self._leases, crash=crash)
         self._undo = ReleaseUndo(vobiz=vobiz, store=store, policy=policy, clock=clock, leases=self._leases, grace=grace)
+
+    @property
+    def owner(self) -> str:
+        """This process's id as the store records it (the owner of its request and job leases)."""
+        return self._leases.owner
 
     # asking --------------------------------------------------------------------------------------
 
@@ -210,6 +215,19 @@ class Approvals:
             ids = requests.release_windows_ending(db, since, until)
             for request_id in ids:
                 journal.announce(db, self._clock(), request_id, tell_requester=False)
+        return ids
+
+    def announce_undo_windows_ended_by(self, until: datetime, *, lookback: timedelta) -> list[str]:
+        """`announce_ended_undo_windows` from where the last pass stopped, kept in the store (the last
+        `until`, as the `undo_windows` job's last_run_at; `until - lookback` before any pass), and advanced
+        to `until` in the same transaction: whichever process runs the pass next neither skips nor repeats
+        a window."""
+        with self._store.unit() as db:
+            since = job_leases.last_run(db, jobs.UNDO_WINDOWS) or until - lookback
+            ids = requests.release_windows_ending(db, since, until) if since < until else []
+            for request_id in ids:
+                journal.announce(db, self._clock(), request_id, tell_requester=False)
+            job_leases.record_run(db, jobs.UNDO_WINDOWS, until)
         return ids
 
     def record_message(self, request_id: str, channel: str, ts: str) -> None:

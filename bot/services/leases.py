@@ -28,6 +28,29 @@ MAX_TTL = timedelta(seconds=30)
 MIN_TTL = timedelta(seconds=0.1)
 
 
+def owner_id(nonce: str) -> str:
+    """A process's id as the store records it: host/pid/nonce (asked again after a fork, so a forked worker
+    has its own pid in it)."""
+    return f"{socket.gethostname()}/{os.getpid()}/{nonce}"
+
+
+def is_dead_here(owner: str) -> bool:
+    """True when `owner` names a process on this host that no longer exists (killed, crashed, restarted):
+    its leases need not be waited out. False when it may be alive or cannot be told from here (another
+    host, this very process, a process of another user)."""
+    host, _, rest = owner.partition("/")
+    pid_text, _, _ = rest.partition("/")
+    if host != socket.gethostname() or not pid_text.isdigit() or int(pid_text) in (0, os.getpid()):
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # it exists but is not ours to signal
+        return False
+    return False
+
+
 def lease_ttl(grace: timedelta) -> timedelta:
     """Half the settle grace, within 0.1-30 s: a dead owner's request is taken over well within the grace."""
     return max(MIN_TTL, min(MAX_TTL, grace / 2))
@@ -50,7 +73,7 @@ class Leases:
     def owner(self) -> str:
         """This process's id as the store records it (host, pid and a nonce per Services, so a restart or
         a forked worker is another owner)."""
-        return f"{socket.gethostname()}/{os.getpid()}/{self._nonce}"
+        return owner_id(self._nonce)
 
     def until(self) -> datetime:
         return self._clock() + self.ttl
