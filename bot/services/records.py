@@ -142,6 +142,7 @@ class OutboxItem:
     kind: str
     ref: str
     attempts: int = 0
+    attempted_elsewhere: bool = False  # another process began delivering it and did not finish: it may be in Slack
 
 
 @dataclass(frozen=True)

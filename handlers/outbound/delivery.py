@@ -30,6 +30,14 @@ Order: once a line for the history channel fails in a pass, no later line for th
 same pass (the outbox's `due()` holds later history items back while an older one waits for its retry), so
 the channel reads in audit order.
 
+Many processes: `due()` claims the items it returns for this process, so processes sharing the store
+(gunicorn workers, web and Socket Mode worker, machines on one PostgreSQL) never deliver one item twice,
+and only one of them at a time holds history lines, oldest first. Right before delivering an item the claim
+is re-checked (`outbox.hold`); an item another process took meanwhile is skipped, and a history-channel
+line lost that way holds back the later ones in this pass. Items a pass did not get to (paced or held
+back) are released at its end. An item a dead process began to post (its claim ran out) is taken over with
+the same lookup as a retry after an uncertain failure: found in the channel, it is not posted again.
+
 An approval message Slack refuses for good (`not_in_channel`, `channel_not_found`, `is_archived` ...) is
 logged as an ERROR naming the channel and the error, the requester is told by DM that the approvals channel
 could not be reached and an admin must invite the bot, and it is retried every `PERMANENT_RETRY_S`.
@@ -165,6 +173,7 @@ class Delivery:
         delivered = retried = paced = held = 0
         drawn: set[tuple[str, str]] = set()
         history_blocked = False  # a history-channel line failed in this pass: later ones wait (audit order)
+        untouched: list[int] = []  # claimed, but paced or held back: released at the end of the pass
         for item in items:
             key = (item.kind, item.ref)
             if item.kind in (OutboxKind.APPROVAL_MESSAGE, OutboxKind.REQUESTER_NOTICE) and key in drawn:
@@ -175,16 +184,23 @@ class Delivery:
             if item.kind in HISTORY_CHANNEL_KINDS:
                 if history_blocked:
                     held += 1
+                    untouched.append(item.id)
                     continue
                 if not self._slot_free(self._history_channel):
                     paced += 1
+                    untouched.append(item.id)
                     continue
+            if not self._services.outbox.hold(item.id):  # our claim ran out and another process took it
+                log.info("outbox item %s (%s %s) was taken over by another process; leaving it", item.id, *key)
+                history_blocked = history_blocked or item.kind in HISTORY_CHANNEL_KINDS
+                continue
             if self._deliver(item):
                 delivered += 1
                 drawn.add(key)
             else:
                 retried += 1
                 history_blocked = history_blocked or item.kind in HISTORY_CHANNEL_KINDS
+        self._services.outbox.release(untouched)  # another process may deliver them before our next pass
         return DeliveryReport(delivered, retried, paced, held)
 
     # ------------------------------------------------------------ one item
@@ -281,7 +297,9 @@ class Delivery:
         did post it: then that message is found and its (channel, ts) returned instead. `extra`: more fields
         for the metadata payload (kind and ref always win)."""
         key = (item.kind, item.ref)
-        if key in self._uncertain or (item.attempts > 0 and key not in self._attempted):
+        # Looked up first: after an uncertain failure here, or when an earlier attempt was not this process's
+        # (a retry after a restart; a process that died holding the claim, maybe after its post landed).
+        if key in self._uncertain or (key not in self._attempted and (item.attempts > 0 or item.attempted_elsewhere)):
             found = self._find_posted(channel, key)
             if found is not None:
                 log.info("outbox item %s (%s %s) was posted after all (ts %s); not posting it again", item.id, *key, found)
