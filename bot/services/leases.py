@@ -48,7 +48,16 @@ def is_dead_here(owner: str) -> bool:
         return True
     except OSError:  # it exists but is not ours to signal
         return False
-    return False
+    return _zombie(int(pid_text))
+
+
+def _zombie(pid: int) -> bool:
+    """A killed process nobody has reaped yet still answers signal 0, but runs no code (Linux: state Z)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+            return stat.read().rpartition(")")[2].split()[0] == "Z"
+    except (OSError, IndexError):
+        return False
 
 
 def lease_ttl(grace: timedelta) -> timedelta:

@@ -83,3 +83,25 @@ def test_the_renewer_starts_again_for_the_next_hold(tmp_path: Path) -> None:
     with leases.holding("R1"):
         clock.now = START + timedelta(minutes=1)
         wait_until(lambda: lease_until(store, "R1") == to_db(clock.now + leases.ttl))
+
+
+def test_a_killed_process_not_yet_reaped_counts_as_gone() -> None:
+    """A SIGKILLed worker stays a zombie until its parent reaps it; it answers signal 0 but holds nothing."""
+    import os
+    import socket
+    import subprocess
+
+    from bot.services.leases import is_dead_here
+
+    child = subprocess.Popen(["sleep", "30"])
+    owner = f"{socket.gethostname()}/{child.pid}/abcd"
+    assert not is_dead_here(owner)  # alive
+    child.kill()
+    deadline = time.monotonic() + 5
+    while not is_dead_here(owner):  # killed, not reaped: a zombie
+        assert time.monotonic() < deadline, "a killed, unreaped process still counts as alive"
+        time.sleep(0.01)
+    child.wait()
+    assert is_dead_here(owner)  # reaped: gone
+    assert not is_dead_here(f"another-host/{child.pid}/abcd")
+    assert not is_dead_here(f"{socket.gethostname()}/{os.getpid()}/abcd")
