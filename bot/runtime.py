@@ -102,6 +102,7 @@ class Workers:
         self._threads = []
         if self._asked_for_jobs:  # hand the jobs over at once instead of letting their leases run out
             _guarded("releasing the job leases", lambda: self._services.jobs.release(*ALL_JOBS))
+        _guarded("releasing the outbox claims", self._services.outbox.release)  # likewise for undelivered items
 
     def _maintenance_interval(self) -> timedelta:
         return timedelta(seconds=self._maintenance_interval_s)

@@ -15,6 +15,7 @@ begun by another process (one that died or froze with its claim): its post may h
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import socket
@@ -22,6 +23,7 @@ import threading
 from datetime import timedelta
 
 from bot.services.clock import Clock
+from bot.services.leases import is_dead_here
 from bot.services.records import OutboxItem
 from bot.store import Store
 from bot.store import outbox as rows
@@ -31,6 +33,8 @@ __all__ = ["CLAIM_TTL", "Outbox", "OutboxItem"]
 # Longer than one delivery (a Slack call times out well within it): a live process never loses a claim it
 # re-checked, and a dead one's items wait at most this long for another process.
 CLAIM_TTL = timedelta(seconds=60)
+
+log = logging.getLogger(__name__)
 
 
 class Outbox:
@@ -47,8 +51,14 @@ class Outbox:
         with self._guard:
             now = self._clock()
             with self._store.read() as db:
-                if not rows.claimable(db, self.owner, now, limit):
+                gone = [owner for owner in rows.claim_holders(db, now) if is_dead_here(owner)]
+                if not gone and not rows.claimable(db, self.owner, now, limit):
                     return []  # nothing to claim: no write transaction
+            if gone:  # a killed or restarted process on this host: its claims need not be waited out
+                with self._store.unit() as db:
+                    for owner in gone:
+                        rows.release_claims(db, owner)
+                log.info("released the outbox claims of %s, which no longer run", ", ".join(gone))
             with self._store.unit() as db:
                 found = rows.claim_due(db, self.owner, now, now + self.claim_ttl, limit)
         return [

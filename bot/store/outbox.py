@@ -108,6 +108,12 @@ def hold(db: Database, item_id: int, owner: str, until: datetime) -> bool:
     return cursor.rowcount == 1
 
 
+def claim_holders(db: Database, now: datetime) -> list[str]:
+    """The owners holding a claim that has not run out."""
+    cursor = db.execute("SELECT DISTINCT claimed_by FROM outbox WHERE claimed_by IS NOT NULL AND claim_until > ?", [to_db(now)])
+    return [str(owner) for (owner,) in cursor.fetchall()]
+
+
 def release_claims(db: Database, owner: str, item_ids: list[int] | None = None) -> int:
     """Give up the claims `owner` holds on `item_ids` (default: all of them), so others need not wait them out."""
     only = "" if item_ids is None else f" AND id IN ({', '.join('?' for _ in item_ids)})"
