@@ -128,11 +128,13 @@ class Criteria:
 
 def page(db: Database, criteria: Criteria, *, before_id: int | None, limit: int) -> list[Row]:
     """Newest first, rows with id < before_id (keyset paging: stable while rows are appended)."""
-    ids, params = page_ids_sql(criteria, before_id=before_id, limit=limit)
+    ids, params = page_ids_sql(criteria, before_id=before_id, limit=limit, postgres=is_postgres(db))
     return _select(db, f"id IN ({ids})", params, order="id DESC", limit=None)
 
 
-def page_ids_sql(criteria: Criteria, *, before_id: int | None, limit: int) -> tuple[str, list[Any]]:
+def page_ids_sql(
+    criteria: Criteria, *, before_id: int | None, limit: int, postgres: bool = False
+) -> tuple[str, list[Any]]:
     """The SQL for a page's ids, newest first.
 
     A number or a request matches few rows: SQLite picks the index. Otherwise a person's or an approver's
@@ -147,6 +149,13 @@ def page_ids_sql(criteria: Criteria, *, before_id: int | None, limit: int) -> tu
         if before_id is not None:
             where += " AND id < ?"
             params.append(int(before_id))
+        if postgres and (criteria.since is not None or criteria.until is not None):
+            # PostgreSQL would walk the id index backwards past every newer row (it assumes matches are spread
+            # evenly over ids; they cluster, as `at` grows with `id`). The window's first and last ids, read
+            # from the `at` index, bound the walk without changing what matches.
+            window, window_params = where_clause(Criteria(since=criteria.since, until=criteria.until))
+            where += f" AND id BETWEEN (SELECT min(id) FROM audit WHERE {window}) AND (SELECT max(id) FROM audit WHERE {window})"
+            params += window_params + window_params
         return f"SELECT id FROM audit WHERE {where} ORDER BY id DESC LIMIT {int(limit)}", params
     role, user_id, rest = walked
     where, params = where_clause(rest)
