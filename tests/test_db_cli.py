@@ -102,7 +102,7 @@ def test_an_unreachable_server_is_one_line_without_the_password(sqlite_file: Pat
 def test_a_tampered_log_is_copied_but_the_target_does_not_verify(
     sqlite_file: Path, postgres_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with attacker(sqlite_file) as conn:
+    with attacker(Store(sqlite_file)) as conn:
         conn.execute("UPDATE audit SET detail = 'nothing happened' WHERE id = 3")
     assert numbers_bot(["db", "copy", "--db", str(sqlite_file), "--to", postgres_url]) == 1
     out = capsys.readouterr().out
@@ -132,7 +132,7 @@ def test_the_installed_command_exits_0_then_2_and_never_prints_the_password(sqli
 
 
 def test_the_installed_command_exits_1_when_the_copy_does_not_verify(sqlite_file: Path, postgres_url: str) -> None:
-    with attacker(sqlite_file) as conn:
+    with attacker(Store(sqlite_file)) as conn:
         conn.execute("UPDATE audit SET actor_name = 'someone else' WHERE id = 2")
     done = run_installed("--db", str(sqlite_file), "--to", postgres_url)
     assert done.returncode == 1 and "NOT intact at row 2" in done.stdout
