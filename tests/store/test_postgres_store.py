@@ -3,6 +3,7 @@ server that goes away and comes back."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -92,6 +93,10 @@ def test_while_the_server_is_down_the_store_is_unavailable_and_it_reconnects_aft
         assert not store.writable()
         with pytest.raises(StoreUnavailable), store.unit() as db:
             a_request(db)
+        # Long enough down for a doubling back-off to be 8 s apart (more than a command's 5 s wait): the
+        # pool must keep trying about once a second, so the first command after the restart gets through.
+        time.sleep(4)
+        assert not store.writable()
     finally:
         postgres_server.start()
     with store.unit() as db:  # no restart of the store: the pool reconnects
