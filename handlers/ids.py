@@ -44,3 +44,7 @@ DENY_REASON_VIEW = "view.deny_reason"
 # The one input of every reason modal
 REASON_BLOCK = "reason"
 REASON_INPUT = "reason_input"
+
+# The purchase modal's optional team: the bought number is labelled with it
+TEAM_BLOCK = "team"
+TEAM_INPUT = "team_input"

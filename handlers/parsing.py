@@ -10,7 +10,8 @@ import difflib
 import re
 from dataclasses import dataclass
 
-from bot.services import validation
+from bot.services import costs, validation
+from bot.services.errors import InvalidInput
 from bot.services.audit_filters import PERSON_KEYS
 from handlers.render.text import clip, one_line, unescape
 
@@ -35,6 +36,7 @@ class Help:
 class ListNumbers:
     search: str | None = None
     page: int = 1
+    team: str | None = None  # only numbers labelled with this team
 
 
 @dataclass(frozen=True)
@@ -97,7 +99,39 @@ class Export:
     filters: str = ""
 
 
-Command = Help | ListNumbers | Show | Inventory | Buy | Release | Assign | Unassign | Requests | History | Trail | Export
+@dataclass(frozen=True)
+class Label:
+    number: str
+    team: str  # as typed; the labels service checks it
+    purpose: str | None = None
+
+
+@dataclass(frozen=True)
+class Unlabel:
+    number: str
+
+
+@dataclass(frozen=True)
+class Lock:
+    number: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Unlock:
+    number: str
+
+
+@dataclass(frozen=True)
+class Costs:
+    by: str = "team"
+    csv: bool = False
+
+
+Command = (
+    Help | ListNumbers | Show | Inventory | Buy | Release | Assign | Unassign | Requests | History | Trail | Export
+    | Label | Unlabel | Lock | Unlock | Costs
+)
 
 
 @dataclass(frozen=True)
@@ -112,7 +146,12 @@ class Usage:
 
 USAGES: tuple[Usage, ...] = (
     Usage("help", "help [subcommand]", "Show this help.", "help buy"),
-    Usage("list", "list [search]", "Our numbers, a page at a time; search by digits.", "list 9180"),
+    Usage(
+        "list",
+        "list [team:<name>] [search]",
+        "Our numbers, a page at a time; search by digits, or only a team's (by label).",
+        "list team:support 9180",
+    ),
     Usage("show", "show +E164", "Everything about one number.", "show +918012345678"),
     Usage(
         "inventory",
@@ -158,10 +197,30 @@ USAGES: tuple[Usage, ...] = (
         "The matching history as a file (CSV unless you say jsonl), sent to you in a DM.",
         "export since:2026-11-01 outcome:failed csv",
     ),
+    Usage(
+        "label",
+        'label +E164 team:<name> [purpose:"<text>"]',
+        "Say which team a number belongs to, and why (anyone may; audited).",
+        'label +918012345678 team:support purpose:"Bengaluru helpline"',
+    ),
+    Usage("unlabel", "unlabel +E164", "Take a number's label off (audited).", "unlabel +918012345678"),
+    Usage(
+        "lock",
+        "lock +E164 <reason>",
+        "Admins: keep a number from being released or unassigned until unlocked.",
+        "lock +918012345678 Printed on every invoice",
+    ),
+    Usage("unlock", "unlock +E164", "Admins: lift a number's lock.", "unlock +918012345678"),
+    Usage(
+        "costs",
+        "costs [by:team|sub-account|country] [csv]",
+        "What our numbers cost a month per group and currency, and the setup fees paid this month; csv sends a file.",
+        "costs by:country",
+    ),
 )
 FILTERS_MAX = 500  # every filter together is far shorter; longer text is a mistake
 USAGE_BY_NAME = {usage.name: usage for usage in USAGES}
-_ALIASES = {"purchase": "buy", "ls": "list", "get": "show", "unrent": "release", "?": "help"}
+_ALIASES = {"purchase": "buy", "ls": "list", "get": "show", "unrent": "release", "?": "help", "cost": "costs", "tag": "label", "untag": "unlabel"}
 
 
 class UsageError(Exception):
@@ -205,7 +264,14 @@ def _help(args: list[str], _rest: str) -> Help:
 
 
 def _list(args: list[str], _rest: str) -> ListNumbers:
-    return ListNumbers(search=_search(args, "list"))
+    teams = [arg for arg in args if arg.lower().startswith("team:")]
+    if len(teams) > 1:
+        raise UsageError("Name one team: `list team:<name>`.", subcommand="list")
+    team = teams[0][len("team:"):] if teams else None
+    if team is not None and not team:
+        raise UsageError("Which team? Say `list team:<name>`.", subcommand="list")
+    rest = [arg for arg in args if not arg.lower().startswith("team:")]
+    return ListNumbers(search=_search(rest, "list"), team=team)
 
 
 def _show(args: list[str], _rest: str) -> Show:
@@ -298,6 +364,84 @@ def _filters(args: list[str], rest: str, subcommand: str) -> str:
     return rest
 
 
+_QUOTES = "\"“”"
+
+
+def _label(args: list[str], rest: str) -> Label:
+    usage = 'Say `label +E164 team:<name> [purpose:"<text>"]`.'
+    if not args:
+        raise UsageError(f"Which number? {usage}", subcommand="label")
+    number, used = leading_number(args, "label")
+    text = " ".join(rest.split(None, used)[used:]).strip()
+    team: str | None = None
+    purpose: str | None = None
+    while text:
+        lowered = text.lower()
+        if lowered.startswith("team:"):
+            if team is not None:
+                raise UsageError(f"Give one team. {usage}", subcommand="label")
+            word, _, text = text[len("team:"):].partition(" ")
+            team = word
+        elif lowered.startswith("purpose:"):
+            if purpose is not None:
+                raise UsageError(f"Give one purpose. {usage}", subcommand="label")
+            purpose, text = _purpose_text(text[len("purpose:"):].lstrip(), usage)
+        else:
+            raise UsageError(f"I do not understand “{clip(one_line(text), 40)}”. {usage}", subcommand="label")
+        text = text.strip()
+    if not team:
+        raise UsageError(f"Which team? {usage}", subcommand="label")
+    return Label(number, team, purpose)
+
+
+def _purpose_text(text: str, usage: str) -> tuple[str, str]:
+    """The purpose at the start of `text` (in quotes, or else up to a `team:`) and what follows it."""
+    if text[:1] in _QUOTES:
+        end = next((i for i in range(1, len(text)) if text[i] in _QUOTES), -1)
+        if end < 0:
+            raise UsageError(f"The purpose's closing quote is missing. {usage}", subcommand="label")
+        return text[1:end], text[end + 1 :]
+    match = re.search(r"(?i)(^|\s)team:", text)
+    if match:
+        return text[: match.start()], text[match.start() :]
+    return text, ""
+
+
+def _unlabel(args: list[str], _rest: str) -> Unlabel:
+    return Unlabel(_one_number(args, "unlabel"))
+
+
+def _lock(args: list[str], rest: str) -> Lock:
+    if not args:
+        raise UsageError("Which number? Say `lock +E164 <reason>`.", subcommand="lock")
+    number, used = leading_number(args, "lock")
+    reason = _reason(rest, used, "lock")
+    if reason is None:
+        raise UsageError("Why lock it? Say `lock +E164 <reason>`; the reason is shown to whoever tries to release it.", subcommand="lock")
+    return Lock(number, reason)
+
+
+def _unlock(args: list[str], _rest: str) -> Unlock:
+    return Unlock(_one_number(args, "unlock"))
+
+
+def _costs(args: list[str], _rest: str) -> Costs:
+    by: str | None = None
+    as_csv = False
+    for arg in args:
+        lowered = arg.lower()
+        if lowered == "csv" and not as_csv:
+            as_csv = True
+        elif lowered.startswith("by:") and by is None:
+            try:
+                by = costs.grouping(arg[len("by:"):])
+            except InvalidInput as error:
+                raise UsageError(error.user_message, subcommand="costs") from None
+        else:
+            raise UsageError(f"I do not understand “{clip(one_line(arg), 30)}” here.", subcommand="costs")
+    return Costs(by=by or "team", csv=as_csv)
+
+
 _PARSERS = {
     "help": _help,
     "list": _list,
@@ -311,6 +455,11 @@ _PARSERS = {
     "history": _history,
     "trail": _trail,
     "export": _export,
+    "label": _label,
+    "unlabel": _unlabel,
+    "lock": _lock,
+    "unlock": _unlock,
+    "costs": _costs,
 }
 
 

@@ -15,12 +15,15 @@ from bot.services.approvals import Approvals
 from bot.services.audit_export import AuditExport
 from bot.services.audit_query import AuditQueries, Visibility
 from bot.services.clock import utc_now
+from bot.services.costs import Costs
 from bot.services.crashpoints import CrashPoints
 from bot.services.direct import DirectOps
 from bot.services.history import History
 from bot.services.holds import Holds
 from bot.services.integrity import Integrity
 from bot.services.jobs import Jobs
+from bot.services.labels import Labels
+from bot.services.locks import Locks
 from bot.services.numbers import NumberQueries
 from bot.services.outbox import Outbox
 from bot.services.policy import Policy
@@ -49,6 +52,9 @@ class Services:
     reconciler: Reconciler  # the drift check: Vobiz against the audit log (`run()`; the app's worker runs it hourly)
     rate_limits: RateLimits  # per person: counted commands a minute (`admit(actor, what)` raises SlowDown)
     jobs: Jobs  # which process runs each periodic job (settling, expiry, checkpoints, re-draws, drift check)
+    labels: Labels  # which team each number belongs to and why (audited), and the marks shown beside numbers
+    locks: Locks  # numbers an admin locked against release and unassign
+    costs: Costs  # what the owned numbers cost a month, by team, sub-account or country; setup fees paid this month
 
 
 def build_services(
@@ -86,6 +92,9 @@ def build_services(
         reconciler=Reconciler(vobiz=vobiz, store=store, clock=clock),
         rate_limits=RateLimits(store=store, clock=clock, per_minute=settings.rate_limit_per_minute),
         jobs=Jobs(store=store, clock=clock, owner=lambda: approvals.owner),
+        labels=Labels(vobiz=vobiz, store=store, clock=clock),
+        locks=Locks(vobiz=vobiz, store=store, policy=policy, clock=clock),
+        costs=Costs(vobiz=vobiz, store=store, clock=clock),
     )
 
 

@@ -16,13 +16,15 @@ from api.errors import VobizError
 from api.models import PhoneNumber
 
 from bot.config import Settings
-from bot.services import jobs, journal, validation, wording
+from bot.services import jobs, journal, marks, validation, wording
 from bot.services.clock import Clock
 from bot.services.crashpoints import CrashPoints
 from bot.services.errors import Conflict, NotAllowed, NotFound
 from bot.services.execution import Executor
 from bot.services.journal import SYSTEM
+from bot.services.labels import remember_requested
 from bot.services.leases import Leases, lease_ttl
+from bot.services.locks import lock_refusal
 from bot.services.outcomes import load
 from bot.services.policy import Policy, cancel_refusal
 from bot.services.quotes import QuoteUnavailable, quote_of
@@ -76,10 +78,14 @@ class Approvals:
 
     # asking --------------------------------------------------------------------------------------
 
-    def request_purchase(self, actor: Actor, e164_raw: str, reason: str) -> ApprovalRequest:
-        """Ask to buy a number from inventory, quoting its current fees to the approver."""
+    def request_purchase(
+        self, actor: Actor, e164_raw: str, reason: str, *, team: str | None = None, purpose: str | None = None
+    ) -> ApprovalRequest:
+        """Ask to buy a number from inventory, quoting its current fees to the approver. With `team`, the number
+        is labelled with it (and `purpose`) when the purchase succeeds."""
         e164 = validation.e164(e164_raw)
         why = validation.reason(reason)
+        label = (marks.team(team), marks.purpose(purpose)) if team and team.strip() else None
         try:
             entry = self._vobiz.numbers.find_in_inventory(e164)
         except VobizError as exc:
@@ -93,7 +99,7 @@ class Approvals:
             quote = quote_of(entry)
         except QuoteUnavailable as exc:
             raise NotFound(f"{exc} for {wording.number(e164)}, so it cannot be quoted. Nothing was requested.") from None
-        return self._create(Kind.PURCHASE, e164, actor, why, quote=quote)
+        return self._create(Kind.PURCHASE, e164, actor, why, quote=quote, label=label)
 
     def request_release(self, actor: Actor, e164_raw: str, reason: str, *, immediate: bool = False) -> ApprovalRequest:
         """Ask to release a number (24 h cancellable), or with `immediate` at once (a force operation).
@@ -102,6 +108,7 @@ class Approvals:
         """
         e164 = validation.e164(e164_raw)
         why = validation.reason(reason)
+        self._refuse_if_locked(e164, "released")
         owned = self._owned(e164, "releasing")
         if owned.status == "pending_release":
             raise Conflict(f"{wording.number(e164)} is already pending release; nothing was requested.")
@@ -123,6 +130,7 @@ class Approvals:
         """Ask an admin to take a number back from its sub-account during the 15-day cool-off."""
         e164 = validation.e164(e164_raw)
         why = validation.reason(reason)
+        self._refuse_if_locked(e164, "unassigned")
         owned = self._owned(e164, "force unassigning")
         if owned.owner in (None, self._vobiz.auth_id):
             raise Conflict(f"{wording.number(e164)} is not assigned to a sub-account, so there is nothing to unassign.")
@@ -250,6 +258,7 @@ class Approvals:
         quote: Quote | None = None,
         sub_account_id: str | None = None,
         cool_off_until: datetime | None = None,
+        label: tuple[str, str | None] | None = None,
     ) -> ApprovalRequest:
         now = self._clock()
         ttl = timedelta(hours=self._settings.approval_ttl_hours)
@@ -280,6 +289,8 @@ class Approvals:
             else:
                 raise RuntimeError("could not draw a free request id")
             journal.record(db, now, journal.about(request, actor, "requested", Status.PENDING.value, reason=reason, quote=quote))
+            if label is not None:
+                remember_requested(db, request.id, *label)
             journal.announce(db, now, request.id, tell_requester=False)
         return request
 
@@ -362,6 +373,13 @@ class Approvals:
                 journal.record(db, now, journal.about(request, SYSTEM, "expired", Status.EXPIRED.value, detail=detail))
                 journal.announce(db, now, request.id, tell_requester=True)
         return won
+
+    def _refuse_if_locked(self, e164: str, done: str) -> None:
+        """A locked number is refused before any request is filed (and again right before the Vobiz call)."""
+        with self._store.read() as db:
+            refusal = lock_refusal(db, e164, done)
+        if refusal:
+            raise Conflict(refusal + " Nothing was requested.")
 
     def _owned(self, e164: str, doing: str) -> PhoneNumber:
         try:

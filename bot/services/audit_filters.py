@@ -38,6 +38,10 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "undo_release": ("undo_release",),
     "drift": DRIFT_ACTIONS,  # a difference between Vobiz and the log, of any kind
     "reconcile": (RECONCILE_ACTION, *DRIFT_ACTIONS),  # everything the drift check wrote: its baseline too
+    "label": ("label", "unlabel"),  # a number's team set or taken off
+    "unlabel": ("unlabel",),
+    "lock": ("lock", "unlock"),  # a number locked or unlocked
+    "unlock": ("unlock",),
 }
 # Every outcome the log holds: a request's or a direct operation's, and for the drift check's rows the
 # status Vobiz showed (`active`, `pending_release`, `absent`; `observed` on a baseline's summary row).

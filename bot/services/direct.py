@@ -13,6 +13,7 @@ from api.models import PhoneNumber
 from bot.services import journal, validation, vobiz_failures, wording
 from bot.services.clock import Clock
 from bot.services.errors import Conflict, NotFound, VobizUnavailable
+from bot.services.locks import lock_refusal
 from bot.services.outcomes import recording_what_vobiz_did
 from bot.services.records import Actor, DirectResult
 from bot.services.vobiz_failures import read_failure
@@ -54,6 +55,10 @@ class DirectOps:
         sub = owned.owner
         if sub in (None, self._vobiz.auth_id):
             raise Conflict(f"{number} is not assigned to a sub-account, so there is nothing to unassign.")
+        with self._store.read() as db:  # right before the call: a lock taken meanwhile still stops it
+            refusal = lock_refusal(db, e164, "unassigned")
+        if refusal:
+            raise Conflict(f"{refusal} Nothing was changed.")
         try:
             self._vobiz.numbers.unassign_subaccount(e164)
         except CoolOffInEffect as exc:

@@ -24,6 +24,7 @@ from bot.services.crashpoints import CrashPoints
 from bot.services.errors import OutcomeUnknown, StoreUnavailable
 from bot.services.journal import SYSTEM
 from bot.services.leases import Leases
+from bot.services.locks import lock_refusal
 from bot.services.outcomes import Outcome, finish, load
 from bot.services.quotes import QuoteUnavailable, quote_of
 from bot.services.records import ApprovalRequest, Kind, Status
@@ -49,6 +50,18 @@ def unknown_detail(what: str, number: str, exc: BaseException) -> str:
 
 def unknown(detail: str, exc: BaseException) -> Outcome:
     return Outcome(Status.UNKNOWN, detail, vobiz_failures.code(exc))
+
+
+class Locked(Exception):
+    """The number was locked after the request was filed: no release or unassign call may be made."""
+
+    def __init__(self, refusal: str) -> None:
+        super().__init__(refusal)
+        self.refusal = refusal
+
+
+# The kinds a lock stops, and how the refusal words what cannot happen.
+LOCKABLE = {Kind.RELEASE: "released", Kind.RELEASE_NOW: "released", Kind.FORCE_UNASSIGN: "unassigned"}
 
 
 class ClaimLost(Exception):
@@ -94,6 +107,8 @@ class Executor:
         except ClaimLost:
             log.warning("request %s was taken over before its Vobiz call; this process made no call", request.id)
             return load(self._store, request.id)
+        except Locked as exc:  # locked after it was asked for: refused here, before Vobiz, and the requester told
+            outcome = failed(f"Refused when it was to be carried out: {exc.refusal} Nothing was done at Vobiz.")
         except Exception as exc:  # a bug rather than a Vobiz answer: the call may or may not have happened
             log.exception("unexpected error executing request %s", request.id)
             outcome = unknown("Something unexpected went wrong while carrying this out; checking with Vobiz what happened.", exc)
@@ -128,8 +143,13 @@ class Executor:
         return final
 
     def _about_to_call(self, request: ApprovalRequest) -> None:
-        """Prove this process still owns the request and record that the call starts now; ClaimLost if not."""
+        """Prove this process still owns the request and record that the call starts now; ClaimLost if not.
+        A release or unassign of a number locked meanwhile raises Locked instead, and no call is recorded."""
         with self._store.unit() as db:
+            if request.kind in LOCKABLE:
+                refusal = lock_refusal(db, request.e164, LOCKABLE[request.kind])
+                if refusal:
+                    raise Locked(refusal)
             owned = requests.record_call(db, request.id, self._leases.owner, self._clock(), self._leases.until())
         if not owned:
             raise ClaimLost(request.id)

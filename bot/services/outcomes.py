@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.services import journal
 from bot.services.errors import NotFound, OutcomeUnknown, ServiceError
+from bot.services.labels import label_bought
 from bot.services.records import Actor, ApprovalRequest, Status
 from bot.services.rows import db_values, request_from_row
 from bot.store import Store, requests
@@ -91,6 +92,8 @@ def finish(
                 quote=request.quote,
             ),
         )
+        if outcome.status is Status.SUCCEEDED:
+            label_bought(db, now, request)  # the team the purchase request asked for, in the same transaction
         journal.announce(db, now, request.id, tell_requester=True)
         row = requests.get(db, request.id)
     assert row is not None

@@ -5,6 +5,7 @@ configured entries (user ids `U...`/`W...` and user-group ids `S...`) into roles
 - Force operations (release now, force unassign): only an admin decides.
 - Nobody decides their own request, whatever their role; they may cancel it instead.
 - Undoing a release: the requester, an approver or an admin.
+- Locking and unlocking a number: only an admin.
 - A role that hangs on a user group Slack will not list (and whose last listing is older than
   GROUP_STALE_LIMIT) is not granted: the person is told it could not be confirmed.
 """
@@ -62,6 +63,15 @@ def decision_refusal(kind: Kind, requester_id: str, actor_id: str, roles: Roles)
     if roles.unresolved_groups:
         return unconfirmed("an approver", roles.unresolved_groups)
     return "Only approvers (or admins) can decide requests; you are not in APPROVERS."
+
+
+def lock_change_refusal(roles: Roles) -> str | None:
+    """Why the person may not lock or unlock a number (only admins may), or None when they may."""
+    if roles.is_admin:
+        return None
+    if roles.unresolved_admin_groups:
+        return unconfirmed("an admin", roles.unresolved_admin_groups)
+    return "Only an admin can lock or unlock a number; you are not in ADMINS."
 
 
 def cancel_refusal(requester_id: str, actor_id: str) -> str | None:
@@ -173,6 +183,9 @@ class Policy:
 
     def undo_refusal(self, request: ApprovalRequest, actor_id: str) -> str | None:
         return undo_refusal(request.requester.user_id, actor_id, self.roles_of(actor_id))
+
+    def lock_change_refusal(self, actor_id: str) -> str | None:
+        return lock_change_refusal(self.roles_of(actor_id))
 
     def _member(self, user_id: str, entries: Iterable[str], unresolved: list[str]) -> bool:
         entries = tuple(entries)

@@ -294,3 +294,21 @@ def _select(db: Database, where: str, params: list[Any], *, order: str, limit: i
     cursor = db.execute(sql, params)
     names = [c[0] for c in cursor.description]
     return [dict(zip(names, values)) for values in cursor.fetchall()]
+
+
+def purchases_paid(db: Database, since: datetime, until: datetime) -> list[Row]:
+    """The purchases that succeeded with `since <= at < until` (the bot paid their setup fee then), one row
+    per request (its first success row), with the quote the approver approved."""
+    rows = db.query(
+        "SELECT id, request_id, e164, quote_setup_fee, quote_currency FROM audit "
+        "WHERE action = 'purchase' AND outcome = 'succeeded' AND at >= ? AND at < ? ORDER BY id",
+        [to_db(since), to_db(until)],
+    )
+    seen: set[str] = set()
+    paid: list[Row] = []
+    for row in rows:
+        key = row["request_id"] or f"audit:{row['id']}"
+        if key not in seen:
+            seen.add(key)
+            paid.append(row)
+    return paid

@@ -36,6 +36,9 @@ KEYS: dict[str, tuple[str, ...]] = {
     "outbox": ("id",),
     "rate_limit_takes": ("id",),
     "rate_limit_bursts": ("actor_id",),
+    "number_labels": ("e164",),
+    "number_locks": ("e164",),
+    "requested_labels": ("request_id",),
 }
 TABLES = tuple(KEYS)
 # Derived from the audit rows by a trigger on either engine (like an index): checked, never copied.

@@ -390,3 +390,44 @@ def m014_job_leases(db: Database) -> None:
         )
         """
     )
+
+
+@MIGRATIONS()
+def m017_labels_and_locks(db: Database) -> None:
+    """Who each number belongs to and why (`number_labels`), which numbers may not be released or unassigned
+    and why (`number_locks`), and the team a purchase request asked its number to be labelled with once
+    bought (`requested_labels`). One row per number (or request); every change is also an audit row."""
+    db.execute(
+        """
+        CREATE TABLE number_labels (
+            e164 TEXT PRIMARY KEY,
+            team TEXT NOT NULL,
+            purpose TEXT,
+            labelled_by_id TEXT NOT NULL,
+            labelled_by_name TEXT NOT NULL DEFAULT '',
+            labelled_at TEXT NOT NULL,
+            request_id TEXT
+        )
+        """
+    )
+    db["number_labels"].create_index(["team"], index_name="number_labels_team")
+    db.execute(
+        """
+        CREATE TABLE number_locks (
+            e164 TEXT PRIMARY KEY,
+            reason TEXT NOT NULL,
+            locked_by_id TEXT NOT NULL,
+            locked_by_name TEXT NOT NULL DEFAULT '',
+            locked_at TEXT NOT NULL
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE requested_labels (
+            request_id TEXT PRIMARY KEY REFERENCES requests(id),
+            team TEXT NOT NULL,
+            purpose TEXT
+        )
+        """
+    )

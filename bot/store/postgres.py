@@ -348,6 +348,20 @@ PG_MIGRATIONS: tuple[tuple[str, list[str]], ...] = (
     ),
     # m014_job_leases: which process runs each periodic job, until when, and when it last ran
     ("p003_job_leases", [f"CREATE TABLE job_leases (job {_TEXT} PRIMARY KEY, owner {_TEXT}, until {_TEXT}, last_run_at {_TEXT})"]),
+    # m017_labels_and_locks: each number's team and purpose, its lock, and the team a purchase request asked for
+    (
+        "p006_labels_and_locks",
+        [
+            f"""CREATE TABLE number_labels (e164 {_TEXT} PRIMARY KEY, team {_TEXT} NOT NULL, purpose {_TEXT},
+                labelled_by_id {_TEXT} NOT NULL, labelled_by_name {_TEXT} NOT NULL DEFAULT '',
+                labelled_at {_TEXT} NOT NULL, request_id {_TEXT})""",
+            "CREATE INDEX number_labels_team ON number_labels (team)",
+            f"""CREATE TABLE number_locks (e164 {_TEXT} PRIMARY KEY, reason {_TEXT} NOT NULL,
+                locked_by_id {_TEXT} NOT NULL, locked_by_name {_TEXT} NOT NULL DEFAULT '', locked_at {_TEXT} NOT NULL)""",
+            f"""CREATE TABLE requested_labels (request_id {_TEXT} PRIMARY KEY REFERENCES requests(id),
+                team {_TEXT} NOT NULL, purpose {_TEXT})""",
+        ],
+    ),
 )
 
 

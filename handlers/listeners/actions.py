@@ -24,7 +24,7 @@ from bot.services.errors import ServiceError
 from bot.services.records import ApprovalRequest
 from handlers.render import approvals, history as audit_blocks, modals, notices, numbers, paging
 from handlers.render.history_cursor import HistoryCursor
-from handlers.listeners.commands import read_filters
+from handlers.listeners.commands import list_numbers, read_filters
 from handlers.listeners.context import action_value, actor_of, channel_of, services_of, surface_of
 from handlers.listeners.events import clicked_in_home, refresh_homes
 from handlers.render.modals import ModalSubject
@@ -110,8 +110,9 @@ def list_page(ack: Any, body: dict[str, Any], client: WebClient, context: Any) -
     ack()
     wanted = paging.read_page_value(action_value(body))
     search = _search_filter(wanted.get("s"))
-    page = services_of(context).numbers.list_page(int(wanted["p"]), search)  # type: ignore[call-overload]
-    reply(context, client, actor_of(body).user_id, numbers.number_list(page, search), replace=True)
+    team = wanted.get("t") if isinstance(wanted.get("t"), str) else None
+    shown = list_numbers(services_of(context), int(wanted["p"]), search, team)  # type: ignore[call-overload]
+    reply(context, client, actor_of(body).user_id, shown, replace=True)
 
 
 def inventory_page(ack: Any, body: dict[str, Any], client: WebClient, context: Any) -> None:

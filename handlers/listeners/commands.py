@@ -17,26 +17,31 @@ from slack_sdk import WebClient
 from bot.services.audit_filters import AuditQuery
 from bot.services.errors import InvalidInput
 from bot.services.records import Actor
-from handlers.render import approvals, assignments, history as audit_blocks, modals, numbers, requests
+from handlers.render import approvals, assignments, costs as cost_blocks, history as audit_blocks, labels, modals, numbers, requests
 from handlers.render.help import help_message
 from handlers.listeners.context import actor_of, services_of, surface_of
-from handlers.listeners.exports import export_to_dm
+from handlers.listeners.exports import costs_to_dm, export_to_dm
 from handlers.render.kit import Message
 from handlers.render.modals import ModalSubject
 from handlers.parsing import (
     Assign,
     Buy,
     Command,
+    Costs,
     Export,
     Help,
     History,
     Inventory,
+    Label,
     ListNumbers,
+    Lock,
     Release,
     Requests,
     Show,
     Trail,
     Unassign,
+    Unlabel,
+    Unlock,
     UsageError,
     parse_command,
 )
@@ -101,12 +106,24 @@ def _help(command: Help, call: Invocation) -> Message:
 
 
 def _list(command: ListNumbers, call: Invocation) -> Message:
-    page = call.services.numbers.list_page(command.page, command.search)
-    return numbers.number_list(page, command.search)
+    return list_numbers(call.services, command.page, command.search, command.team)
+
+
+def list_numbers(services: Services, page_number: int, search: str | None, team: str | None) -> Message:
+    """A page of our numbers with their labels and locks (the command and its paging buttons)."""
+    if team is not None:
+        found = services.labels.team_page(team, page_number, search)
+        page, gone, team = found.page, found.gone, found.team
+    else:
+        page, gone = services.numbers.list_page(page_number, search), ()
+    marks = services.labels.marks_for(n.e164 for n in page.items)
+    return numbers.number_list(page, search, marks=marks, team=team, gone=gone)
 
 
 def _show(command: Show, call: Invocation) -> Message:
-    return numbers.number_detail(call.services.numbers.show(command.number))
+    number = call.services.numbers.show(command.number)
+    marks = call.services.labels.marks_of(number.e164) if number.account_id else None
+    return numbers.number_detail(number, marks)
 
 
 def _inventory(command: Inventory, call: Invocation) -> Message:
@@ -163,7 +180,8 @@ def _history(command: History, call: Invocation) -> Message:
 def _trail(command: Trail, call: Invocation) -> Message:
     entries = call.services.audit.trail(command.number, viewer=call.actor)
     sees_all = call.services.audit.may_see_all(call.actor)
-    return audit_blocks.trail_message(command.number, entries, sees_all=sees_all)
+    marks = call.services.labels.marks_of(command.number)
+    return audit_blocks.trail_message(command.number, entries, sees_all=sees_all, marks=marks)
 
 
 def _export(command: Export, call: Invocation) -> Message:
@@ -172,6 +190,30 @@ def _export(command: Export, call: Invocation) -> Message:
         call.services, call.client, call.actor, query.filter, query.export_format or "csv", now=call.now
     )
     return audit_blocks.export_sent(result.rows, result.fmt, result.filename, query.filter, sees_all=result.sees_all)
+
+
+def _label(command: Label, call: Invocation) -> Message:
+    return labels.label_set(call.services.labels.label(call.actor, command.number, command.team, command.purpose))
+
+
+def _unlabel(command: Unlabel, call: Invocation) -> Message:
+    return labels.label_removed(call.services.labels.unlabel(call.actor, command.number))
+
+
+def _lock(command: Lock, call: Invocation) -> Message:
+    return labels.lock_set(call.services.locks.lock(call.actor, command.number, command.reason))
+
+
+def _unlock(command: Unlock, call: Invocation) -> Message:
+    return labels.lock_lifted(call.services.locks.unlock(call.actor, command.number))
+
+
+def _costs(command: Costs, call: Invocation) -> Message:
+    report = call.services.costs.report(command.by)
+    if not command.csv:
+        return cost_blocks.cost_report(report)
+    sent = costs_to_dm(call.client, call.actor, report)
+    return cost_blocks.costs_sent(sent.rows, sent.filename, report.by)
 
 
 def read_filters(services: Services, text: str, subcommand: str) -> AuditQuery:
@@ -195,6 +237,11 @@ _COUNTED: dict[type, str] = {
     Release: "/numbers release",
     Assign: "/numbers assign",
     Unassign: "/numbers unassign",
+    Label: "/numbers label",
+    Unlabel: "/numbers unlabel",
+    Lock: "/numbers lock",
+    Unlock: "/numbers unlock",
+    Costs: "/numbers costs",
 }
 
 _HANDLERS: dict[type, Callable[[Any, Invocation], Message | None]] = {
@@ -210,4 +257,9 @@ _HANDLERS: dict[type, Callable[[Any, Invocation], Message | None]] = {
     History: _history,
     Trail: _trail,
     Export: _export,
+    Label: _label,
+    Unlabel: _unlabel,
+    Lock: _lock,
+    Unlock: _unlock,
+    Costs: _costs,
 }

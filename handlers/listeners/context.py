@@ -76,6 +76,12 @@ def action_value(body: dict[str, Any]) -> str:
     return str(acts[0].get("value") or "")
 
 
+def team_from(view: dict[str, Any]) -> str:
+    """The purchase modal's optional team ("" when left empty)."""
+    values = ((view.get("state") or {}).get("values") or {}).get(ids.TEAM_BLOCK) or {}
+    return str((values.get(ids.TEAM_INPUT) or {}).get("value") or "")
+
+
 def reason_from(view: dict[str, Any]) -> str:
     values = ((view.get("state") or {}).get("values") or {}).get(ids.REASON_BLOCK) or {}
     return str((values.get(ids.REASON_INPUT) or {}).get("value") or "")

@@ -1,4 +1,4 @@
-"""`/numbers export`: the matching audit rows, spooled to a temporary file and uploaded to the asker's DM.
+"""`/numbers export` (and `/numbers costs ... csv`): the matching audit rows, spooled to a temporary file and uploaded to the asker's DM.
 
 The rows stream from SQLite into an anonymous temporary file (owner-only, gone when closed) and from there
 to Slack a chunk at a time, so memory stays flat whatever the size of the log. The export runs for the
@@ -15,7 +15,9 @@ from typing import TYPE_CHECKING
 from slack_sdk import WebClient
 
 from bot.services.audit_filters import AuditFilter, ExportFormat
+from bot.services.costs import CostReport, write_csv
 from bot.services.records import Actor
+from handlers.render.costs import costs_comment, costs_filename
 from handlers.render.history import export_comment, export_filename
 from handlers.outbound.uploads import upload_to_dm
 
@@ -53,3 +55,29 @@ def export_to_dm(
             comment=export_comment(rows, fmt, audit_filter, sees_all=sees_all),
         )
     return ExportResult(rows, fmt, filename, sees_all, shared.file_id)
+
+
+@dataclass(frozen=True)
+class CostsSent:
+    rows: int
+    filename: str
+    file_id: str
+
+
+def costs_to_dm(client: WebClient, actor: Actor, report: CostReport) -> CostsSent:
+    """`/numbers costs ... csv`: the report's table as a CSV file in the asker's DM."""
+    filename = costs_filename(report.by, report.month)
+    with tempfile.TemporaryFile() as spool:
+        rows = write_csv(report, spool)
+        length = spool.tell()
+        spool.seek(0)
+        shared = upload_to_dm(
+            client,
+            actor.user_id,
+            spool,
+            length,
+            filename=filename,
+            title=f"Number costs by {report.by} ({rows:,} rows)",
+            comment=costs_comment(report),
+        )
+    return CostsSent(rows, filename, shared.file_id)

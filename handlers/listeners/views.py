@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 from slack_sdk import WebClient
 
-from bot.services.errors import ServiceError
+from bot.services import marks
+from bot.services.errors import InvalidInput, ServiceError
 from bot.services.records import Actor, ApprovalRequest
 from handlers import ids
 from handlers.render import approvals, notices
-from handlers.listeners.context import actor_of, reason_from, services_of, surface_of
+from handlers.listeners.context import actor_of, reason_from, services_of, surface_of, team_from
 from handlers.listeners.events import refresh_homes
 from handlers.render.modals import ModalSubject
 from handlers.parsing import UsageError, check_reason, parse_number
@@ -31,7 +32,17 @@ log = logging.getLogger("handlers.listeners.views")
 
 
 def purchase_reason(ack: Any, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: Any) -> None:
-    _file_request(ack, body, view, client, context, "a purchase request (form)", _purchase)
+    typed = team_from(view)
+    try:
+        team = marks.team(typed) if typed.strip() else None
+    except InvalidInput as error:
+        ack(response_action="errors", errors={ids.TEAM_BLOCK: error.user_message[:300]})
+        return
+
+    def purchase(services: Services, actor: Actor, e164: str, reason: str) -> ApprovalRequest:
+        return services.approvals.request_purchase(actor, e164, reason, team=team)
+
+    _file_request(ack, body, view, client, context, "a purchase request (form)", purchase)
 
 
 def release_reason(ack: Any, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: Any) -> None:
@@ -79,10 +90,6 @@ def unknown_modal(ack: Any, body: dict[str, Any], client: WebClient, context: An
 
 # What each request form files, given the services, the person, the number and their reason.
 FileRequest = Callable[["Services", Actor, str, str], ApprovalRequest]
-
-
-def _purchase(services: Services, actor: Actor, e164: str, reason: str) -> ApprovalRequest:
-    return services.approvals.request_purchase(actor, e164, reason)
 
 
 def _release(services: Services, actor: Actor, e164: str, reason: str) -> ApprovalRequest:

@@ -8,9 +8,11 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from bot.services.audit_filters import AuditFilter, filter_text
+from bot.services.marks import Marks
 from bot.services.records import AuditEntry, AuditPage, Checkpoint
 from handlers import ids
 from handlers.render.history_cursor import HistoryCursor
+from handlers.render.labels import marks_text
 from handlers.render.kit import Block, Message, actions, button, context, header, message, section, text_sections
 from handlers.render.request_text import quote_text
 from handlers.render.text import clip_escaped, display_number, escape, number_label, one_line, person, slack_date
@@ -42,6 +44,10 @@ ACTION_WORD = {
     "assign": "assignment of",
     "unassign": "unassignment of",
     "undo_release": "undo of the release of",
+    "label": "label of",
+    "unlabel": "label taken off",
+    "lock": "lock of",
+    "unlock": "unlock of",
 }
 ACTION_NOUN = {
     "purchase": "purchase",
@@ -51,6 +57,10 @@ ACTION_NOUN = {
     "assign": "assignment",
     "unassign": "unassignment",
     "undo_release": "undo of the release",
+    "label": "label",
+    "unlabel": "label taken off",
+    "lock": "lock",
+    "unlock": "unlock",
 }
 
 
@@ -119,10 +129,14 @@ def _history_nav(page: AuditPage, audit_filter: AuditFilter, *, first_page: bool
 # ---------------------------------------------------------------- trail
 
 
-def trail_message(e164: str, entries: Sequence[AuditEntry], *, sees_all: bool) -> Message:
-    """Everything the bot recorded about one number, oldest first; a long trail shows both ends."""
+def trail_message(e164: str, entries: Sequence[AuditEntry], *, sees_all: bool, marks: Marks | None = None) -> Message:
+    """Everything the bot recorded about one number, oldest first (after its label and lock, if any); a long
+    trail shows both ends."""
     title = f"Trail of {display_number(e164)}"
     blocks: list[Block] = [header(title)]
+    marked = marks_text(marks)
+    if marked:
+        blocks.append(section(f"Now: {marked}"))
     if not entries:
         blocks.append(section("The bot has recorded nothing about this number." + ("" if sees_all else " (Only your own rows were searched.)")))
     else:

@@ -12,6 +12,7 @@ from typing import Any
 
 from handlers import ids
 from handlers.render.kit import MODAL_BUTTON, MODAL_TITLE, PRIVATE_METADATA, VIEW_BLOCKS, Block, fit, plain, section
+from bot.services.marks import TEAM_MAX
 from handlers.parsing import REASON_MAX
 from handlers.render.text import escape, number_label
 
@@ -84,8 +85,26 @@ def purchase_reason_modal(subject: ModalSubject) -> View:
             "quoted from inventory, then decides."
         ),
         _reason_input("Why do we need this number?", "e.g. a new support line for the Bengaluru office"),
+        _team_input(),
     ]
     return _modal(ids.PURCHASE_REASON_VIEW, "Request a number", "Send request", blocks, subject)
+
+
+def _team_input() -> Block:
+    """Optional: the team the number will belong to; it is labelled with it once bought."""
+    return {
+        "type": "input",
+        "block_id": ids.TEAM_BLOCK,
+        "optional": True,
+        "label": plain("Team (optional)", 2000),
+        "hint": plain("Once bought, the number is labelled with this team (see /numbers list team:<name>).", 2000),
+        "element": {
+            "type": "plain_text_input",
+            "action_id": ids.TEAM_INPUT,
+            "max_length": TEAM_MAX,
+            "placeholder": plain("e.g. support-blr", 150),
+        },
+    }
 
 
 def release_reason_modal(subject: ModalSubject, *, now: bool) -> View:

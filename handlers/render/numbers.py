@@ -3,7 +3,11 @@ and the inventory we can buy from (each with a Request purchase button)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
+from bot.services.marks import Marks
 from handlers import ids
+from handlers.render.labels import label_text, lock_text, marks_text
 from handlers.render.kit import (
     Block,
     Message,
@@ -22,6 +26,7 @@ from handlers.render.text import display_number, escape, money, number_label
 
 LIST_ITEMS_SHOWN = 100
 INVENTORY_ITEMS_SHOWN = 40
+GONE_SHOWN = 10
 
 
 def capabilities_text(number: NumberLike) -> str:
@@ -35,28 +40,46 @@ def place_text(number: NumberLike) -> str:
     return escape(", ".join(parts)) if parts else "unknown place"
 
 
-def number_line(number: NumberLike) -> str:
+def number_line(number: NumberLike, marks: Marks | None = None) -> str:
     owner = escape(number.account_id) if number.account_id else "nobody"
+    marked = marks_text(marks)
     return (
         f"• {number_label(number.e164)}  ·  {place_text(number)}  ·  {capabilities_text(number)}  ·  "
         f"{escape(number.status or 'unknown')}  ·  {money(number.monthly_fee, number.currency)}/month  ·  owner {owner}"
+        + (f"\n    {marked}" if marked else "")
     )
 
 
-def number_list(page: PageLike, search: str | None = None) -> Message:
-    title = f"Our numbers matching {search}" if search else "Our numbers"
+def number_list(
+    page: PageLike,
+    search: str | None = None,
+    *,
+    marks: Mapping[str, Marks] | None = None,
+    team: str | None = None,
+    gone: Sequence[str] = (),
+) -> Message:
+    """Our numbers (with each one's label and lock); with `team`, those labelled with it."""
+    marks = marks or {}
+    title = "Our numbers" + (f" of team:{team}" if team else "") + (f" matching {search}" if search else "")
     items = list(page.items)[:LIST_ITEMS_SHOWN]
-    blocks: list[Block] = [header(title), context(page_summary(page, "numbers"))]
+    blocks: list[Block] = [header(title), context(escape(page_summary(page, "numbers")))]
     if items:
-        blocks.extend(text_sections([number_line(n) for n in items]))
+        blocks.extend(text_sections([number_line(n, marks.get(n.e164)) for n in items]))
+    elif team:
+        blocks.append(section(f"No number of ours is labelled team:{escape(team)}" + (f" and matches “{escape(search)}”." if search else ".")
+                              + " `/numbers label +E164 team:<name>` labels one."))
     else:
         hint = f"Nothing matches “{escape(search)}”." if search else "The account owns no numbers yet."
         blocks.append(section(hint + " `/numbers inventory` shows what we can buy."))
-    blocks.extend(pager(page, ids.LIST_PAGE, s=search))
+    if gone:
+        shown = ", ".join(number_label(e164) for e164 in list(gone)[:GONE_SHOWN])
+        more = f" and {len(gone) - GONE_SHOWN} more" if len(gone) > GONE_SHOWN else ""
+        blocks.append(context(f"Labelled team:{escape(team or '')} but no longer among the account's numbers: {shown}{more}."))
+    blocks.extend(pager(page, ids.LIST_PAGE, s=search, t=team))
     return message(f"{escape(title)}: {page_summary(page, 'numbers')}", blocks)
 
 
-def number_detail(number: NumberLike) -> Message:
+def number_detail(number: NumberLike, marks: Marks | None = None) -> Message:
     owned = bool(number.account_id)
     title = display_number(number.e164)
     pairs = [
@@ -68,6 +91,10 @@ def number_detail(number: NumberLike) -> Message:
         ("Monthly fee", money(number.monthly_fee, number.currency)),
         ("Owner", escape(number.account_id) if owned else "nobody: it is in inventory"),
     ]
+    if owned:
+        label, lock = (marks.label, marks.lock) if marks else (None, None)
+        pairs.append(("Team", label_text(label) if label else "no label (`/numbers label`)"))
+        pairs.append(("Lock", lock_text(lock) if lock else "not locked"))
     blocks: list[Block] = [header(title), fields(*pairs)]
     if not owned:
         blocks.append(

@@ -18,11 +18,13 @@ def test_reason_modals_fit_slack_limits_and_carry_only_subject_and_reply_route()
         deny_reason_modal(ModalSubject(request_id="R7K2QX4"), e164="+918012345678"),
     ):
         assert_within_limits(view, max_blocks=100)
-        [reason_input] = [b for b in view["blocks"] if b["type"] == "input"]
-        assert reason_input["block_id"] == ids.REASON_BLOCK
+        [reason_input] = [b for b in view["blocks"] if b["type"] == "input" and b["block_id"] == ids.REASON_BLOCK]
+        assert not reason_input.get("optional")
         assert reason_input["element"]["max_length"] == 500
     view = purchase_reason_modal(subject)
     assert view["callback_id"] == ids.PURCHASE_REASON_VIEW
+    [team_input] = [b for b in view["blocks"] if b["type"] == "input" and b["block_id"] == ids.TEAM_BLOCK]
+    assert team_input["optional"] is True and team_input["element"]["max_length"] == 40  # the purchase asks for a team
     assert ModalSubject.from_metadata(view["private_metadata"]) == subject
     assert release_reason_modal(subject, now=True)["callback_id"] == ids.RELEASE_NOW_REASON_VIEW
 
