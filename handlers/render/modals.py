@@ -96,7 +96,7 @@ def _team_input() -> Block:
         "type": "input",
         "block_id": ids.TEAM_BLOCK,
         "optional": True,
-        "label": plain("Team (optional)", 2000),
+        "label": plain("Team", 2000),  # Slack adds "(optional)"
         "hint": plain("Once bought, the number is labelled with this team (see /numbers list team:<name>).", 2000),
         "element": {
             "type": "plain_text_input",

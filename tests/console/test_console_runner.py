@@ -114,7 +114,7 @@ def test_commands_from_a_pipe_run_as_a_script(tmp_path: Path) -> None:
 
 
 def test_at_a_terminal_modals_are_asked_field_by_field(tmp_path: Path) -> None:
-    answers = iter(["/numbers buy +911127760699", "A new line for Delhi", "as ben", 'click "Approve"', "y", "quit"])
+    answers = iter(["/numbers buy +911127760699", "A new line for Delhi", "", "as ben", 'click "Approve"', "y", "quit"])
     prompts: list[str] = []
 
     def read_line(prompt: str) -> str:
@@ -123,9 +123,9 @@ def test_at_a_terminal_modals_are_asked_field_by_field(tmp_path: Path) -> None:
 
     out = Terminal()
     assert run(stdin=Terminal(), stdout=out, read_line=read_line) == EXIT_OK
-    assert prompts[:2] == ["asha> ", "  Why do we need this number?: "]
-    assert prompts[2:4] == ["asha> ", "ben> "]
-    assert prompts[4].startswith("Buy this number?") and prompts[4].endswith("[y/N] ")
+    assert prompts[:3] == ["asha> ", "  Why do we need this number?: ", "  Team (optional): "]  # the team may be left empty
+    assert prompts[3:5] == ["asha> ", "ben> "]
+    assert prompts[5].startswith("Buy this number?") and prompts[5].endswith("[y/N] ")
     shown = out.getvalue()
     assert "is waiting for an approver" in shown and "is ours now" in shown
     assert "\x1b[1m" in shown  # bold on a terminal

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from bot.services.integrity import Integrity
-from bot.store import Store, audit, outbox, ratelimits
+from bot.store import Store, audit, labels, locks, outbox, ratelimits
 from bot.store import requests as requests_table
 from bot.store.postgres import ENGINE_COLUMNS
 from bot.store.copy import TABLES, TargetNotEmpty, compare, copy_store, target_tallies
@@ -27,6 +27,9 @@ KEY_ORDER = {
     "outbox": "id",
     "rate_limit_takes": "id",
     "rate_limit_bursts": "actor_id",
+    "number_labels": "e164",
+    "number_locks": "e164",
+    "requested_labels": "request_id",
 }
 
 
@@ -59,6 +62,11 @@ def build_sqlite_store(path: Path) -> Store:
         for minute in range(3):  # a limit of 2: two takes, then a burst
             ratelimits.take(db, "U_ASHA", NOW + timedelta(seconds=minute), timedelta(minutes=1), 2)
         ratelimits.take(db, "U_RAVI", NOW, timedelta(minutes=1), 2)
+        stamp = NOW.isoformat(timespec="microseconds")
+        labels.put(db, {"e164": "+911121546828", "team": "support", "purpose": "Delhi ✓", "labelled_by_id": "U_ASHA", "labelled_by_name": "Asha Ñ", "labelled_at": stamp, "request_id": "R0"})
+        labels.put(db, {"e164": "+912040686462", "team": "sales", "labelled_by_id": "U_RAVI", "labelled_by_name": "Ravi", "labelled_at": stamp})
+        labels.request(db, "R1", "billing", None)
+        locks.put(db, {"e164": "+911121546828", "reason": "legal hold", "locked_by_id": "U_CFO", "locked_by_name": "", "locked_at": stamp})
     assert Integrity(store=store, clock=lambda: NOW).checkpoint() is not None
     with store.unit() as db:
         audit.append(db, {"at": NOW.isoformat(), "actor_id": "U_RAVI", "event": "done", "action": "assign", "outcome": "failed"})
