@@ -88,7 +88,8 @@ def history_line(entry: AuditEntry, *, show_number: bool = True) -> str:
     if entry.vobiz_error:
         parts.append(f"· Vobiz: {clip_escaped(one_line(entry.vobiz_error), 200)}")
     if entry.reason:
-        parts.append(f"· reason: “{clip_escaped(one_line(entry.reason), 300)}”")
+        said = "purpose" if entry.action == "label" else "reason"  # a label's reason column holds its purpose
+        parts.append(f"· {said}: “{clip_escaped(one_line(entry.reason), 300)}”")
     return " ".join(parts)
 
 
