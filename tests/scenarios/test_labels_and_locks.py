@@ -203,3 +203,19 @@ def test_a_force_unassign_asked_for_before_the_lock_is_refused_when_approved(wor
     assert request.status is Status.FAILED and "Sales keeps it" in (request.outcome_detail or "")
     assert world.sandbox.requests("unassign") == [] or all("force" not in e["path"] for e in world.sandbox.requests("unassign"))
     assert world.sandbox.describe(e164)["owner"] == SALES
+
+
+def test_list_team_pages_with_the_team_kept_on_the_buttons(world: World) -> None:
+    numbers = world.sandbox.owned_numbers()[:12]
+    for n, e164 in enumerate(numbers):
+        if n and n % 8 == 0:
+            world.clock.advance(minutes=1)  # the rate limit: ten counted commands a minute per person
+        ask(world, OTHER, f"label {e164} team:ops", "labelled")
+    world.clock.advance(minutes=1)
+    world.command(REQUESTER, "list team:ops")
+    first = world.reply_to(REQUESTER, "Our numbers of team:ops")
+    assert "Numbers 1–10 of 12" in first.as_text()
+    world.click(REQUESTER, first, "Next ▶")
+    second = world.reply_to(REQUESTER, "Numbers 11–12 of 12")
+    assert "Our numbers of team:ops" in second.as_text()
+    assert {n for n in numbers if _digits(n) in _digits(second.as_text())} == set(sorted(numbers)[10:])
