@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated
 
@@ -14,6 +16,23 @@ DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 
 _PRINCIPAL = re.compile(r"^[USW][A-Z0-9]{2,}$")
 _CHANNEL = re.compile(r"^[CGD][A-Z0-9]{2,}$")
+
+
+# APPROVALS_REQUIRED names kinds by these words; `force` covers both force operations unless one is named.
+APPROVAL_KINDS = ("purchase", "release", "force", "release_now", "force_unassign")
+FORCE_KINDS = ("release_now", "force_unassign")
+MAX_APPROVALS_REQUIRED = 10
+
+
+@dataclass(frozen=True)
+class FeeCap:
+    """AUTO_APPROVE_MONTHLY_FEE: the highest monthly fee auto-approved, in one currency (never another)."""
+
+    amount: Decimal
+    currency: str
+
+    def __str__(self) -> str:
+        return f"{self.amount:f} {self.currency}"
 
 
 class ConfigError(Exception):
@@ -61,6 +80,13 @@ class Settings(BaseSettings):
     # Per person: how many counted commands (reads that call Vobiz, new requests, assign/unassign) the bot
     # takes in any 60 seconds; 0 turns the limit off. Approvers' decision clicks are never counted.
     rate_limit_per_minute: int = Field(default=10, ge=0, le=10_000)
+    # Distinct approvers each kind needs, e.g. `purchase:1,release:1,force:2` (unnamed kinds: 1).
+    approvals_required: Annotated[dict[str, int], NoDecode] = Field(default_factory=dict)
+    # Allowances: a purchase whose monthly fee is at most AUTO_APPROVE_MONTHLY_FEE (same currency), by someone
+    # with fewer than AUTO_APPROVE_PER_PERSON auto-approved purchases this calendar month (UTC), is approved by
+    # the rule. Off unless both are set (0 is off).
+    auto_approve_monthly_fee: Annotated[FeeCap | None, NoDecode] = None
+    auto_approve_per_person: int = Field(default=0, ge=0, le=10_000)
 
     @field_validator("slack_bot_token", "slack_signing_secret", "vobiz_auth_token", "slack_app_token", mode="before")
     @classmethod
@@ -121,6 +147,53 @@ class Settings(BaseSettings):
                 raise ValueError(f"expected Slack user ids (U...) or user-group ids (S...), got {bad[0]!r}")
             return tuple(value)
         return value
+
+    @field_validator("approvals_required", mode="before")
+    @classmethod
+    def _approvals_required(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        needed: dict[str, int] = {}
+        for part in (p.strip() for p in value.split(",")):
+            if not part:
+                continue
+            kind, sep, count = (x.strip() for x in part.partition(":"))
+            kind = kind.lower()
+            if not sep or kind not in APPROVAL_KINDS:
+                raise ValueError(f"expected kind:count pairs such as purchase:1,release:1,force:2 (kinds: {', '.join(APPROVAL_KINDS)}), got {part!r}")
+            if not count.isdigit() or not 1 <= int(count) <= MAX_APPROVALS_REQUIRED:
+                raise ValueError(f"the count for {kind} must be a whole number from 1 to {MAX_APPROVALS_REQUIRED}, got {count!r}")
+            needed[kind] = int(count)
+        return needed
+
+    @field_validator("auto_approve_monthly_fee", mode="before")
+    @classmethod
+    def _fee_cap(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        text = value.strip()
+        if not text:
+            return None
+        match = re.fullmatch(r"([0-9]+(?:\.[0-9]+)?)\s*([A-Za-z]{3})", text)
+        if match is None:
+            raise ValueError(f"expected an amount and its currency such as 300 INR, got {text!r}")
+        try:
+            amount = Decimal(match.group(1))
+        except InvalidOperation:
+            raise ValueError(f"expected an amount such as 300, got {match.group(1)!r}") from None
+        return FeeCap(amount, match.group(2).upper())
+
+    def approvals_needed(self, kind: str) -> int:
+        """How many distinct approvers a request of `kind` (a request kind's value) needs."""
+        if kind in self.approvals_required:
+            return self.approvals_required[kind]
+        if kind in FORCE_KINDS:
+            return self.approvals_required.get("force", 1)
+        return 1
+
+    @property
+    def allowance_on(self) -> bool:
+        return self.auto_approve_monthly_fee is not None and self.auto_approve_per_person > 0
 
     @field_validator("approval_channel", "history_channel")
     @classmethod

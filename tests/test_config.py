@@ -22,7 +22,8 @@ GOOD = {
 def env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     for name in [*GOOD, "SLACK_APP_TOKEN", "APPROVERS", "ADMINS", "AUDITORS", "APPROVAL_TTL_HOURS",
                  "SLACK_API_URL", "VOBIZ_BASE_URL", "NUMBERS_BOT_DB", "RELEASE_NEEDS_APPROVAL",
-                 "RATE_LIMIT_PER_MINUTE", "DATABASE_URL", "DYNO", "NUMBERS_BOT_ALLOW_EPHEMERAL_DB"]:
+                 "RATE_LIMIT_PER_MINUTE", "DATABASE_URL", "APPROVALS_REQUIRED", "AUTO_APPROVE_MONTHLY_FEE",
+                 "AUTO_APPROVE_PER_PERSON", "DYNO", "NUMBERS_BOT_ALLOW_EPHEMERAL_DB"]:
         monkeypatch.delenv(name, raising=False)
     for name, value in GOOD.items():
         monkeypatch.setenv(name, value)
@@ -142,3 +143,36 @@ def test_a_database_url_that_is_not_postgresql_is_refused_without_echoing_it(env
 def test_an_empty_database_url_means_sqlite(env: pytest.MonkeyPatch) -> None:
     env.setenv("DATABASE_URL", "  ")
     assert load_settings().database_url is None
+
+
+def test_quorum_and_allowance_settings(env: pytest.MonkeyPatch) -> None:
+    settings = load_settings()
+    assert settings.approvals_needed("purchase") == 1 and settings.approvals_needed("force_unassign") == 1
+    assert settings.auto_approve_monthly_fee is None and settings.auto_approve_per_person == 0
+    assert not settings.allowance_on
+
+    env.setenv("APPROVALS_REQUIRED", " purchase:1, release:2 ,force:3,release_now:2")
+    env.setenv("AUTO_APPROVE_MONTHLY_FEE", "300.50 inr")
+    env.setenv("AUTO_APPROVE_PER_PERSON", "3")
+    settings = load_settings()
+    assert [settings.approvals_needed(k) for k in ("purchase", "release", "release_now", "force_unassign")] == [1, 2, 2, 3]
+    assert str(settings.auto_approve_monthly_fee) == "300.50 INR"
+    assert settings.allowance_on
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("APPROVALS_REQUIRED", "buy:2", "APPROVALS_REQUIRED is invalid: expected kind:count pairs"),
+        ("APPROVALS_REQUIRED", "force:0", "APPROVALS_REQUIRED is invalid: the count for force must be a whole number from 1 to 10"),
+        ("APPROVALS_REQUIRED", "purchase", "APPROVALS_REQUIRED is invalid: expected kind:count pairs"),
+        ("AUTO_APPROVE_MONTHLY_FEE", "300", "AUTO_APPROVE_MONTHLY_FEE is invalid: expected an amount and its currency such as 300 INR"),
+        ("AUTO_APPROVE_MONTHLY_FEE", "₹300", "AUTO_APPROVE_MONTHLY_FEE is invalid: expected an amount and its currency"),
+        ("AUTO_APPROVE_PER_PERSON", "-1", "AUTO_APPROVE_PER_PERSON is invalid"),
+    ],
+)
+def test_bad_quorum_and_allowance_settings(env: pytest.MonkeyPatch, name: str, value: str, expected: str) -> None:
+    env.setenv(name, value)
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert str(caught.value).startswith(expected)

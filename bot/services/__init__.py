@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot.config import Settings
+from bot.services.allowances import Allowances
 from bot.services.approvals import Approvals
 from bot.services.audit_export import AuditExport
 from bot.services.audit_query import AuditQueries, Visibility
@@ -18,6 +19,7 @@ from bot.services.clock import utc_now
 from bot.services.costs import Costs
 from bot.services.crashpoints import CrashPoints
 from bot.services.direct import DirectOps
+from bot.services.freeze import FreezeSwitch
 from bot.services.history import History
 from bot.services.holds import Holds
 from bot.services.integrity import Integrity
@@ -55,6 +57,8 @@ class Services:
     labels: Labels  # which team each number belongs to and why (audited), and the marks shown beside numbers
     locks: Locks  # numbers an admin locked against release and unassign
     costs: Costs  # what the owned numbers cost a month, by team, sub-account or country; setup fees paid this month
+    freeze: FreezeSwitch  # admins stop (and restart) every Vobiz write; `current()` says who, since when, why
+    allowances: Allowances  # purchases approved by a rule within a monthly cap (`take` inside the approving unit)
 
 
 def build_services(
@@ -76,7 +80,8 @@ def build_services(
     policy = Policy(settings, directory, clock)
     visibility = Visibility(policy=policy, auditors=tuple(auditors), groups=policy.groups)
     audit = AuditQueries(store=store, visibility=visibility, clock=clock)
-    approvals = Approvals(settings=settings, vobiz=vobiz, store=store, policy=policy, clock=clock, crash=crash)
+    allowances = Allowances(settings=settings, store=store, clock=clock)
+    approvals = Approvals(settings=settings, vobiz=vobiz, store=store, policy=policy, clock=clock, crash=crash, allowances=allowances)
     return Services(
         numbers=NumberQueries(vobiz=vobiz),
         approvals=approvals,
@@ -95,6 +100,8 @@ def build_services(
         labels=Labels(vobiz=vobiz, store=store, clock=clock),
         locks=Locks(vobiz=vobiz, store=store, policy=policy, clock=clock),
         costs=Costs(vobiz=vobiz, store=store, clock=clock),
+        freeze=FreezeSwitch(store=store, policy=policy, clock=clock),
+        allowances=allowances,
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -16,7 +17,8 @@ from api.errors import VobizError
 from api.models import PhoneNumber
 
 from bot.config import Settings
-from bot.services import jobs, journal, marks, validation, wording
+from bot.services import freeze, jobs, journal, marks, validation, wording
+from bot.services.allowances import Allowances, AllowanceGrant, Money
 from bot.services.clock import Clock
 from bot.services.crashpoints import CrashPoints
 from bot.services.errors import Conflict, NotAllowed, NotFound
@@ -25,7 +27,7 @@ from bot.services.journal import SYSTEM
 from bot.services.labels import remember_requested
 from bot.services.leases import Leases, lease_ttl
 from bot.services.locks import lock_refusal
-from bot.services.outcomes import load
+from bot.services.outcomes import load, with_approvals
 from bot.services.policy import Policy, cancel_refusal
 from bot.services.quotes import QuoteUnavailable, quote_of
 from bot.services.records import Actor, ApprovalRequest, Kind, Quote, RequestList, Status
@@ -33,7 +35,7 @@ from bot.services.rows import db_values, request_from_row, request_to_row
 from bot.services.settlement import Settler
 from bot.services.undo import ReleaseUndo
 from bot.services.vobiz_failures import read_failure
-from bot.store import Store, audit, job_leases, requests
+from bot.store import Connection, Store, audit, job_leases, request_approvals, requests
 from bot.store.timestamps import from_db
 
 if TYPE_CHECKING:
@@ -58,8 +60,10 @@ class Approvals:
         clock: Clock,
         new_id: Callable[[], str] = random_request_id,
         crash: CrashPoints | None = None,
+        allowances: Allowances | None = None,
     ) -> None:
         self._settings = settings
+        self._allowances = allowances or Allowances(settings=settings, store=store, clock=clock)
         self._vobiz = vobiz
         self._store = store
         self._policy = policy
@@ -99,7 +103,9 @@ class Approvals:
             quote = quote_of(entry)
         except QuoteUnavailable as exc:
             raise NotFound(f"{exc} for {wording.number(e164)}, so it cannot be quoted. Nothing was requested.") from None
-        return self._create(Kind.PURCHASE, e164, actor, why, quote=quote, label=label)
+        return self._create(
+            Kind.PURCHASE, e164, actor, why, quote=quote, label=label, allowance=Money(quote.monthly_fee, quote.currency)
+        )
 
     def request_release(self, actor: Actor, e164_raw: str, reason: str, *, immediate: bool = False) -> ApprovalRequest:
         """Ask to release a number (24 h cancellable), or with `immediate` at once (a force operation).
@@ -113,6 +119,8 @@ class Approvals:
         if owned.status == "pending_release":
             raise Conflict(f"{wording.number(e164)} is already pending release; nothing was requested.")
         kind = Kind.RELEASE_NOW if immediate else Kind.RELEASE
+        if kind is Kind.RELEASE and not self._settings.release_needs_approval:
+            freeze.check(self._store)  # it would be carried out at once
         request = self._create(kind, e164, actor, why)
         if kind is Kind.RELEASE and not self._settings.release_needs_approval:
             won = self._leave_pending(
@@ -139,11 +147,55 @@ class Approvals:
     # deciding ------------------------------------------------------------------------------------
 
     def approve(self, request_id: str, actor: Actor) -> ApprovalRequest:
+        """Record `actor`'s approval; once the request has as many distinct approvals as it needs, it leaves
+        PENDING in that same transaction (so two last approvals at once execute it exactly once) and is
+        carried out. Refused while the bot is frozen (the request stays as it was)."""
         request = self._pending_for_decision(request_id, actor, "approve")
-        won = self._leave_pending(
-            request, actor, Status.EXECUTING, {"decided_by": actor, "decided_at": self._clock()}, event="approved", tell_requester=False
-        )
-        return self._executor.run(won)
+        now = self._clock()
+        with self._store.unit() as db:
+            freeze.check_thawed(db)
+            row = requests.get(db, request.id)
+            assert row is not None
+            current = request_from_row(row)
+            decided = current.status is Status.PENDING and now < current.expires_at
+            complete = False
+            if decided:
+                complete = self._count_approval(db, current, actor, now)
+            row = requests.get(db, request.id)
+            given = request_approvals.of(db, request.id)
+        assert row is not None
+        current = with_approvals(request_from_row(row), given)
+        if not decided:
+            if current.status is Status.PENDING:  # it expired before this click
+                self._expire(current)
+                raise Conflict(expired_message(current))
+            raise Conflict(already_decided(current))
+        if not complete:
+            return self._with_progress(current)
+        return self._executor.run(current)
+
+    def _count_approval(self, db: Connection, request: ApprovalRequest, actor: Actor, now: datetime) -> bool:
+        """Inside the deciding unit: add `actor`'s approval (once) and, when it completes the quorum, move the
+        request to EXECUTING; each approval is its own audit row. True when the request is now approved."""
+        added = request_approvals.add(db, request.id, actor.user_id, actor.name, now)
+        given = request_approvals.count(db, request.id)
+        needed = request.approvals_required
+        if not added and given < needed:
+            raise Conflict(
+                f"You already approved this; it needs {needed - given} more approval{'' if needed - given == 1 else 's'} "
+                f"from someone else ({given} of {needed} so far)."
+            )
+        progress = f"{min(given, needed)} of {needed} approvals" if needed > 1 else None
+        if given < needed:
+            journal.record(db, now, journal.about(request, actor, "approved", Status.PENDING.value, quote=request.quote, detail=progress))
+            journal.announce(db, now, request.id, tell_requester=False)
+            return False
+        changes = self._decision_changes(Status.EXECUTING, {"decided_by": actor, "decided_at": now}, now)
+        won = requests.leave_pending(db, request.id, now, db_values(changes))
+        assert won, "checked pending and unexpired in this same transaction"
+        journal.record(db, now, journal.about(request, actor, "approved", Status.EXECUTING.value, quote=request.quote, detail=progress))
+        journal.announce(db, now, request.id, tell_requester=False)
+        return True
 
     def check_may_decide(self, request_id: str, actor: Actor, *, verb: str = "deny") -> ApprovalRequest:
         """The request, if it waits for a decision and `actor` may make it (e.g. before asking them why they
@@ -188,7 +240,20 @@ class Approvals:
         if request.status is Status.PENDING and self._due(request):
             self._expire(request)
             return load(self._store, request.id)
-        return request
+        return self._with_progress(request)
+
+    def _with_progress(self, request: ApprovalRequest) -> ApprovalRequest:
+        """A request waiting for more than one approval, with who may still approve it (APPROVERS/ADMINS entries
+        that are not the requester and have not approved yet; user groups stay as they are)."""
+        if request.status is not Status.PENDING or request.approvals_required <= 1:
+            return request
+        approved = {a.approver.user_id for a in request.approvals}
+        left = tuple(e for e in self._policy.deciders(request.kind) if e not in approved and e != request.requester.user_id)
+        return replace(request, may_still_approve=left)
+
+    def allowance_left(self, actor: Actor) -> int | None:
+        """How many purchases `actor` may still have auto-approved this month (None: allowances are off)."""
+        return self._allowances.remaining(actor)
 
     def list_for(self, actor: Actor) -> RequestList:
         """The actor's own recent requests, and the pending ones they may decide."""
@@ -259,8 +324,13 @@ class Approvals:
         sub_account_id: str | None = None,
         cool_off_until: datetime | None = None,
         label: tuple[str, str | None] | None = None,
+        allowance: Money | None = None,
     ) -> ApprovalRequest:
+        """Record a new pending request. A purchase (`allowance`: its monthly fee) that the allowance covers is
+        approved by the rule in the same transaction, so its approval message is first drawn decided, and is
+        carried out at once; not while the bot is frozen (then it waits for an approver like any other)."""
         now = self._clock()
+        grant: AllowanceGrant | None = None
         ttl = timedelta(hours=self._settings.approval_ttl_hours)
         with self._store.unit() as db:
             open_ = requests.open_for_number(db, e164, kind.value)
@@ -280,6 +350,7 @@ class Approvals:
                     quote=quote,
                     sub_account_id=sub_account_id,
                     cool_off_until=cool_off_until,
+                    approvals_required=self._settings.approvals_needed(kind.value),
                 )
                 try:
                     requests.insert(db, request_to_row(request, now=now))  # a taken id undoes only this insert
@@ -292,6 +363,15 @@ class Approvals:
             if label is not None:
                 remember_requested(db, request.id, *label)
             journal.announce(db, now, request.id, tell_requester=False)
+            if allowance is not None and kind is Kind.PURCHASE and freeze.state_in(db) is None:
+                grant = self._allowances.take(db, actor, 1, allowance)
+                if grant is not None:
+                    fields = {"decided_by": SYSTEM, "decided_at": now, "decision_reason": grant.rule}
+                    won = requests.leave_pending(db, request.id, now, db_values(self._decision_changes(Status.EXECUTING, fields, now)))
+                    assert won, "inserted pending in this same transaction"
+                    journal.record(db, now, journal.about(request, SYSTEM, "approved", Status.EXECUTING.value, reason=grant.rule, quote=quote))
+        if grant is not None:
+            return replace(self._executor.run(load(self._store, request.id)), allowance_left=grant.remaining)
         return request
 
     def _get(self, rid: str) -> ApprovalRequest:
@@ -337,14 +417,7 @@ class Approvals:
     ) -> ApprovalRequest:
         """The guarded transition out of PENDING. Exactly one caller wins; the others get Conflict."""
         now = self._clock()
-        changes: dict[str, object] = {"status": to, "updated_at": now}
-        if to is Status.EXECUTING:  # the winner owns the request while it carries it out
-            changes.update(lease_owner=self._leases.owner, lease_until=self._leases.until())
-        for name, value in fields.items():
-            if isinstance(value, Actor):
-                changes[f"{name}_id"], changes[f"{name}_name"] = value.user_id, value.name
-            else:
-                changes[name] = value
+        changes = self._decision_changes(to, fields, now)
         with self._store.unit() as db:
             won = requests.leave_pending(db, request.id, now, db_values(changes))
             if won:
@@ -359,6 +432,19 @@ class Approvals:
             self._expire(current)
             raise Conflict(expired_message(current))
         raise Conflict(already_decided(current))
+
+    def _decision_changes(self, to: Status, fields: dict[str, object], now: datetime) -> dict[str, object]:
+        """The columns a decision sets: the new status, the decision's fields, and (when approved) this
+        process as the owner that carries it out."""
+        changes: dict[str, object] = {"status": to, "updated_at": now}
+        if to is Status.EXECUTING:  # the winner owns the request while it carries it out
+            changes.update(lease_owner=self._leases.owner, lease_until=self._leases.until())
+        for name, value in fields.items():
+            if isinstance(value, Actor):
+                changes[f"{name}_id"], changes[f"{name}_name"] = value.user_id, value.name
+            else:
+                changes[name] = value
+        return changes
 
     def _due(self, request: ApprovalRequest) -> bool:
         return self._clock() >= request.expires_at

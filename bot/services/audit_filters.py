@@ -36,6 +36,7 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "force": tuple(kind.value for kind in Kind if kind.is_force),
     "undo": ("undo_release",),
     "undo_release": ("undo_release",),
+    "freeze": ("freeze",),  # freezing and unfreezing the bot
     "drift": DRIFT_ACTIONS,  # a difference between Vobiz and the log, of any kind
     "reconcile": (RECONCILE_ACTION, *DRIFT_ACTIONS),  # everything the drift check wrote: its baseline too
     "label": ("label", "unlabel"),  # a number's team set or taken off
@@ -60,6 +61,8 @@ OUTCOMES = (
     "pending_release",
     "absent",
     "observed",
+    "frozen",
+    "unfrozen",
 )
 OUTCOME_ALIASES = {"unknown": "outcome_unknown", "success": "succeeded", "failure": "failed", "canceled": "cancelled"}
 

@@ -10,7 +10,7 @@ from api.errors import APIConnectionError, CoolOffInEffect, VobizError
 from api.errors import NotFound as VobizNotFound
 from api.models import PhoneNumber
 
-from bot.services import journal, validation, vobiz_failures, wording
+from bot.services import freeze, journal, validation, vobiz_failures, wording
 from bot.services.clock import Clock
 from bot.services.errors import Conflict, NotFound, VobizUnavailable
 from bot.services.locks import lock_refusal
@@ -33,12 +33,14 @@ class DirectOps:
         e164 = validation.e164(e164_raw)
         sub = validation.sub_account_id(sub_account_id)
         number = wording.number(e164)
+        freeze.check(self._store)
         self._require_sub_account(sub)
         owned = self._owned(e164, "assigning")
         if owned.owner == sub:
             raise Conflict(f"{number} is already assigned to {sub}; nothing to do.")
         if owned.owner not in (None, self._vobiz.auth_id):
             raise Conflict(f"{number} is assigned to {owned.owner}; unassign it first, then assign it to {sub}.")
+        freeze.check(self._store)  # right before the Vobiz write
         try:
             self._vobiz.numbers.assign_subaccount(e164, sub)
         except VobizError as exc:
@@ -51,6 +53,7 @@ class DirectOps:
     def unassign(self, actor: Actor, e164_raw: str) -> DirectResult:
         e164 = validation.e164(e164_raw)
         number = wording.number(e164)
+        freeze.check(self._store)
         owned = self._owned(e164, "unassigning")
         sub = owned.owner
         if sub in (None, self._vobiz.auth_id):
@@ -59,6 +62,7 @@ class DirectOps:
             refusal = lock_refusal(db, e164, "unassigned")
         if refusal:
             raise Conflict(f"{refusal} Nothing was changed.")
+        freeze.check(self._store)  # right before the Vobiz write
         try:
             self._vobiz.numbers.unassign_subaccount(e164)
         except CoolOffInEffect as exc:

@@ -12,13 +12,14 @@ dropped connection, 5xx) is OUTCOME_UNKNOWN and handed to the settler at once.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from api.errors import NotFound as VobizNotFound
 from api.errors import PermissionDenied, PurchaseDebitFailed, RateLimited, VobizError
 from api.models import PhoneNumber
 
-from bot.services import vobiz_failures, wording
+from bot.services import freeze, journal, vobiz_failures, wording
 from bot.services.clock import Clock
 from bot.services.crashpoints import CrashPoints
 from bot.services.errors import OutcomeUnknown, StoreUnavailable
@@ -27,9 +28,10 @@ from bot.services.leases import Leases
 from bot.services.locks import lock_refusal
 from bot.services.outcomes import Outcome, finish, load
 from bot.services.quotes import QuoteUnavailable, quote_of
-from bot.services.records import ApprovalRequest, Kind, Status
+from bot.services.records import ApprovalRequest, FreezeState, Kind, Status
 from bot.services.settlement import Settler
-from bot.store import Store, requests
+from bot.store import Connection, Store, requests
+from bot.store.timestamps import to_db
 
 if TYPE_CHECKING:
     from api.client import VobizClient
@@ -104,6 +106,8 @@ class Executor:
             outcome = self._attempt(request)
         except StoreUnavailable:  # the call could not be recorded, so it was not made: nothing changed
             raise
+        except freeze.Frozen:  # nothing was called: the request waits again and the person hears why
+            raise
         except ClaimLost:
             log.warning("request %s was taken over before its Vobiz call; this process made no call", request.id)
             return load(self._store, request.id)
@@ -144,16 +148,47 @@ class Executor:
 
     def _about_to_call(self, request: ApprovalRequest) -> None:
         """Prove this process still owns the request and record that the call starts now; ClaimLost if not.
-        A release or unassign of a number locked meanwhile raises Locked instead, and no call is recorded."""
+        A release or unassign of a number locked meanwhile raises Locked instead, and no call is recorded. It is
+        also where a freeze stops every money-moving call: a request frozen here goes back to waiting (audited)
+        and Frozen is raised; Vobiz is not called."""
+        now = self._clock()
         with self._store.unit() as db:
-            if request.kind in LOCKABLE:
-                refusal = lock_refusal(db, request.e164, LOCKABLE[request.kind])
-                if refusal:
-                    raise Locked(refusal)
-            owned = requests.record_call(db, request.id, self._leases.owner, self._clock(), self._leases.until())
+            state = freeze.state_in(db)
+            if state is not None:
+                held = self._wait_again(db, request, state, now)
+            else:
+                if request.kind in LOCKABLE:
+                    refusal = lock_refusal(db, request.e164, LOCKABLE[request.kind])
+                    if refusal:
+                        raise Locked(refusal)
+                owned = requests.record_call(db, request.id, self._leases.owner, now, self._leases.until())
+        if state is not None:
+            if not held:
+                raise ClaimLost(request.id)
+            raise freeze.Frozen(state)
         if not owned:
             raise ClaimLost(request.id)
         self._calling.add(request.id)
+
+    def _wait_again(self, db: Connection, request: ApprovalRequest, state: FreezeState, now: datetime) -> bool:
+        """An approved request met a freeze before its call: back to pending (its approvals kept), so it can
+        be approved again once unfrozen. False when this process no longer owns it."""
+        changes = {
+            "status": Status.PENDING.value,
+            "lease_owner": None,
+            "lease_until": None,
+            "decided_by_id": None,
+            "decided_by_name": None,
+            "decided_at": None,
+            "decision_reason": None,
+            "updated_at": to_db(now),
+        }
+        if not requests.transition(db, request.id, [Status.EXECUTING.value], changes, owner=self._leases.owner):
+            return False
+        detail = f"not carried out: {freeze.frozen_message(state)} It waits for approval again."
+        journal.record(db, now, journal.about(request, SYSTEM, "held", Status.PENDING.value, detail=detail, quote=request.quote))
+        journal.announce(db, now, request.id, tell_requester=True)
+        return True
 
     def _attempt(self, request: ApprovalRequest) -> Outcome:
         if request.kind is Kind.PURCHASE:

@@ -6,16 +6,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from bot.services import journal
 from bot.services.errors import NotFound, OutcomeUnknown, ServiceError
 from bot.services.labels import label_bought
-from bot.services.records import Actor, ApprovalRequest, Status
+from bot.services.records import Actor, Approval, ApprovalRequest, Status
 from bot.services.rows import db_values, request_from_row
-from bot.store import Store, requests
+from bot.store import Store, request_approvals, requests
+from bot.store.timestamps import from_db
 
 
 log = logging.getLogger(__name__)
@@ -47,11 +48,18 @@ class Outcome:
 
 
 def load(store: Store, request_id: str) -> ApprovalRequest:
+    """The request as stored, with its approvals (quorum)."""
     with store.read() as db:
         row = requests.get(db, request_id)
+        given = request_approvals.of(db, request_id) if row is not None else []
     if row is None:
         raise NotFound(f"There is no request {request_id}.")
-    return request_from_row(row)
+    return with_approvals(request_from_row(row), given)
+
+
+def with_approvals(request: ApprovalRequest, given: list[dict[str, Any]]) -> ApprovalRequest:
+    approvals = tuple(Approval(Actor(r["approver_id"], r["approver_name"] or ""), from_db(r["at"]) or request.created_at) for r in given)
+    return replace(request, approvals=approvals)
 
 
 def finish(
@@ -96,5 +104,6 @@ def finish(
             label_bought(db, now, request)  # the team the purchase request asked for, in the same transaction
         journal.announce(db, now, request.id, tell_requester=True)
         row = requests.get(db, request.id)
+        given = request_approvals.of(db, request.id)
     assert row is not None
-    return request_from_row(row)
+    return with_approvals(request_from_row(row), given)

@@ -74,6 +74,15 @@ def lock_change_refusal(roles: Roles) -> str | None:
     return "Only an admin can lock or unlock a number; you are not in ADMINS."
 
 
+def freeze_refusal(roles: Roles, verb: str) -> str | None:
+    """Why someone may not freeze or unfreeze the bot (admins only), or None."""
+    if roles.is_admin:
+        return None
+    if roles.unresolved_admin_groups:
+        return unconfirmed("an admin", roles.unresolved_admin_groups)
+    return f"Only an admin can {verb} the bot; you are not in ADMINS. Nothing was changed."
+
+
 def cancel_refusal(requester_id: str, actor_id: str) -> str | None:
     if actor_id != requester_id:
         return "Only the person who asked can cancel a request; an approver can deny it instead."
@@ -177,6 +186,12 @@ class Policy:
 
     def decision_refusal(self, request: ApprovalRequest, actor_id: str) -> str | None:
         return decision_refusal(request.kind, request.requester.user_id, actor_id, self.roles_of(actor_id))
+
+    def deciders(self, kind: Kind) -> tuple[str, ...]:
+        """The configured entries (user and user-group ids) who may decide a request of `kind`."""
+        if kind.is_force:
+            return self._admins
+        return tuple(dict.fromkeys(self._approvers + self._admins))
 
     def may_decide(self, request: ApprovalRequest, actor_id: str) -> bool:
         return self.decision_refusal(request, actor_id) is None

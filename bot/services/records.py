@@ -61,6 +61,23 @@ class Quote:
 
 
 @dataclass(frozen=True)
+class Approval:
+    """One approver's approval of a request (quorum: a request may need several)."""
+
+    approver: Actor
+    at: datetime
+
+
+@dataclass(frozen=True)
+class FreezeState:
+    """The bot is frozen: no Vobiz write is made until an admin unfreezes it."""
+
+    by: Actor
+    since: datetime
+    reason: str
+
+
+@dataclass(frozen=True)
 class ApprovalRequest:
     id: str  # short and human-friendly, e.g. "R7K2QX"; what buttons carry and people quote
     kind: Kind
@@ -100,6 +117,14 @@ class ApprovalRequest:
     # executing: the process that owns it (its lease) and when it started the money-moving call (None: not yet)
     lease_owner: str | None = None
     called_at: datetime | None = None
+    # quorum: how many distinct approvers it needs (fixed when asked), who approved so far (in order), and
+    # (filled in by the services while it waits) the APPROVERS/ADMINS entries who may still approve it
+    approvals_required: int = 1
+    approvals: tuple[Approval, ...] = ()
+    may_still_approve: tuple[str, ...] = ()
+    # an allowance approved it: how many auto-approved purchases the requester has left this month (set on
+    # the answer to the request only; not stored)
+    allowance_left: int | None = None
 
     @property
     def undo_being_checked(self) -> bool:

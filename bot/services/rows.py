@@ -54,6 +54,7 @@ def request_to_row(request: ApprovalRequest, *, now: datetime) -> Row:
         "sub_account_id": request.sub_account_id,
         "cool_off_until": db_value(request.cool_off_until),
         "updated_at": to_db(now),
+        "approvals_required": request.approvals_required,
     }
     row.update(quote_columns("quote", request.quote))
     return row
@@ -93,6 +94,7 @@ def request_from_row(row: Row) -> ApprovalRequest:
         undo_state=row["undo_state"],
         lease_owner=row["lease_owner"],
         called_at=from_db(row["called_at"]),
+        approvals_required=int(row.get("approvals_required") or 1),
     )
 
 

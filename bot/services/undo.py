@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 from api.errors import APIConnectionError, APIStatusError, VobizError
 from api.models import CancelReleaseResult
 
-from bot.services import journal, vobiz_failures, wording
+from bot.services import freeze, journal, vobiz_failures, wording
 from bot.services.clock import Clock
 from bot.services.errors import Conflict, NotAllowed, OutcomeUnknown, VobizUnavailable
 from bot.services.journal import SYSTEM
@@ -97,6 +97,7 @@ class ReleaseUndo:
                 f"The 24-hour window to undo this release ended at {wording.when(request.cooldown_ends_at)}; "
                 f"{number} is now in quarantine and the bot can no longer take it back."
             )
+        freeze.check(self._store)
         self._claim(request, actor)
         with self._leases.holding(request.id):
             try:
@@ -139,6 +140,7 @@ class ReleaseUndo:
             "updated_at": now,
         }
         with self._store.unit() as db:
+            freeze.check_thawed(db)  # the guarded point right before the Vobiz write: frozen, nothing is claimed
             won = requests.claim_undo(db, request.id, db_values(claim))
         if won:
             return

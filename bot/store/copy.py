@@ -39,6 +39,9 @@ KEYS: dict[str, tuple[str, ...]] = {
     "number_labels": ("e164",),
     "number_locks": ("e164",),
     "requested_labels": ("request_id",),
+    "request_approvals": ("request_id", "approver_id"),
+    "allowance_counts": ("requester_id", "month"),
+    "freeze_state": ("id",),
 }
 TABLES = tuple(KEYS)
 # Derived from the audit rows by a trigger on either engine (like an index): checked, never copied.

@@ -393,6 +393,76 @@ def m014_job_leases(db: Database) -> None:
 
 
 @MIGRATIONS()
+def m015_decisions(db: Database) -> None:
+    """Quorum, allowances and the freeze switch (issue 14).
+
+    `requests.approvals_required`: how many distinct approvers the request needs, fixed when it is asked
+    (APPROVALS_REQUIRED then), so changing the setting never decides a request in flight. `request_approvals`:
+    one row per approver of a request (the key makes one person count once, however often they click).
+    `allowance_counts`: auto-approved purchases per person per calendar month (UTC), taken with one guarded
+    update so concurrent requests never exceed the cap. `freeze_state`: at most one row; while it exists no Vobiz
+    write is made. The outbox gains `approvals_notice` (ref = audit id: that row's line in the approvals
+    channel, e.g. a freeze); the rebuild keeps m013's claim columns."""
+    db.execute("ALTER TABLE requests ADD COLUMN approvals_required INTEGER NOT NULL DEFAULT 1")
+    db.execute(
+        """
+        CREATE TABLE request_approvals (
+            request_id TEXT NOT NULL REFERENCES requests(id),
+            approver_id TEXT NOT NULL,
+            approver_name TEXT NOT NULL DEFAULT '',
+            at TEXT NOT NULL,
+            PRIMARY KEY (request_id, approver_id)
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE allowance_counts (
+            requester_id TEXT NOT NULL,
+            month TEXT NOT NULL,
+            used INTEGER NOT NULL,
+            PRIMARY KEY (requester_id, month)
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE freeze_state (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            frozen_by_id TEXT NOT NULL,
+            frozen_by_name TEXT NOT NULL DEFAULT '',
+            reason TEXT NOT NULL,
+            since TEXT NOT NULL
+        )
+        """
+    )
+    kinds = ("history", "approval_message", "requester_notice", "checkpoint", "drift", "approvals_notice")
+    allowed = ", ".join(f"'{kind}'" for kind in kinds)
+    db.execute(
+        f"""
+        CREATE TABLE outbox_new (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            kind TEXT NOT NULL CHECK (kind IN ({allowed})),
+            ref TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT NOT NULL,
+            done_at TEXT,
+            last_error TEXT,
+            claimed_by TEXT,
+            claim_until TEXT,
+            attempted_by TEXT
+        )
+        """
+    )
+    columns = "id, kind, ref, created_at, attempts, next_attempt_at, done_at, last_error, claimed_by, claim_until, attempted_by"
+    db.execute(f"INSERT INTO outbox_new ({columns}) SELECT {columns} FROM outbox ORDER BY id")
+    db.execute("DROP TABLE outbox")
+    db.execute("ALTER TABLE outbox_new RENAME TO outbox")
+    db["outbox"].create_index(["done_at", "next_attempt_at"], index_name="outbox_due")
+
+
+@MIGRATIONS()
 def m017_labels_and_locks(db: Database) -> None:
     """Who each number belongs to and why (`number_labels`), which numbers may not be released or unassigned
     and why (`number_locks`), and the team a purchase request asked its number to be labelled with once

@@ -25,6 +25,7 @@ class OutboxKind(StrEnum):
     REQUESTER_NOTICE = "requester_notice"  # ref = request id: DM the requester the decision or outcome
     CHECKPOINT = "checkpoint"  # ref = checkpoint id: post the audit chain's head to the history channel
     DRIFT = "drift"  # ref = audit id of an event=drift row: a difference between Vobiz and the log
+    APPROVALS_NOTICE = "approvals_notice"  # ref = audit id: that row's line in the approvals channel (a freeze)
 
 NO_ID_LIMIT = 2**63 - 1  # larger than any rowid
 MAX_ERROR_CHARS = 500

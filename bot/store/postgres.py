@@ -348,6 +348,26 @@ PG_MIGRATIONS: tuple[tuple[str, list[str]], ...] = (
     ),
     # m014_job_leases: which process runs each periodic job, until when, and when it last ran
     ("p003_job_leases", [f"CREATE TABLE job_leases (job {_TEXT} PRIMARY KEY, owner {_TEXT}, until {_TEXT}, last_run_at {_TEXT})"]),
+    # m015_decisions: quorum (approvals per request), allowances (a count per person and month), the freeze
+    # switch (at most one row), and the outbox kind `approvals_notice`
+    (
+        "p004_decisions",
+        [
+            "ALTER TABLE requests ADD COLUMN approvals_required INTEGER NOT NULL DEFAULT 1",
+            f"""CREATE TABLE request_approvals (
+                request_id {_TEXT} NOT NULL REFERENCES requests(id), approver_id {_TEXT} NOT NULL,
+                approver_name {_TEXT} NOT NULL DEFAULT '', at {_TEXT} NOT NULL, PRIMARY KEY (request_id, approver_id))""",
+            f"""CREATE TABLE allowance_counts (
+                requester_id {_TEXT} NOT NULL, month {_TEXT} NOT NULL, used INTEGER NOT NULL,
+                PRIMARY KEY (requester_id, month))""",
+            f"""CREATE TABLE freeze_state (
+                id INTEGER PRIMARY KEY CHECK (id = 1), frozen_by_id {_TEXT} NOT NULL,
+                frozen_by_name {_TEXT} NOT NULL DEFAULT '', reason {_TEXT} NOT NULL, since {_TEXT} NOT NULL)""",
+            "ALTER TABLE outbox DROP CONSTRAINT outbox_kind_check",
+            "ALTER TABLE outbox ADD CONSTRAINT outbox_kind_check CHECK (kind IN "
+            "('history', 'approval_message', 'requester_notice', 'checkpoint', 'drift', 'approvals_notice'))",
+        ],
+    ),
     # m017_labels_and_locks: each number's team and purpose, its lock, and the team a purchase request asked for
     (
         "p006_labels_and_locks",

@@ -48,6 +48,7 @@ ACTION_WORD = {
     "unlabel": "label taken off",
     "lock": "lock of",
     "unlock": "unlock of",
+    "freeze": "all Vobiz changes",
 }
 ACTION_NOUN = {
     "purchase": "purchase",
@@ -61,6 +62,7 @@ ACTION_NOUN = {
     "unlabel": "label taken off",
     "lock": "lock",
     "unlock": "unlock",
+    "freeze": "all Vobiz changes",
 }
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from bot.services.integrity import Integrity
-from bot.store import Store, audit, labels, locks, outbox, ratelimits
+from bot.store import Store, allowances, audit, freeze, labels, locks, outbox, ratelimits, request_approvals
 from bot.store import requests as requests_table
 from bot.store.postgres import ENGINE_COLUMNS
 from bot.store.copy import TABLES, TargetNotEmpty, compare, copy_store, target_tallies
@@ -30,6 +30,9 @@ KEY_ORDER = {
     "number_labels": "e164",
     "number_locks": "e164",
     "requested_labels": "request_id",
+    "request_approvals": "request_id, approver_id",
+    "allowance_counts": "requester_id, month",
+    "freeze_state": "id",
 }
 
 
@@ -67,6 +70,10 @@ def build_sqlite_store(path: Path) -> Store:
         labels.put(db, {"e164": "+912040686462", "team": "sales", "labelled_by_id": "U_RAVI", "labelled_by_name": "Ravi", "labelled_at": stamp})
         labels.request(db, "R1", "billing", None)
         locks.put(db, {"e164": "+911121546828", "reason": "legal hold", "locked_by_id": "U_CFO", "locked_by_name": "", "locked_at": stamp})
+        request_approvals.add(db, "R0", "U_BOSS", "Boss Ñ", NOW)  # quorum, allowances and the freeze (issue 14)
+        request_approvals.add(db, "R2", "U_CFO", "", NOW)
+        allowances.take(db, "U_ASHA", "2026-11", 2, 3)
+        freeze.start(db, "U_BOSS", "Boss", "audit “week”", NOW.isoformat())
     assert Integrity(store=store, clock=lambda: NOW).checkpoint() is not None
     with store.unit() as db:
         audit.append(db, {"at": NOW.isoformat(), "actor_id": "U_RAVI", "event": "done", "action": "assign", "outcome": "failed"})
