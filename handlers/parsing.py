@@ -118,6 +118,11 @@ class Lock:
 
 
 @dataclass(frozen=True)
+class Freeze:
+    reason: str
+
+
+@dataclass(frozen=True)
 class Unlock:
     number: str
 
@@ -128,9 +133,14 @@ class Costs:
     csv: bool = False
 
 
+@dataclass(frozen=True)
+class Unfreeze:
+    pass
+
+
 Command = (
     Help | ListNumbers | Show | Inventory | Buy | Release | Assign | Unassign | Requests | History | Trail | Export
-    | Label | Unlabel | Lock | Unlock | Costs
+    | Label | Unlabel | Lock | Unlock | Costs | Freeze | Unfreeze
 )
 
 
@@ -217,6 +227,13 @@ USAGES: tuple[Usage, ...] = (
         "What our numbers cost a month per group and currency, and the setup fees paid this month; csv sends a file.",
         "costs by:country",
     ),
+    Usage(
+        "freeze",
+        "freeze <reason>",
+        "Admins: stop every Vobiz change (buy, release, undo, assign, force) until unfrozen; requests wait.",
+        "freeze Vobiz billing incident, hold all changes",
+    ),
+    Usage("unfreeze", "unfreeze", "Admins: allow Vobiz changes again.", "unfreeze"),
 )
 FILTERS_MAX = 500  # every filter together is far shorter; longer text is a mistake
 USAGE_BY_NAME = {usage.name: usage for usage in USAGES}
@@ -346,6 +363,18 @@ def _export(args: list[str], rest: str) -> Export:
     return Export(_filters(args, rest, "export"))
 
 
+def _freeze(args: list[str], rest: str) -> Freeze:
+    if not args:
+        raise UsageError("Say why: `freeze <reason>` (it is shown to everyone who is refused meanwhile).", subcommand="freeze")
+    return Freeze(check_reason(one_line(rest), "freeze"))
+
+
+def _unfreeze(args: list[str], _rest: str) -> Unfreeze:
+    if args:
+        raise UsageError("`unfreeze` takes nothing after it.", subcommand="unfreeze")
+    return Unfreeze()
+
+
 def _filters(args: list[str], rest: str, subcommand: str) -> str:
     """The filter text, once it is short enough and names people the way Slack can send them."""
     if len(rest) > FILTERS_MAX:
@@ -460,6 +489,8 @@ _PARSERS = {
     "lock": _lock,
     "unlock": _unlock,
     "costs": _costs,
+    "freeze": _freeze,
+    "unfreeze": _unfreeze,
 }
 
 

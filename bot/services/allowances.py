@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from bot.config import Settings
 from bot.services.clock import Clock
-from bot.services.records import Actor
+from bot.services.records import ALLOWANCE_RULE_PREFIX, Actor
 from bot.store import Connection, Store, allowances
 
 
@@ -57,7 +57,7 @@ class Allowances:
     @property
     def rule(self) -> str:
         return (
-            f"allowance: a monthly fee of at most {self._cap} and up to {self._per_person} "
+            f"{ALLOWANCE_RULE_PREFIX} a monthly fee of at most {self._cap} and up to {self._per_person} "
             f"purchase{'' if self._per_person == 1 else 's'} a person each calendar month (UTC)"
         )
 

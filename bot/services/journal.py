@@ -7,12 +7,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.services.records import Actor, ApprovalRequest, Quote
+from bot.services.records import BOT_USER_ID, Actor, ApprovalRequest, Quote
 from bot.services.rows import actor_columns, db_value, quote_columns
 from bot.store import Connection, audit, outbox
 from bot.store.outbox import OutboxKind
 
-SYSTEM = Actor("numbers-bot", "numbers-bot")
+SYSTEM = Actor(BOT_USER_ID, BOT_USER_ID)
 
 
 @dataclass(frozen=True)

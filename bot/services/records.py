@@ -13,6 +13,10 @@ from enum import StrEnum
 from bot.store.outbox import OutboxKind  # re-exported: handlers name the kinds through the services
 
 
+BOT_USER_ID = "numbers-bot"  # the actor of what the bot does by itself (bot.services.journal.SYSTEM)
+ALLOWANCE_RULE_PREFIX = "allowance:"  # how the allowance rule's text (the reason it approves with) begins
+
+
 class Kind(StrEnum):
     """What an approval request asks for."""
 
@@ -125,6 +129,15 @@ class ApprovalRequest:
     # an allowance approved it: how many auto-approved purchases the requester has left this month (set on
     # the answer to the request only; not stored)
     allowance_left: int | None = None
+
+    @property
+    def by_allowance(self) -> bool:
+        """Approved by the allowance rule (the bot as the actor, the rule's text as the reason)."""
+        return (
+            self.decided_by is not None
+            and self.decided_by.user_id == BOT_USER_ID
+            and (self.decision_reason or "").startswith(ALLOWANCE_RULE_PREFIX)
+        )
 
     @property
     def undo_being_checked(self) -> bool:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from slack_sdk import WebClient
 
 from bot.services.errors import ServiceError
-from bot.services.records import ApprovalRequest
+from bot.services.records import ApprovalRequest, Status
 from handlers.render import approvals, history as audit_blocks, modals, notices, numbers, paging
 from handlers.render.history_cursor import HistoryCursor
 from handlers.listeners.commands import list_numbers, read_filters
@@ -48,7 +48,8 @@ def approve(ack: Any, body: dict[str, Any], client: WebClient, context: Any) -> 
         request = services.approvals.approve(action_value(body), actor)
     if clicked_in_home(body):
         refresh_homes(services, client, (actor.user_id, request.requester.user_id), now=now)
-    if not _clicked_on_approval_message(body, request):
+    # On the approval message its redraw is the answer, except to an approval that is not yet the last
+    if not _clicked_on_approval_message(body, request) or request.status is Status.PENDING:
         reply(context, client, actor.user_id, approvals.decision_ack(request, now=now))
 
 

@@ -17,7 +17,7 @@ from slack_sdk import WebClient
 from bot.services.audit_filters import AuditQuery
 from bot.services.errors import InvalidInput
 from bot.services.records import Actor
-from handlers.render import approvals, assignments, costs as cost_blocks, history as audit_blocks, labels, modals, numbers, requests
+from handlers.render import approvals, assignments, costs as cost_blocks, freeze, history as audit_blocks, labels, modals, numbers, requests
 from handlers.render.help import help_message
 from handlers.listeners.context import actor_of, services_of, surface_of
 from handlers.listeners.exports import costs_to_dm, export_to_dm
@@ -29,6 +29,7 @@ from handlers.parsing import (
     Command,
     Costs,
     Export,
+    Freeze,
     Help,
     History,
     Inventory,
@@ -40,6 +41,7 @@ from handlers.parsing import (
     Show,
     Trail,
     Unassign,
+    Unfreeze,
     Unlabel,
     Unlock,
     UsageError,
@@ -102,7 +104,7 @@ def _counted_as(command: Command) -> str | None:
 
 
 def _help(command: Help, call: Invocation) -> Message:
-    return help_message(command.topic)
+    return help_message(command.topic, frozen=call.services.freeze.current())
 
 
 def _list(command: ListNumbers, call: Invocation) -> Message:
@@ -137,7 +139,7 @@ def _buy(command: Buy, call: Invocation) -> Message | None:
         call.client.views_open(trigger_id=call.trigger_id, view=modals.purchase_reason_modal(subject))
         return None
     request = call.services.approvals.request_purchase(call.actor, command.number, command.reason)
-    return approvals.request_created(request, call.approval_channel)
+    return approvals.request_created(request, call.approval_channel, frozen=call.services.freeze.current())
 
 
 def _release(command: Release, call: Invocation) -> Message | None:
@@ -148,7 +150,7 @@ def _release(command: Release, call: Invocation) -> Message | None:
     request = call.services.approvals.request_release(
         call.actor, command.number, command.reason, immediate=command.now
     )
-    return approvals.request_created(request, call.approval_channel)
+    return approvals.request_created(request, call.approval_channel, frozen=call.services.freeze.current())
 
 
 def _assign(command: Assign, call: Invocation) -> Message:
@@ -216,6 +218,14 @@ def _costs(command: Costs, call: Invocation) -> Message:
     return cost_blocks.costs_sent(sent.rows, sent.filename, report.by)
 
 
+def _freeze(command: Freeze, call: Invocation) -> Message:
+    return freeze.frozen_ack(call.services.freeze.freeze(call.actor, command.reason))
+
+
+def _unfreeze(command: Unfreeze, call: Invocation) -> Message:
+    return freeze.unfrozen_ack(call.services.freeze.unfreeze(call.actor))
+
+
 def read_filters(services: Services, text: str, subcommand: str) -> AuditQuery:
     """The audit service's reading of the filter text; a mistake in it is a usage error showing the syntax."""
     try:
@@ -262,4 +272,6 @@ _HANDLERS: dict[type, Callable[[Any, Invocation], Message | None]] = {
     Lock: _lock,
     Unlock: _unlock,
     Costs: _costs,
+    Freeze: _freeze,
+    Unfreeze: _unfreeze,
 }

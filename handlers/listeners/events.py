@@ -40,6 +40,7 @@ def publish_home(services: Services, client: WebClient, user_id: str, *, now: da
         holds_more=len(holds) > HOLDS_SHOWN,
         latest=services.audit.search(AuditFilter(), viewer=actor, limit=LATEST_SHOWN).entries,
         sees_all=services.audit.may_see_all(actor),
+        frozen=services.freeze.current(),
     )
     client.views_publish(user_id=user_id, view=home_view(state, now=now))
 

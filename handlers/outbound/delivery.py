@@ -12,6 +12,7 @@ this module delivers them:
   row id and row count (paced with the history lines): the witness kept outside the database.
 - `drift` (ref = audit id of an `event=drift` row): one line in HISTORY_CHANNEL saying what the drift check
   found at Vobiz that the bot did not do (paced with the history lines).
+- `approvals_notice` (ref = audit id): that row's notice in APPROVAL_CHANNEL (the bot frozen or unfrozen).
 
 A failed delivery is never lost: 429 waits for Retry-After, 5xx, timeouts and connection errors back
 off, anything else retries much later and is logged. A delivery failure only delays a message; it never
@@ -62,6 +63,7 @@ from bot.services.errors import ServiceError
 from bot.services.records import ApprovalRequest, AuditEntry, OutboxItem, OutboxKind
 from handlers.render.history import checkpoint_line, drift_line, history_line
 from handlers.render.approvals import approval_channel_unreachable, approval_message, requester_notice
+from handlers.render.freeze import freeze_notice
 from bot.services.clock import utc_now
 from handlers.listeners.reply import direct_message
 
@@ -217,6 +219,8 @@ class Delivery:
                 self._post_checkpoint(item)
             elif item.kind == OutboxKind.DRIFT:
                 self._post_drift(item)
+            elif item.kind == OutboxKind.APPROVALS_NOTICE:
+                self._post_approvals_notice(item)
             else:
                 raise ValueError(f"unknown outbox kind {item.kind!r}")
         except ApprovalChannelUnreachable as exc:
@@ -247,6 +251,10 @@ class Delivery:
         entry = self._audit_entry(int(item.ref))
         self._take_slot(self._history_channel)
         self._post_once(item, self._history_channel, drift_line(entry))
+
+    def _post_approvals_notice(self, item: OutboxItem) -> None:
+        notice = freeze_notice(self._audit_entry(int(item.ref)))
+        self._post_once(item, self._approval_channel, notice["text"], notice["blocks"])
 
     def _draw_approval_message(self, item: OutboxItem) -> None:
         request = self._services.approvals.get(item.ref)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from bot.services.records import ApprovalRequest, Kind, Status
+from bot.services.records import ApprovalRequest, FreezeState, Kind, Status
 from handlers import ids
 from handlers.render.kit import (
     Block,
@@ -52,7 +52,33 @@ DETAIL_SHOWN = 600
 def _decider(request: ApprovalRequest, name: Naming) -> str:
     if request.decided_by is None:
         return "the bot"
+    if request.by_allowance:
+        return f"the allowance ({escape(request.decision_reason or '')})"
+    if len(request.approvals) > 1 and request.status is not Status.DENIED:  # quorum: everyone who approved
+        names = [name(a.approver.user_id, a.approver.name) for a in request.approvals]
+        return ", ".join(names[:-1]) + " and " + names[-1]
     return name(request.decided_by.user_id, request.decided_by.name)
+
+
+def _entry(entry: str) -> str:
+    """An APPROVERS/ADMINS entry named without a ping: a person, or the members of a user group."""
+    return f"members of `{escape(entry)}`" if entry.startswith("S") else person(entry)
+
+
+def quorum_lines(request: ApprovalRequest) -> list[str]:
+    """While a request needs several approvals: how many it has, from whom, and who may still approve."""
+    needed = request.approvals_required
+    if request.status is not Status.PENDING or needed <= 1:
+        return []
+    given = request.approvals
+    if given:
+        names = ", ".join(person(a.approver.user_id, a.approver.name) for a in given)
+        lines = [f":ballot_box_with_check: *{len(given)} of {needed} approvals*: {names}."]
+    else:
+        lines = [f":ballot_box_with_check: *0 of {needed} approvals*: it needs {needed} different approvers."]
+    if request.may_still_approve:
+        lines.append("May still approve: " + ", ".join(_entry(e) for e in request.may_still_approve) + ".")
+    return lines
 
 
 def _when(moment: datetime | None) -> str:
@@ -172,6 +198,9 @@ def approval_message(request: ApprovalRequest, *, now: datetime) -> Message:
     if request.status is Status.PENDING:
         if request.kind.is_force:
             blocks.append(context(":rotating_light: A force operation: only admins may approve it."))
+        progress = quorum_lines(request)
+        if progress:
+            blocks.append(section("\n".join(progress)))
         blocks.append(
             context(f"Requested {slack_date(request.created_at)} · expires {slack_date(request.expires_at)} unless decided")
         )
@@ -221,15 +250,25 @@ def decision_buttons(request: ApprovalRequest) -> list[Block]:
     ]
 
 
-def request_created(request: ApprovalRequest, approval_channel: str | None) -> Message:
-    """What the requester sees right after asking."""
+def request_created(request: ApprovalRequest, approval_channel: str | None, *, frozen: FreezeState | None = None) -> Message:
+    """What the requester sees right after asking (`frozen`: the freeze in force, if any)."""
     where = channel_mention(request.approval_channel or approval_channel)
     summary = f"{KIND_PHRASE[request.kind]} {number_label(request.e164)}"
-    if request.status is not Status.PENDING:  # executed at once (no approval needed)
+    if request.status is not Status.PENDING:  # executed at once (no approval needed, or the allowance)
         lines = [f"Your request *{escape(request.id)}* to {summary}:", *outcome_lines(request, now=request.created_at)]
+        if request.by_allowance and request.allowance_left is not None:
+            left = request.allowance_left
+            lines.append(
+                f":ticket: Approved by your allowance, so no approver was needed. You have {left} auto-approved "
+                f"purchase{'' if left == 1 else 's'} left this month (UTC)."
+            )
         text = "\n".join(lines)
         return message(text, [section(text)])
     lines = [f":inbox_tray: Request *{escape(request.id)}* to {summary} is waiting for an approver in {where}."]
+    if frozen is not None:
+        lines.append(frozen_line(frozen) + " It waits until then.")
+    if request.approvals_required > 1:
+        lines.append(f"It needs {request.approvals_required} different approvers.")
     if request.kind is Kind.PURCHASE:
         lines.append(f"Quote: {quote_text(request.quote)}.")
     if request.kind.is_force:
@@ -238,6 +277,15 @@ def request_created(request: ApprovalRequest, approval_channel: str | None) -> M
     text = "\n".join(lines)
     blocks = [section(text), actions(button("Cancel request", ids.CANCEL_REQUEST, request.id))]
     return message(text, blocks)
+
+
+def frozen_line(state: FreezeState) -> str:
+    """One sentence: the bot is frozen, by whom, since when and why."""
+    by = person(state.by.user_id, state.by.name)
+    return (
+        f":snowflake: *The bot is frozen* by {by} since {slack_date(state.since)}: "
+        f"“{clip_escaped(one_line(state.reason), 300)}”. No Vobiz change is made until an admin says `/numbers unfreeze`."
+    )
 
 
 def approval_channel_unreachable(request: ApprovalRequest, channel: str, error: str) -> Message:
@@ -273,5 +321,10 @@ def undo_result(request: ApprovalRequest, *, now: datetime) -> Message:
 
 def decision_ack(request: ApprovalRequest, *, now: datetime) -> Message:
     """What the approver sees (ephemeral) after clicking Approve or submitting a denial."""
-    text = "\n".join([request_summary(request), *outcome_lines(request, now=now)])
+    lines = [request_summary(request), *outcome_lines(request, now=now)]
+    if request.status is Status.PENDING and request.approvals_required > 1:  # an approval that is not the last
+        more = request.approvals_required - len(request.approvals)
+        lines.append(f"Your approval is recorded; it needs {more} more before anything is done.")
+        lines.extend(quorum_lines(request))
+    text = "\n".join(lines)
     return message(text, [section(text)])

@@ -4,19 +4,22 @@ example, and the audit filters of `history` and `export`."""
 from __future__ import annotations
 
 from bot.services.audit_filters import FILTER_HELP
+from bot.services.records import FreezeState
 from handlers.parsing import USAGE_BY_NAME, USAGES, UsageError
 from handlers.render.kit import Block, Message, context, header, message, section, text_sections
+from handlers.render.freeze import freeze_banner
 from handlers.render.text import escape
 
 
-def help_message(topic: str | None = None) -> Message:
+def help_message(topic: str | None = None, *, frozen: FreezeState | None = None) -> Message:
+    """`frozen`: the freeze in force, shown first."""
     usages = [USAGE_BY_NAME[topic]] if topic in USAGE_BY_NAME else list(USAGES)
     lines = [
         f"*`/numbers {escape(u.synopsis)}`*  {escape(u.summary)}\n      e.g. `/numbers {escape(u.example)}`"
         for u in usages
     ]
     title = f"/numbers {topic}" if topic in USAGE_BY_NAME else "/numbers: telephone numbers from Vobiz"
-    blocks = [header(title), *text_sections(lines)]
+    blocks = [header(title), *([freeze_banner(frozen)] if frozen else []), *text_sections(lines)]
     if topic in FILTERED_SUBCOMMANDS:
         blocks.extend(filter_help_blocks())
     if topic not in USAGE_BY_NAME:

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.services.holds import Hold
-from bot.services.records import ApprovalRequest, AuditEntry, RequestList, Status
+from bot.services.records import ApprovalRequest, AuditEntry, FreezeState, RequestList, Status
 from handlers import ids
 from handlers.render.approvals import decision_buttons
+from handlers.render.freeze import freeze_banner
 from handlers.render.history import OWN_ROWS_NOTE, history_line
 from handlers.render.kit import VIEW_BLOCKS, Block, actions, button, context, divider, fit, header, section, text_sections
 from handlers.parsing import USAGES
@@ -39,12 +40,14 @@ class HomeState:
     latest: Sequence[AuditEntry] = ()
     sees_all: bool = False
     holds_more: bool = False  # more holds exist than were read
+    frozen: FreezeState | None = None  # the freeze in force: shown first
 
 
 def home_view(state: HomeState, *, now: datetime) -> View:
     usage_lines = "\n".join(f"`/numbers {escape(u.synopsis)}`  {escape(u.summary)}" for u in USAGES)
     blocks: list[Block] = [
         header("Telephone numbers"),
+        *([freeze_banner(state.frozen)] if state.frozen else []),
         section("Ask for numbers with `/numbers` in any channel. Approvers decide in the approvals channel or here."),
         section(usage_lines),
         *_awaiting(state.requests.awaiting_me),
