@@ -115,12 +115,12 @@ class Approvals:
         e164 = validation.e164(e164_raw)
         why = validation.reason(reason)
         self._refuse_if_locked(e164, "released")
+        if not immediate and not self._settings.release_needs_approval:
+            freeze.check(self._store)  # it would be carried out at once
         owned = self._owned(e164, "releasing")
         if owned.status == "pending_release":
             raise Conflict(f"{wording.number(e164)} is already pending release; nothing was requested.")
         kind = Kind.RELEASE_NOW if immediate else Kind.RELEASE
-        if kind is Kind.RELEASE and not self._settings.release_needs_approval:
-            freeze.check(self._store)  # it would be carried out at once
         request = self._create(kind, e164, actor, why)
         if kind is Kind.RELEASE and not self._settings.release_needs_approval:
             won = self._leave_pending(
