@@ -54,8 +54,8 @@ def _decider(request: ApprovalRequest, name: Naming) -> str:
         return "the bot"
     if request.by_allowance:
         return f"the allowance ({escape(request.decision_reason or '')})"
-    if len(request.approvals) > 1 and request.status is not Status.DENIED:  # quorum: everyone who approved
-        names = [name(a.approver.user_id, a.approver.name) for a in request.approvals]
+    if len(request.approvals) > 1 and request.status is not Status.DENIED:  # quorum: everyone who approved, unpinged
+        names = [person(a.approver.user_id, a.approver.name) for a in request.approvals]
         return ", ".join(names[:-1]) + " and " + names[-1]
     return name(request.decided_by.user_id, request.decided_by.name)
 

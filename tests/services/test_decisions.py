@@ -56,8 +56,13 @@ def test_the_last_approvals_arriving_together_execute_exactly_once(world: World,
     first = world.services.approvals.approve(request.id, APPROVER)
     assert first.status is Status.PENDING and [a.approver.user_id for a in first.approvals] == [APPROVER.user_id]
 
-    clickers = [SECOND_APPROVER, ADMIN, GROUP_MEMBER] * 4  # each clicks four times, all at once
-    results, errors = at_once([lambda actor=actor: world.services.approvals.approve(request.id, actor) for actor in clickers])
+    # each clicks four times, all at once, through two processes' services sharing the store
+    other = build_services(world.settings, vobiz=world.vobiz, directory=world.directory, store=world.open_store(), clock=world.clock)
+    processes = [world.services, other]
+    clickers = [SECOND_APPROVER, ADMIN, GROUP_MEMBER] * 4
+    results, errors = at_once(
+        [lambda n=n, actor=actor: processes[n % 2].approvals.approve(request.id, actor) for n, actor in enumerate(clickers)]
+    )
 
     assert sorted(r.status.value for r in results) == [Status.PENDING.value, Status.SUCCEEDED.value]
     assert len(errors) == len(clickers) - 2 and all(isinstance(e, Conflict) for e in errors)
@@ -112,8 +117,10 @@ def test_a_request_keeps_the_quorum_it_was_asked_with(world: World, in_number: s
 def test_concurrent_requests_never_exceed_the_allowance(world: World) -> None:
     world.rebuild(auto_approve_monthly_fee="100000 INR", auto_approve_per_person=2)
     numbers = world.sandbox.inventory_numbers("IN")[:5]
+    other = build_services(world.settings, vobiz=world.vobiz, directory=world.directory, store=world.open_store(), clock=world.clock)
+    processes = [world.services, other]  # two processes sharing the store
     results, errors = at_once(
-        [lambda e164=e164: world.services.approvals.request_purchase(REQUESTER, e164, "sales team") for e164 in numbers]
+        [lambda n=n, e164=e164: processes[n % 2].approvals.request_purchase(REQUESTER, e164, "sales team") for n, e164 in enumerate(numbers)]
     )
     assert errors == []
     statuses = sorted(r.status.value for r in results)
