@@ -58,6 +58,15 @@ def demo_cast(signing_secret: str) -> Cast:
     )
 
 
+# Issue 14's decisions, shown without changing how the rest of the story goes: a release needs two approvers,
+# and a purchase of a number at most 2 GBP a month is approved by the allowance (one a person a month).
+DEMO_DECISIONS: dict[str, object] = {
+    "approvals_required": "release:2",
+    "auto_approve_monthly_fee": "2 GBP",
+    "auto_approve_per_person": 1,
+}
+
+
 class ConsoleWorld:
     def __init__(self, db_path: Path, *, latency_ms: int = 0) -> None:
         self.db_path = db_path
@@ -85,6 +94,7 @@ class ConsoleWorld:
                 start_workers=True,
                 serve=True,
                 listener_thread_prefix="console-listener",
+                **DEMO_DECISIONS,
             )
         except BaseException:
             self.stop()
