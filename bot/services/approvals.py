@@ -261,7 +261,10 @@ class Approvals:
         with self._store.read() as db:
             mine = requests.mine(db, actor.user_id, LIST_LIMIT)
             pending = requests.pending(db)
-        awaiting = [r for r in map(request_from_row, pending) if self._policy.may_decide(r, actor.user_id)]
+            approved = request_approvals.pending_approved_by(db, actor.user_id)  # waiting for someone else now
+        awaiting = [
+            r for r in map(request_from_row, pending) if r.id not in approved and self._policy.may_decide(r, actor.user_id)
+        ]
         return RequestList(mine=[request_from_row(r) for r in mine], awaiting_me=awaiting[:LIST_LIMIT])
 
     # housekeeping (the app runs these periodically and at start-up) -------------------------------

@@ -35,3 +35,13 @@ def of(db: Database, request_id: str) -> list[Row]:
 
 def count(db: Database, request_id: str) -> int:
     return int(db.execute("SELECT count(*) FROM request_approvals WHERE request_id = ?", [request_id]).fetchone()[0])
+
+
+def pending_approved_by(db: Database, approver_id: str) -> set[str]:
+    """Ids of the still-pending requests `approver_id` has approved (they wait for someone else now)."""
+    cursor = db.execute(
+        "SELECT a.request_id FROM request_approvals a JOIN requests r ON r.id = a.request_id "
+        "WHERE a.approver_id = ? AND r.status = ?",
+        [approver_id, "pending"],
+    )
+    return {row[0] for row in cursor.fetchall()}

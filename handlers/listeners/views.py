@@ -117,11 +117,12 @@ def _file_request(
     services = services_of(context)
     services.rate_limits.admit(actor, what)
     request = file(services, actor, e164, reason)
-    _report(context, client, actor.user_id, request)
+    _report(context, client, actor.user_id, request, services)
 
 
-def _report(context: Any, client: WebClient, user_id: str, request: ApprovalRequest) -> None:
-    reply(context, client, user_id, approvals.request_created(request, surface_of(context).approval_channel))
+def _report(context: Any, client: WebClient, user_id: str, request: ApprovalRequest, services: Services) -> None:
+    receipt = approvals.request_created(request, surface_of(context).approval_channel, frozen=services.freeze.current())
+    reply(context, client, user_id, receipt)
 
 
 def _reason_or_errors(ack: Any, view: dict[str, Any]) -> str | None:

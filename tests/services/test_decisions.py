@@ -90,6 +90,9 @@ def test_one_person_counts_once_and_the_requester_never(world: World, in_number:
     assert waiting.may_still_approve == (SECOND_APPROVER.user_id, "SAPPROVERS", ADMIN.user_id)
     assert [r["event"] for r in world.audit_rows(request.id)].count("approved") == 1
     assert world.calls("purchase") == []
+    # it no longer waits for the approver who approved it, only for the others
+    assert [r.id for r in world.services.approvals.list_for(APPROVER).awaiting_me] == []
+    assert [r.id for r in world.services.approvals.list_for(SECOND_APPROVER).awaiting_me] == [request.id]
 
 
 def test_one_deny_ends_a_request_with_approvals(world: World, in_number: str) -> None:
