@@ -29,7 +29,8 @@ def help_message(topic: str | None = None, *, frozen: FreezeState | None = None)
                 "(`/numbers help history` lists its filters)."
             )
         )
-    return message(f"{title}. " + " | ".join(f"/numbers {escape(u.synopsis)}" for u in usages), blocks)
+    frozen_note = "The bot is frozen: no Vobiz changes until an admin unfreezes it. " if frozen else ""
+    return message(f"{frozen_note}{title}. " + " | ".join(f"/numbers {escape(u.synopsis)}" for u in usages), blocks)
 
 
 FILTERED_SUBCOMMANDS = ("history", "export")
