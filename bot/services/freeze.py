@@ -9,6 +9,8 @@ not start at all. Refused attempts change nothing and are told who froze the bot
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from bot.services import journal, validation, wording
 from bot.services.clock import Clock
 from bot.services.errors import Conflict, NotAllowed
@@ -97,8 +99,9 @@ class FreezeSwitch:
             raise Conflict("The bot is not frozen; nothing to unfreeze.")
         return state
 
-    def _announce(self, db: Connection, audit_id: int, now: object) -> None:
-        outbox.enqueue(db, OutboxKind.APPROVALS_NOTICE, audit_id, now)  # type: ignore[arg-type]
+    def _announce(self, db: Connection, audit_id: int, now: datetime) -> None:
+        """The approvals channel's notice of the row (its history line is queued by journal.record)."""
+        outbox.enqueue(db, OutboxKind.APPROVALS_NOTICE, audit_id, now)
 
     def _require_admin(self, actor: Actor, verb: str) -> None:
         refusal = freeze_refusal(self._policy.roles_of(actor.user_id), verb)
