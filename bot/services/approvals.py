@@ -374,7 +374,10 @@ class Approvals:
                     assert won, "inserted pending in this same transaction"
                     journal.record(db, now, journal.about(request, SYSTEM, "approved", Status.EXECUTING.value, reason=grant.rule, quote=quote))
         if grant is not None:
-            return replace(self._executor.run(load(self._store, request.id)), allowance_left=grant.remaining)
+            done = self._executor.run(load(self._store, request.id))
+            # a failed purchase gave its allowance back (bot.services.outcomes.finish)
+            left = self._allowances.remaining(actor) if done.status is Status.FAILED else grant.remaining
+            return replace(done, allowance_left=left)
         return request
 
     def _get(self, rid: str) -> ApprovalRequest:

@@ -15,7 +15,7 @@ from bot.services.errors import NotFound, OutcomeUnknown, ServiceError
 from bot.services.labels import label_bought
 from bot.services.records import Actor, Approval, ApprovalRequest, Status
 from bot.services.rows import db_values, request_from_row
-from bot.store import Store, request_approvals, requests
+from bot.store import Store, allowances, request_approvals, requests
 from bot.store.timestamps import from_db
 
 
@@ -103,6 +103,9 @@ def finish(
         if outcome.status is Status.SUCCEEDED:
             label_bought(db, now, request)  # the team the purchase request asked for, in the same transaction
         journal.announce(db, now, request.id, tell_requester=True)
+        if outcome.status is Status.FAILED and request.by_allowance and request.decided_at is not None:
+            # nothing was bought: the purchase does not count against the requester's allowance
+            allowances.give_back(db, request.requester.user_id, request.decided_at.strftime("%Y-%m"), 1)
         row = requests.get(db, request.id)
         given = request_approvals.of(db, request.id)
     assert row is not None

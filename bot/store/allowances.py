@@ -27,3 +27,12 @@ def take(db: Database, requester_id: str, month: str, purchases: int, cap: int) 
 def used(db: Database, requester_id: str, month: str) -> int:
     row = db.execute("SELECT used FROM allowance_counts WHERE requester_id = ? AND month = ?", [requester_id, month]).fetchone()
     return int(row[0]) if row else 0
+
+
+def give_back(db: Database, requester_id: str, month: str, purchases: int) -> bool:
+    """Uncount `purchases` that were approved by the allowance but not made (never below zero)."""
+    cursor = db.execute(
+        "UPDATE allowance_counts SET used = used - ? WHERE requester_id = ? AND month = ? AND used >= ?",
+        [purchases, requester_id, month, purchases],
+    )
+    return cursor.rowcount == 1

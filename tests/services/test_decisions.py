@@ -160,6 +160,17 @@ def test_the_allowance_never_covers_another_currency_a_higher_fee_or_a_release(w
     assert world.calls("release") == []
 
 
+def test_a_purchase_that_fails_gives_its_allowance_back(world: World, in_number: str) -> None:
+    world.rebuild(auto_approve_monthly_fee="100000 INR", auto_approve_per_person=1)
+    world.sandbox.set_balance(0)  # Vobiz cannot take the payment: nothing is bought
+    failed = world.services.approvals.request_purchase(REQUESTER, in_number, "no money")
+    assert failed.status is Status.FAILED and failed.by_allowance and failed.allowance_left == 1
+    assert world.services.approvals.allowance_left(REQUESTER) == 1
+    world.sandbox.set_balance(1_000_000)
+    assert world.services.approvals.request_purchase(REQUESTER, in_number, "again").status is Status.SUCCEEDED
+    assert world.services.approvals.allowance_left(REQUESTER) == 0
+
+
 def test_the_allowance_renews_with_the_calendar_month(world: World) -> None:
     world.rebuild(auto_approve_monthly_fee="100000 INR", auto_approve_per_person=1)
     first, second = world.sandbox.inventory_numbers("IN")[:2]
