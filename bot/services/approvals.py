@@ -259,13 +259,21 @@ class Approvals:
         """The actor's own recent requests, and the pending ones they may decide."""
         self.expire_due()
         with self._store.read() as db:
-            mine = requests.mine(db, actor.user_id, LIST_LIMIT)
+            mine_rows = requests.mine(db, actor.user_id, LIST_LIMIT)
             pending = requests.pending(db)
             approved = request_approvals.pending_approved_by(db, actor.user_id)  # waiting for someone else now
-        awaiting = [
-            r for r in map(request_from_row, pending) if r.id not in approved and self._policy.may_decide(r, actor.user_id)
-        ]
-        return RequestList(mine=[request_from_row(r) for r in mine], awaiting_me=awaiting[:LIST_LIMIT])
+            awaiting = [
+                r for r in map(request_from_row, pending) if r.id not in approved and self._policy.may_decide(r, actor.user_id)
+            ][:LIST_LIMIT]
+            mine = [self._progress_in(db, request_from_row(r)) for r in mine_rows]
+            awaiting = [self._progress_in(db, r) for r in awaiting]
+        return RequestList(mine=mine, awaiting_me=awaiting)
+
+    def _progress_in(self, db: Connection, request: ApprovalRequest) -> ApprovalRequest:
+        """A pending request that needs several approvals, with those it has (for lists and App Home)."""
+        if request.status is not Status.PENDING or request.approvals_required <= 1:
+            return request
+        return self._with_progress(with_approvals(request, request_approvals.of(db, request.id)))
 
     # housekeeping (the app runs these periodically and at start-up) -------------------------------
 

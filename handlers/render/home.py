@@ -64,6 +64,8 @@ def _request_line(request: ApprovalRequest) -> str:
     state = STATUS_WORD[request.status]
     if request.status is Status.PENDING:
         state = f"{state}, expires {slack_date(request.expires_at)}"
+        if request.approvals_required > 1:
+            state = f"{state} · {len(request.approvals)} of {request.approvals_required} approvals"
     requester = user_mention(request.requester.user_id, request.requester.name)
     reason = clip_escaped(one_line(request.reason or ""), 300) or "(no reason given)"
     return f"{request_summary(request)} · {state}\nby {requester}: {reason}"

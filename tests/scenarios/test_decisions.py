@@ -81,6 +81,11 @@ def test_two_approvers_are_needed_and_the_message_shows_the_progress(quorum: Wor
     world.reply_to(REQUESTER, "You asked for this yourself")
     assert world.request(request_id).status is Status.PENDING
     assert len(world.request(request_id).approvals) == 1
+    world.send(world.requests.app_home_opened(ADMIN))  # App Home and /numbers requests show the count too
+    home = world.slack.wait_for(lambda: world.slack.home(ADMIN))
+    assert request_id in home.as_text() and "1 of 2 approvals" in home.as_text()
+    world.command(REQUESTER, "requests")
+    assert "1 of 2 approvals" in world.reply_to(REQUESTER, request_id).as_text()
 
     world.click(GROUPIE, world.approval_message(request_id), "Approve")
     assert world.settled(request_id).status is Status.SUCCEEDED

@@ -92,7 +92,10 @@ def test_one_person_counts_once_and_the_requester_never(world: World, in_number:
     assert world.calls("purchase") == []
     # it no longer waits for the approver who approved it, only for the others
     assert [r.id for r in world.services.approvals.list_for(APPROVER).awaiting_me] == []
-    assert [r.id for r in world.services.approvals.list_for(SECOND_APPROVER).awaiting_me] == [request.id]
+    [listed] = world.services.approvals.list_for(SECOND_APPROVER).awaiting_me
+    assert listed.id == request.id and [a.approver for a in listed.approvals] == [APPROVER]
+    [own] = world.services.approvals.list_for(REQUESTER).mine
+    assert len(own.approvals) == 1 and own.approvals_required == 2
 
 
 def test_one_deny_ends_a_request_with_approvals(world: World, in_number: str) -> None:
