@@ -45,6 +45,26 @@ class AckRow:
     engine: str = "sqlite"  # the bot's store
     bot_busiest: float = 1.0  # the busiest bot worker's share of the bot's CPU time in the cell
     bare_busiest: float = 1.0
+    # CPU of the rest of the bench's work on the same cores in the cell: this process (FakeSlack and the
+    # sandbox, which serve only the bot, and the bench's own waiting) per bot request, and the load generator
+    # per request of either app. None where it was not measured (runs before it was).
+    bench_cpu_ms: float | None = None
+    loadgen_cpu_ms: float | None = None
+    # The cell's length and each app's CPU time over it before the idle rate was subtracted, so the figures
+    # can be worked out again with an idle rate measured later (`with_idle_rate`).
+    seconds: float | None = None
+    bot_cpu_s: float | None = None
+    bare_cpu_s: float | None = None
+
+    def with_idle_rate(self, bot_per_s: float, bare_per_s: float) -> AckRow:
+        """The CPU per request again, less these idle rates (CPU seconds per second) over the cell."""
+        if self.seconds is None or self.bot_cpu_s is None or self.bare_cpu_s is None:
+            return self
+        return replace(
+            self,
+            bot_cpu_ms=(self.bot_cpu_s - bot_per_s * self.seconds) / self.bot.count * 1000,
+            bare_cpu_ms=(self.bare_cpu_s - bare_per_s * self.seconds) / self.bare.count * 1000,
+        )
 
     @property
     def p99_ratio(self) -> float:
@@ -155,6 +175,7 @@ def run(
                 if around_cell is not None:
                     around_cell[0]()
                 by_worker_before, cell_started = world.cpu_by_worker(), time.monotonic()
+                others_before = world.others_cpu_seconds()
                 for index in range(rounds[latency]):
                     got_bot, got_bare = _burst_both(world, build, in_flight, concurrency, round_index=index)
                     bot += got_bot
@@ -163,6 +184,7 @@ def run(
                 world.settle_outbox()  # this cell's approval messages and notices are part of its work
                 elapsed = time.monotonic() - cell_started
                 used = [_used(after, before) for after, before in zip(world.cpu_by_worker(), by_worker_before)]
+                others = [after - before for after, before in zip(world.others_cpu_seconds(), others_before)]
                 if around_cell is not None:
                     around_cell[1]()
                 idle_cpu = [rate * elapsed for rate in world.idle_cpu_per_s]
@@ -174,6 +196,11 @@ def run(
                     engine="postgresql" if world.database_url else "sqlite",
                     bot_busiest=_busiest(used[0]),
                     bare_busiest=_busiest(used[1]),
+                    bench_cpu_ms=others[0] / len(bot) * 1000,
+                    seconds=elapsed,
+                    bot_cpu_s=sum(used[0].values()),
+                    bare_cpu_s=sum(used[1].values()),
+                    loadgen_cpu_ms=others[1] / (len(bot) + len(bare)) * 1000,
                 )
                 rows.append(row)
                 progress(

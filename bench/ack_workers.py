@@ -34,6 +34,8 @@ TARGET_CONCURRENCY = 32
 CPU_MIN_REQUESTS = 50
 PROFILE_CONCURRENCY = 32
 PROFILE_LATENCY_MS = 0
+IDLE_SECONDS = 5.0
+SETTLE_SECONDS = 3.0
 PROFILE_WORKERS = 2  # the Procfile's default (${WEB_CONCURRENCY:-2})
 
 
@@ -47,7 +49,8 @@ class WorldRun:
     load_before: tuple[float, float, float]
     load_after: tuple[float, float, float] = (0.0, 0.0, 0.0)
     seconds: float = 0.0
-    idle_cpu_ms_per_s: tuple[float, float] = (0.0, 0.0)
+    idle_cpu_ms_per_s: tuple[float, float] = (0.0, 0.0)  # measured before the cells (the live figures use it)
+    idle_after_ms_per_s: tuple[float, float] | None = None  # measured after them; the report's figures use it
     rows: list[AckRow] = field(default_factory=list)
 
 
@@ -103,10 +106,10 @@ def run(
                 world_run = WorldRun(engine=engine, workers=count, date=_now(), load_before=os.getloadavg())
                 world_started = time.monotonic()
                 with BenchWorld(database_url=new_database_url(), workers=count) as world:
-                    world.warm_connections()
-                    idle = world.measure_idle_cpu(seconds=3.0)
+                    _warm_up(world)
+                    idle = world.measure_idle_cpu(seconds=IDLE_SECONDS)
                     world_run.idle_cpu_ms_per_s = (idle[0] * 1000, idle[1] * 1000)
-                    world_run.rows = ack.run(
+                    rows = ack.run(
                         world,
                         rounds=rounds,
                         endpoints=endpoints,
@@ -114,6 +117,11 @@ def run(
                         latencies_ms=latencies_ms,
                         progress=progress,
                     )
+                    # Workers just booted may still be running their first maintenance passes, which the first
+                    # idle reading would count as idle; after the cells they are quiet for sure.
+                    after = world.measure_idle_cpu(seconds=IDLE_SECONDS)
+                    world_run.idle_after_ms_per_s = (after[0] * 1000, after[1] * 1000)
+                    world_run.rows = [row.with_idle_rate(*after) for row in rows]
                 world_run.seconds = time.monotonic() - world_started
                 world_run.load_after = os.getloadavg()
                 results.runs.append(world_run)
@@ -122,6 +130,19 @@ def run(
                 results.profiles.append(_profiled(engine, count, new_database_url(), profile_rounds, endpoints, progress))
     results.seconds = time.monotonic() - started
     return results
+
+
+def _warm_up(world: BenchWorld) -> None:
+    """Open the load generator's connections and send each app a few requests (each worker's first request
+    makes Bolt call auth.test), then let the workers' start-up work finish before the idle reading."""
+    assert world.loadgen is not None
+    world.warm_connections()
+    for _ in range(2 * world.workers):
+        for text in ("help", "list"):
+            signed, _ = world.command(text)
+            world.loadgen.burst([world.outgoing(world.bot_url, signed)] * 4, 4)
+            world.loadgen.burst([world.outgoing(world.bare_url, signed)] * 4, 4)
+    time.sleep(SETTLE_SECONDS)
 
 
 @contextmanager
@@ -172,8 +193,8 @@ def _profiled(
                 bot.stop()
                 bare.stop()
 
-            world.warm_connections()
-            world.measure_idle_cpu(seconds=2.0)
+            _warm_up(world)
+            world.measure_idle_cpu(seconds=IDLE_SECONDS)
             run.rows = ack.run(
                 world,
                 rounds={PROFILE_LATENCY_MS: rounds},
@@ -216,13 +237,14 @@ def render(results: WorkersResults) -> str:
         "- Times are milliseconds, *median / p99* (nearest rank). Target at 32 at once: bot p99 ≤ "
         f"{ACK_RATIO}x the bare app's p99 (same workers, same run) and < {ACK_P99_MS:.0f} ms.",
         "",
-        "| store | workers | started | took | load average before | after | idle CPU ms/s, bot / bare |",
-        "|---|---|---|---|---|---|---|",
+        "| store | workers | started | took | load average before | after | idle CPU ms/s, bot / bare: before the cells | after them |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in results.runs:
+        after = "-" if r.idle_after_ms_per_s is None else f"{r.idle_after_ms_per_s[0]:.1f} / {r.idle_after_ms_per_s[1]:.1f}"
         lines.append(
             f"| {ENGINE_NAMES[r.engine]} | {r.workers} | {r.date} | {r.seconds / 60:.1f} min | {_load(r.load_before)} | "
-            f"{_load(r.load_after)} | {r.idle_cpu_ms_per_s[0]:.1f} / {r.idle_cpu_ms_per_s[1]:.1f} |"
+            f"{_load(r.load_after)} | {r.idle_cpu_ms_per_s[0]:.1f} / {r.idle_cpu_ms_per_s[1]:.1f} | {after} |"
         )
     lines += [""]
     lines += _targets(results)
@@ -261,12 +283,15 @@ def _targets(results: WorkersResults) -> list[str]:
 
 
 def _table(engine: str, runs: list[WorldRun]) -> list[str]:
+    others = any(row.bench_cpu_ms is not None for run in runs for row in run.rows)
     out = [
         f"#### {ENGINE_NAMES[engine]}: ack latency by workers (gunicorn --workers N --threads {THREADS}, bot and bare alike)",
         "",
         "| request | Vobiz | C | workers | bot | bare Bolt | bot / bare (median, p99) | CPU ms per request, bot / bare "
-        "| busiest worker's CPU share, bot / bare | non-200 | lost |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| busiest worker's CPU share, bot / bare |"
+        + (" stand-ins per bot request / load generator per request, CPU ms |" if others else "")
+        + " non-200 | lost |",
+        "|---|---|---|---|---|---|---|---|---|" + ("---|" if others else "") + "---|---|",
     ]
     keyed = {(run.workers, row.endpoint, row.latency_ms, row.concurrency): row for run in runs for row in run.rows}
     order = dict.fromkeys((row.latency_ms, row.endpoint, row.concurrency) for run in runs for row in run.rows)
@@ -277,15 +302,20 @@ def _table(engine: str, runs: list[WorldRun]) -> list[str]:
                 continue
             cpu = "-" if row.bot.count < CPU_MIN_REQUESTS else f"{row.bot_cpu_ms:.1f} / {row.bare_cpu_ms:.1f}"
             share = "-" if row.workers == 1 or row.bot.count < CPU_MIN_REQUESTS else f"{row.bot_busiest:.0%} / {row.bare_busiest:.0%}"
+            other = ""
+            if others:
+                measured = row.bench_cpu_ms is not None and row.loadgen_cpu_ms is not None
+                other = f" {row.bench_cpu_ms:.1f} / {row.loadgen_cpu_ms:.1f} |" if measured and row.bot.count >= CPU_MIN_REQUESTS else " - |"
             out.append(
                 f"| {endpoint} | {latency} ms | {concurrency} | {row.workers} | {row.bot.cell()} | {row.bare.cell()} | "
-                f"{row.median_ratio:.2f}x, {row.p99_ratio:.2f}x | {cpu} | {share} | {row.failures} | {row.lost} |"
+                f"{row.median_ratio:.2f}x, {row.p99_ratio:.2f}x | {cpu} | {share} |{other} {row.failures} | {row.lost} |"
             )
     samples = sorted({(row.latency_ms, row.concurrency, row.bot.count) for run in runs for row in run.rows})
     out += [
         "",
         "Samples per cell and app: " + ", ".join(f"Vobiz {l} ms C={c}: {n}" for l, c, n in samples) + ". CPU per request: "
-        "user+system time of all the app's gunicorn workers over the cell (from /proc/PID/stat, less their idle rate), "
+        "user+system time of all the app's gunicorn workers over the cell (from /proc/PID/stat, less their idle rate "
+        "measured after the cells), "
         f"divided by its requests, where a cell has at least {CPU_MIN_REQUESTS} (the clock ticks in 10 ms); the bot's "
         "includes all it does after the ack (Vobiz calls, the reply, the store, the approval message and the notice). "
         "Busiest worker's share: 50% is an even split over 2 workers, 25% over 4.",
@@ -320,7 +350,7 @@ def _profile(run: ProfileRun) -> list[str]:
         "to (sqlite3's `execute` under sqlite); builtins such as isinstance, len and str or dict methods, called from "
         "everywhere, have a row of their own.",
         "",
-        "| area | bot: CPU s | share | bare Bolt: CPU s | share |",
+        "| area | bot: profiled CPU ms per request | share | bare Bolt: profiled CPU ms per request | share |",
         "|---|---|---|---|---|",
     ]
     areas = sorted(set(bot.by_area) | set(bare.by_area), key=lambda a: bot.by_area.get(a, 0.0), reverse=True)
@@ -328,7 +358,16 @@ def _profile(run: ProfileRun) -> list[str]:
         b, r = bot.by_area.get(name, 0.0), bare.by_area.get(name, 0.0)
         if b / bot.total < 0.005 and (bare.total == 0 or r / bare.total < 0.005):
             continue
-        out.append(f"| {name} | {b:.2f} | {b / bot.total:.0%} | {r:.2f} | {r / bare.total if bare.total else 0:.0%} |")
-    out += ["", "The bot's functions with the most CPU of their own:", "", "| function | CPU s | calls |", "|---|---|---|"]
-    out += [f"| `{name}` | {seconds:.2f} | {calls:,} |" for name, seconds, calls in bot.by_function]
+        out.append(
+            f"| {name} | {bot.ms_per_request(b):.2f} | {b / bot.total:.0%} | {bare.ms_per_request(r):.2f} | "
+            f"{r / bare.total if bare.total else 0:.0%} |"
+        )
+    out += [
+        "",
+        "The bot's functions with the most CPU of their own (profiled ms per request; calls in all):",
+        "",
+        "| function | ms per request | calls |",
+        "|---|---|---|",
+    ]
+    out += [f"| `{name}` | {bot.ms_per_request(seconds):.2f} | {calls:,} |" for name, seconds, calls in bot.by_function]
     return out + [""]

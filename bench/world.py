@@ -18,6 +18,7 @@ own is the bot in another process, under gunicorn, and the watching.
 from __future__ import annotations
 
 import itertools
+import os
 import re
 import sqlite3
 import tempfile
@@ -179,6 +180,12 @@ class BenchWorld:
         """CPU time used so far by the bot's and the bare app's gunicorn workers (all of each app's)."""
         bot, bare = self.cpu_by_worker()
         return sum(bot.values()), sum(bare.values())
+
+    def others_cpu_seconds(self) -> tuple[float, float]:
+        """CPU time used so far by this process (the Slack and Vobiz stand-ins, and the bench's own waiting) and
+        by the load generator: the machine's other work on the same cores."""
+        assert self.loadgen is not None
+        return proc.cpu_seconds(os.getpid()), proc.cpu_seconds(self.loadgen.pid)
 
     def cpu_by_worker(self) -> tuple[dict[int, float], dict[int, float]]:
         """CPU time used so far by each gunicorn worker of the bot and of the bare app, by process id."""
