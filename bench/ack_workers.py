@@ -154,8 +154,7 @@ def _database(engine: str, results: WorkersResults) -> Iterator[Callable[[], str
         return
     from bench import pg
 
-    progress_note = "PostgreSQL: starting a throwaway server (bench.pg) ..."
-    print(progress_note)
+    print("PostgreSQL: starting a throwaway server (bench.pg) ...")
     with pg.throwaway_server() as server:
         url = server.create_database()
         results.pg_version = server.settings(url).get("server_version")
