@@ -8,12 +8,18 @@ few rounds, and writes nothing unless `--out` is given.
 `--engine postgresql` (or `both`: SQLite, then PostgreSQL) runs click and history (with the write
 transaction and the exports) on a throwaway PostgreSQL server (`bench.pg`), the bot started with
 DATABASE_URL, and writes the engines side by side into BENCHMARKS.md's engines section.
+
+`--only ack --workers 1,2,4 [--engine both] [--profile]` (issue 13) runs only the ack piece, once for each
+worker count, the bot and the bare Bolt app both under `gunicorn --workers N --threads 8`, on each engine
+asked for; `--profile` adds a cProfile pass per engine. It writes its own section of BENCHMARKS.md
+(`bench.ack_workers`), leaving the others as they are.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import pickle
 import sys
 import tempfile
 import time
@@ -46,6 +52,9 @@ class Plan:
 
 FULL = Plan("full", {0: 20, 2000: 8}, {0: 20, 2000: 5}, {0: 20, 2000: 3}, 1_000_000, 200, 2_000)
 QUICK = Plan("quick", {0: 3, 2000: 2}, {0: 3, 2000: 1}, {0: 3, 2000: 1}, 100_000, 30, 100)
+# --workers: rounds by Vobiz latency for each (engine, workers) world, and the profiling pass's rounds. Fewer
+# rounds than the single-worker piece: six worlds have to fit in about 20 minutes.
+WORKERS_ROUNDS = {"full": ({0: 10, 2000: 5}, 3), "quick": ({0: 1, 2000: 1}, 1)}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -65,7 +74,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         default="sqlite",
         help="the bot's database; postgresql or both run the pieces click and history on a throwaway PostgreSQL server",
     )
+    parser.add_argument(
+        "--workers",
+        default=None,
+        metavar="N,N,...",
+        help="with --only ack: run the ack piece once per gunicorn worker count (bot and bare alike), on --engine's stores",
+    )
+    parser.add_argument("--profile", action="store_true", help="with --workers: add a cProfile pass per engine")
+    parser.add_argument("--render-from", type=Path, default=None, help=argparse.SUPPRESS)  # a saved --workers run
     args = parser.parse_args(argv)
+    if args.workers is not None or args.profile or args.render_from is not None:
+        return _by_workers(parser, args)
     only = args.only if args.only is not None else ",".join(PIECES if args.engine == "sqlite" else ENGINE_PIECES)
     pieces = {p.strip() for p in only.split(",") if p.strip()}
     unknown = pieces - set(PIECES)
@@ -92,6 +111,52 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(figures)
     if out is not None:
         write(out, figures, begin=begin, end=end)
+        print(f"wrote the figures to {out}")
+    return 0
+
+
+def _by_workers(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    from bench import ack_workers
+
+    if args.render_from is not None:  # render a saved run again (after a change to the report's layout)
+        return _write_workers(pickle.loads(args.render_from.read_bytes()), args)
+    if args.workers is None:
+        parser.error("--profile goes with --workers")
+    if args.only is not None and {p.strip() for p in args.only.split(",") if p.strip()} != {"ack"}:
+        parser.error("--workers runs only the ack piece (--only ack)")
+    try:
+        workers = [int(w) for w in args.workers.split(",") if w.strip()]
+    except ValueError:
+        parser.error(f"--workers wants whole numbers separated by commas, not {args.workers!r}")
+    if not workers or min(workers) < 1:
+        parser.error("--workers wants at least one worker count, each 1 or more")
+    mode = "quick" if args.quick else "full"
+    rounds, profile_rounds = WORKERS_ROUNDS[mode]
+    engines = ("sqlite", "postgresql") if args.engine == "both" else (args.engine,)
+    results = ack_workers.run(
+        mode=mode,
+        engines=engines,
+        workers=workers,
+        rounds=rounds,
+        cpu=_cpu_model(),
+        profile_rounds=profile_rounds if args.profile else 0,
+    )
+    saved = Path(tempfile.gettempdir()) / f"numbers-bot-bench-ack-workers-{mode}.pickle"
+    saved.write_bytes(pickle.dumps(results))
+    print(f"saved the raw results to {saved}")
+    return _write_workers(results, args)
+
+
+def _write_workers(results: object, args: argparse.Namespace) -> int:
+    from bench import ack_workers
+
+    assert isinstance(results, ack_workers.WorkersResults)
+    figures = ack_workers.render(results)
+    print()
+    print(figures)
+    out = args.out if args.out is not None else (None if results.mode == "quick" else REPO / "BENCHMARKS.md")
+    if out is not None:
+        write(out, figures, begin=ack_workers.BEGIN, end=ack_workers.END)
         print(f"wrote the figures to {out}")
     return 0
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bench.loadgen import Outgoing, Result
 from bench.stats import Summary, summarize
@@ -41,6 +41,30 @@ class AckRow:
     failures: int  # answers other than 200, from either app
     lost: int  # bot requests acked whose answer (reply or Vobiz outcome) never came
     failure_example: str | None = None
+    workers: int = 1  # gunicorn workers of each app
+    engine: str = "sqlite"  # the bot's store
+    bot_busiest: float = 1.0  # the busiest bot worker's share of the bot's CPU time in the cell
+    bare_busiest: float = 1.0
+    # CPU of the rest of the bench's work on the same cores in the cell: this process (FakeSlack and the
+    # sandbox, which serve only the bot, and the bench's own waiting) per bot request, and the load generator
+    # per request of either app. None where it was not measured (runs before it was).
+    bench_cpu_ms: float | None = None
+    loadgen_cpu_ms: float | None = None
+    # The cell's length and each app's CPU time over it before the idle rate was subtracted, so the figures
+    # can be worked out again with an idle rate measured later (`with_idle_rate`).
+    seconds: float | None = None
+    bot_cpu_s: float | None = None
+    bare_cpu_s: float | None = None
+
+    def with_idle_rate(self, bot_per_s: float, bare_per_s: float) -> AckRow:
+        """The CPU per request again, less these idle rates (CPU seconds per second) over the cell."""
+        if self.seconds is None or self.bot_cpu_s is None or self.bare_cpu_s is None:
+            return self
+        return replace(
+            self,
+            bot_cpu_ms=(self.bot_cpu_s - bot_per_s * self.seconds) / self.bot.count * 1000,
+            bare_cpu_ms=(self.bare_cpu_s - bare_per_s * self.seconds) / self.bare.count * 1000,
+        )
 
     @property
     def p99_ratio(self) -> float:
@@ -123,8 +147,10 @@ def run(
     concurrencies: Sequence[int] = CONCURRENCIES,
     latencies_ms: Sequence[int] = LATENCIES_MS,
     progress: Callable[[str], None] = print,
+    around_cell: tuple[Callable[[], None], Callable[[], None]] | None = None,
 ) -> list[AckRow]:
-    """`rounds[latency_ms]` bursts per concurrency for each endpoint and app."""
+    """`rounds[latency_ms]` bursts per concurrency for each endpoint and app. `around_cell`: called right
+    before and right after each measured cell, outside its CPU readings (the profiling pass's snapshots)."""
     assert world.loadgen is not None
     world.warm_connections()
     in_flight = _InFlight(world, give_up_s=max(latencies_ms) * 3 / 1000 + 15)
@@ -146,7 +172,10 @@ def run(
                 bare: list[Result] = []
                 lost_before = in_flight.lost
                 world.settle_outbox()  # deliveries left from earlier cells are not this cell's work
-                cpu_before, cell_started = world.cpu_seconds(), time.monotonic()
+                if around_cell is not None:
+                    around_cell[0]()
+                by_worker_before, cell_started = world.cpu_by_worker(), time.monotonic()
+                others_before = world.others_cpu_seconds()
                 for index in range(rounds[latency]):
                     got_bot, got_bare = _burst_both(world, build, in_flight, concurrency, round_index=index)
                     bot += got_bot
@@ -154,9 +183,25 @@ def run(
                 in_flight.wait_below(0)
                 world.settle_outbox()  # this cell's approval messages and notices are part of its work
                 elapsed = time.monotonic() - cell_started
+                used = [_used(after, before) for after, before in zip(world.cpu_by_worker(), by_worker_before)]
+                others = [after - before for after, before in zip(world.others_cpu_seconds(), others_before)]
+                if around_cell is not None:
+                    around_cell[1]()
                 idle_cpu = [rate * elapsed for rate in world.idle_cpu_per_s]
-                cpu = [after - before - idle for after, before, idle in zip(world.cpu_seconds(), cpu_before, idle_cpu)]
+                cpu = [sum(app.values()) - idle for app, idle in zip(used, idle_cpu)]
                 row = _row(endpoint, latency, concurrency, bot, bare, lost=in_flight.lost - lost_before, cpu=cpu)
+                row = replace(
+                    row,
+                    workers=world.workers,
+                    engine="postgresql" if world.database_url else "sqlite",
+                    bot_busiest=_busiest(used[0]),
+                    bare_busiest=_busiest(used[1]),
+                    bench_cpu_ms=others[0] / len(bot) * 1000,
+                    seconds=elapsed,
+                    bot_cpu_s=sum(used[0].values()),
+                    bare_cpu_s=sum(used[1].values()),
+                    loadgen_cpu_ms=others[1] / (len(bot) + len(bare)) * 1000,
+                )
                 rows.append(row)
                 progress(
                     f"  {endpoint:8s} vobiz {latency:>4d} ms  c={concurrency:<2d}  bot {row.bot.cell()}  "
@@ -183,6 +228,17 @@ def _burst_both(
             outgoing = build.for_bare(concurrency)
         results[app] = world.loadgen.burst(outgoing, concurrency)
     return results["bot"], results["bare"]
+
+
+def _used(after: dict[int, float], before: dict[int, float]) -> dict[int, float]:
+    """CPU seconds each worker used between two readings (a worker that was replaced counts from 0)."""
+    return {pid: seconds - before.get(pid, 0.0) for pid, seconds in after.items()}
+
+
+def _busiest(used: dict[int, float]) -> float:
+    """The busiest worker's share of the CPU its app used (1.0 with one worker; 0.5 is an even split of 2)."""
+    total = sum(used.values())
+    return max(used.values()) / total if total > 0 else 1.0
 
 
 def _row(

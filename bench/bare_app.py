@@ -1,5 +1,5 @@
 """The yardstick: a bare Bolt app with the bot's signing secret, one `/numbers` command and one action,
-both of which only ack. Served exactly like the bot (gunicorn, one worker, 8 threads), so the
+both of which only ack. Served exactly like the bot (gunicorn, the same workers, 8 threads), so the
 difference between the two is what the bot itself costs.
 
     SLACK_SIGNING_SECRET=... SLACK_BOT_TOKEN=... SLACK_API_URL=... \

@@ -76,6 +76,10 @@ class LoadGenerator:
             raise RuntimeError(f"load generator: {answer['error']}")
         return answer
 
+    @property
+    def pid(self) -> int:
+        return self._process.pid
+
     def burst(self, requests: Sequence[Outgoing], concurrency: int) -> list[Result]:
         """Send `requests` from `concurrency` clients at once (request i from client i % concurrency)."""
         answer = self._ask(

@@ -1,8 +1,9 @@
-"""Serving an app the way the Procfile does: `gunicorn --workers 1 --threads 8 <module>:application`,
+"""Serving an app the way the Procfile does: `gunicorn --workers N --threads 8 <module>:application`,
 bound to 127.0.0.1 on a free port, configured only through its environment.
 
-`Gunicorn(target, env).start()` waits until the worker answers, then offers `.url`, `.worker_pid`,
-`.arbiter_pid` and `stop()`.
+`Gunicorn(target, env, workers=N).start()` waits until every worker is up and one answers, then offers
+`.url`, `.worker_pids` (`.worker_pid`: the first), `.arbiter_pid` and `stop()`. `config` names a gunicorn
+config file instead of the repository's `gunicorn.conf.py` (the bench's profiling config wraps that one).
 """
 
 from __future__ import annotations
@@ -21,7 +22,12 @@ import httpx
 
 REPO = Path(__file__).resolve().parent.parent
 # The Procfile's web command, with the bind address made local and the port chosen by the kernel.
-GUNICORN_ARGS = ("--workers", "1", "--threads", "8")
+THREADS = 8
+
+
+def gunicorn_args(workers: int = 1) -> tuple[str, ...]:
+    return ("--workers", str(workers), "--threads", str(THREADS))
+
 # gunicorn 27 opens a control socket at one fixed path (~/.gunicorn/gunicorn.ctl); two servers at once
 # would fight over it, and serving requests does not need it.
 EXTRA_ARGS = ("--no-control-socket",)
@@ -34,9 +40,13 @@ class ServerFailed(RuntimeError):
 
 
 class Gunicorn:
-    def __init__(self, target: str, env: Mapping[str, str], *, name: str) -> None:
+    def __init__(
+        self, target: str, env: Mapping[str, str], *, name: str, workers: int = 1, config: Path | None = None
+    ) -> None:
         self.target = target
         self.name = name
+        self.workers = workers
+        self.config = config
         self._env = dict(env)
         self._process: subprocess.Popen[str] | None = None
         self._log: list[str] = []
@@ -51,7 +61,11 @@ class Gunicorn:
 
     def launch(self) -> Gunicorn:
         """Start the process; `wait_ready` waits for it (so several servers can boot at once)."""
-        command = [sys.executable, "-m", "gunicorn", *GUNICORN_ARGS, *EXTRA_ARGS, "--bind", "127.0.0.1:0", self.target]
+        config = ("--config", str(self.config)) if self.config is not None else ()
+        command = [
+            sys.executable, "-m", "gunicorn", *gunicorn_args(self.workers), *config, *EXTRA_ARGS,
+            "--bind", "127.0.0.1:0", self.target,
+        ]  # fmt: skip
         self._process = subprocess.Popen(
             command, cwd=REPO, env=self._env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
         )
@@ -84,7 +98,7 @@ class Gunicorn:
                 break
             try:
                 httpx.get(self.url + path, timeout=5.0)
-                if self.worker_pid is not None:
+                if len(self.worker_pids) >= self.workers:
                     return
             except httpx.TransportError:
                 pass
@@ -105,9 +119,14 @@ class Gunicorn:
         return self._process.pid
 
     @property
+    def worker_pids(self) -> list[int]:
+        """The workers (the processes that import and serve the app), children of the arbiter."""
+        return children_of(self.arbiter_pid)
+
+    @property
     def worker_pid(self) -> int | None:
-        """The worker (the process that imports and serves the app), a child of the arbiter."""
-        pids = children_of(self.arbiter_pid)
+        """The first worker."""
+        pids = self.worker_pids
         return pids[0] if pids else None
 
     def ask_to_stop(self) -> None:

@@ -18,6 +18,7 @@ own is the bot in another process, under gunicorn, and the watching.
 from __future__ import annotations
 
 import itertools
+import os
 import re
 import sqlite3
 import tempfile
@@ -33,6 +34,7 @@ from fakes.vobiz import SandboxServer
 from bench import numbers, proc
 from bench.bare_app import APPROVE_ACTION
 from bench.loadgen import LoadGenerator, Outgoing
+from bench.gunicorn_profile import PROFILE_DIR_ENV
 from bench.servers import REPO, Gunicorn, child_env
 from fakes.slack import FakeSlack, Message, SignedRequest, SlackEvent, SlackRequests
 from fakes.slack.records import Ephemeral, EventKind
@@ -54,6 +56,7 @@ CAST = Cast(
     approval_channel=APPROVALS,
     history_channel=HISTORY,
 )
+PROFILE_CONFIG = REPO / "bench" / "gunicorn_profile.py"
 _REQUEST_ID = re.compile(r"request (R[0-9A-Z]+)")
 
 
@@ -69,12 +72,24 @@ class VobizCall:
 
 
 class BenchWorld:
-    def __init__(self, *, workdir: Path | None = None, database_url: str | None = None) -> None:
+    """`workers` gunicorn workers for the bot and for the bare app alike; `profile_dir` serves both with the
+    bench's profiling config (`bench/gunicorn_profile.py`), which leaves one profile per worker there."""
+
+    def __init__(
+        self,
+        *,
+        workdir: Path | None = None,
+        database_url: str | None = None,
+        workers: int = 1,
+        profile_dir: Path | None = None,
+    ) -> None:
         self._tmp = tempfile.TemporaryDirectory(prefix="numbers-bot-bench-") if workdir is None else None
         self.workdir = Path(self._tmp.name) if self._tmp is not None else workdir
         assert self.workdir is not None
         self.db_path = self.workdir / "bot.db"
         self.database_url = database_url  # PostgreSQL for the bot (DATABASE_URL) instead of the SQLite file
+        self.workers = workers
+        self.profile_dir = profile_dir
         self._lock = threading.Condition()
         self._replies: dict[str, float] = {}
         self._approval_messages: dict[str, Message] = {}
@@ -96,8 +111,17 @@ class BenchWorld:
         self.sandbox.set_balance(10**9)  # the load buys well over a thousand numbers
         self.slack.start()
         bare_env = {"SLACK_SIGNING_SECRET": CAST.signing_secret, "SLACK_BOT_TOKEN": CAST.bot_token, "SLACK_API_URL": self.slack.api_url}
-        self.bot = Gunicorn("bot.wsgi:application", child_env(self.bot_environment()), name="bot").launch()
-        self.bare = Gunicorn("bench.bare_app:application", child_env(bare_env), name="bare").launch()
+        config: Path | None = None
+        if self.profile_dir is not None:
+            config = PROFILE_CONFIG
+            bare_env[PROFILE_DIR_ENV] = str(self.profile_dir / "bare")
+        bot_env = child_env(self.bot_environment())
+        if self.profile_dir is not None:
+            bot_env[PROFILE_DIR_ENV] = str(self.profile_dir / "bot")
+        self.bot = Gunicorn("bot.wsgi:application", bot_env, name="bot", workers=self.workers, config=config).launch()
+        self.bare = Gunicorn(
+            "bench.bare_app:application", child_env(bare_env), name="bare", workers=self.workers, config=config
+        ).launch()
         self.loadgen = LoadGenerator(str(REPO))
         self.bot.wait_ready("/healthz")
         self.bare.wait_ready()
@@ -153,12 +177,26 @@ class BenchWorld:
         self.loadgen.warm(self.bare_url)
 
     def cpu_seconds(self) -> tuple[float, float]:
-        """CPU time used so far by the bot's and the bare app's gunicorn workers."""
+        """CPU time used so far by the bot's and the bare app's gunicorn workers (all of each app's)."""
+        bot, bare = self.cpu_by_worker()
+        return sum(bot.values()), sum(bare.values())
+
+    def others_cpu_seconds(self) -> tuple[float, float]:
+        """CPU time used so far by this process (the Slack and Vobiz stand-ins, and the bench's own waiting) and
+        by the load generator: the machine's other work on the same cores."""
+        assert self.loadgen is not None
+        return proc.cpu_seconds(os.getpid()), proc.cpu_seconds(self.loadgen.pid)
+
+    def cpu_by_worker(self) -> tuple[dict[int, float], dict[int, float]]:
+        """CPU time used so far by each gunicorn worker of the bot and of the bare app, by process id."""
         assert self.bot is not None and self.bare is not None
-        pids = (self.bot.worker_pid, self.bare.worker_pid)
-        if pids[0] is None or pids[1] is None:
-            raise BenchError("a gunicorn worker is gone")
-        return proc.cpu_seconds(pids[0]), proc.cpu_seconds(pids[1])
+        found: list[dict[int, float]] = []
+        for server in (self.bot, self.bare):
+            pids = server.worker_pids
+            if len(pids) != self.workers:
+                raise BenchError(f"{server.name}: {len(pids)} gunicorn workers, {self.workers} expected")
+            found.append({pid: proc.cpu_seconds(pid) for pid in pids})
+        return found[0], found[1]
 
     def measure_idle_cpu(self, seconds: float = 5.0) -> tuple[float, float]:
         """CPU seconds per second each worker uses doing nothing (the bot polls its outbox twice a second);
