@@ -29,7 +29,7 @@ from bot.config import Settings
 from bot.services import Services, build_services
 from bot.services.clock import utc_now
 from bot.services.crashpoints import CrashPoints
-from bot.store import Store, describe, open_store
+from bot.store import Store, describe
 from handlers.outbound.delivery import Delivery
 from handlers.outbound.directory import SlackDirectory
 from bot.runtime import RECONCILE_INTERVAL_S, Workers
@@ -94,7 +94,7 @@ def build_bot(
             settings,
             vobiz=vobiz or _vobiz_client(settings),
             directory=SlackDirectory(client),
-            store=store or open_store(sqlite_path=settings.numbers_bot_db, database_url=settings.database_url_text),
+            store=store,  # None: build_services opens the one the settings name
             clock=clock,
             auditors=settings.auditors,
             crash=crash,

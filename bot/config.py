@@ -37,6 +37,11 @@ class Settings(BaseSettings):
     numbers_bot_db: Path = Path("numbers-bot.db")
     # PostgreSQL instead of the SQLite file (`postgres://` as Heroku sets it, or `postgresql://`).
     database_url: SecretStr | None = None
+    # Per process, at most this many connections to PostgreSQL (the pool grows to it on demand from one).
+    # Enough that gunicorn's 8 request threads, the 32 listener threads' short units of work and the
+    # background workers (delivery, maintenance, lease renewal) do not wait out the pool's 5 s; every
+    # process sharing the server has its own pool, so processes x this must stay under max_connections.
+    database_pool_size: int = Field(default=16, ge=2, le=200)
     # Set by Heroku on every dyno, whose disk is wiped at least once a day.
     dyno: str | None = None
     # The operator knows the disk is wiped and accepts losing the SQLite store with it.

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import ConfigError, database_path, load_settings
+from bot.store.postgres import DEFAULT_POOL_SIZE
 
 GOOD = {
     "SLACK_BOT_TOKEN": "xoxb-111-not-secret",
@@ -22,7 +23,7 @@ GOOD = {
 def env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     for name in [*GOOD, "SLACK_APP_TOKEN", "APPROVERS", "ADMINS", "AUDITORS", "APPROVAL_TTL_HOURS",
                  "SLACK_API_URL", "VOBIZ_BASE_URL", "NUMBERS_BOT_DB", "RELEASE_NEEDS_APPROVAL",
-                 "RATE_LIMIT_PER_MINUTE", "DATABASE_URL", "DYNO", "NUMBERS_BOT_ALLOW_EPHEMERAL_DB"]:
+                 "RATE_LIMIT_PER_MINUTE", "DATABASE_URL", "DATABASE_POOL_SIZE", "DYNO", "NUMBERS_BOT_ALLOW_EPHEMERAL_DB"]:
         monkeypatch.delenv(name, raising=False)
     for name, value in GOOD.items():
         monkeypatch.setenv(name, value)
@@ -104,6 +105,16 @@ def test_database_path_reads_only_numbers_bot_db(env: pytest.MonkeyPatch) -> Non
     env.delenv("SLACK_BOT_TOKEN")
     env.setenv("NUMBERS_BOT_DB", "/srv/numbers/bot.db")
     assert database_path() == Path("/srv/numbers/bot.db")
+
+
+def test_the_database_pool_size_is_read_and_defaults_to_the_pools_own(env: pytest.MonkeyPatch) -> None:
+    assert load_settings().database_pool_size == DEFAULT_POOL_SIZE == 16
+    env.setenv("DATABASE_POOL_SIZE", "4")
+    assert load_settings().database_pool_size == 4
+    for bad in ("1", "0", "many"):
+        env.setenv("DATABASE_POOL_SIZE", bad)
+        with pytest.raises(ConfigError, match="^DATABASE_POOL_SIZE is invalid"):
+            load_settings()
 
 
 def test_the_rate_limit_is_read_and_zero_turns_it_off(env: pytest.MonkeyPatch) -> None:
