@@ -63,6 +63,14 @@ class Settings(BaseSettings):
         le=3600,
         validation_alias=AliasChoices("numbers_bot_settle_grace_seconds", "settle_grace_seconds"),
     )
+    # How often each maintenance job (settling, expiry, checkpoint, undo-window re-draws) runs, once across
+    # all processes; at most half the settle grace is used (bot.services.jobs.maintenance_interval).
+    maintenance_interval_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        validation_alias=AliasChoices("numbers_bot_maintenance_interval_seconds", "maintenance_interval_seconds"),
+    )
     # Per person: how many counted commands (reads that call Vobiz, new requests, assign/unassign) the bot
     # takes in any 60 seconds; 0 turns the limit off. Approvers' decision clicks are never counted.
     rate_limit_per_minute: int = Field(default=10, ge=0, le=10_000)

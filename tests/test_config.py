@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from bot.config import ConfigError, database_path, load_settings
+from bot.services.jobs import maintenance_interval
 from bot.store.postgres import DEFAULT_POOL_SIZE
 
 GOOD = {
@@ -23,7 +25,8 @@ GOOD = {
 def env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     for name in [*GOOD, "SLACK_APP_TOKEN", "APPROVERS", "ADMINS", "AUDITORS", "APPROVAL_TTL_HOURS",
                  "SLACK_API_URL", "VOBIZ_BASE_URL", "NUMBERS_BOT_DB", "RELEASE_NEEDS_APPROVAL",
-                 "RATE_LIMIT_PER_MINUTE", "DATABASE_URL", "DATABASE_POOL_SIZE", "DYNO", "NUMBERS_BOT_ALLOW_EPHEMERAL_DB"]:
+                 "RATE_LIMIT_PER_MINUTE", "DATABASE_URL", "DATABASE_POOL_SIZE",
+                 "NUMBERS_BOT_MAINTENANCE_INTERVAL_SECONDS", "NUMBERS_BOT_SETTLE_GRACE_SECONDS", "DYNO", "NUMBERS_BOT_ALLOW_EPHEMERAL_DB"]:
         monkeypatch.delenv(name, raising=False)
     for name, value in GOOD.items():
         monkeypatch.setenv(name, value)
@@ -114,6 +117,25 @@ def test_the_database_pool_size_is_read_and_defaults_to_the_pools_own(env: pytes
     for bad in ("1", "0", "many"):
         env.setenv("DATABASE_POOL_SIZE", bad)
         with pytest.raises(ConfigError, match="^DATABASE_POOL_SIZE is invalid"):
+            load_settings()
+
+
+def test_the_maintenance_interval_is_read_and_used_up_to_half_the_settle_grace(env: pytest.MonkeyPatch) -> None:
+    def used() -> float:
+        settings = load_settings()
+        return maintenance_interval(
+            timedelta(seconds=settings.maintenance_interval_seconds), timedelta(seconds=settings.settle_grace_seconds)
+        ).total_seconds()
+
+    assert load_settings().maintenance_interval_seconds == 30
+    assert used() == 30  # the default grace is 60 s
+    env.setenv("NUMBERS_BOT_MAINTENANCE_INTERVAL_SECONDS", "120")
+    assert load_settings().maintenance_interval_seconds == 120 and used() == 30
+    env.setenv("NUMBERS_BOT_SETTLE_GRACE_SECONDS", "600")
+    assert used() == 120
+    for bad in ("0", "-1", "3601", "often"):
+        env.setenv("NUMBERS_BOT_MAINTENANCE_INTERVAL_SECONDS", bad)
+        with pytest.raises(ConfigError, match="^NUMBERS_BOT_MAINTENANCE_INTERVAL_SECONDS is invalid"):
             load_settings()
 
 
