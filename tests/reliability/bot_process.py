@@ -145,6 +145,10 @@ class BotProcess:
             pass
 
     @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    @property
     def pid(self) -> int:
         """The gunicorn master's (arbiter's) pid."""
         assert self._process is not None
