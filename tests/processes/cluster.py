@@ -14,6 +14,7 @@ import runpy
 import signal
 import sqlite3
 import subprocess
+import time
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -46,6 +47,7 @@ class Cluster:
     grace_s: float
     interval_s: float
     requests: SlackRequests
+    extra_env: dict[str, str] = field(default_factory=dict)
     instances: list[BotProcess] = field(default_factory=list)
 
     # ------------------------------------------------------------ processes
@@ -58,7 +60,7 @@ class Cluster:
         }
         if self.database_url:
             extra["DATABASE_URL"] = self.database_url
-        return bot_environment(self.slack, self.sandbox, self.db, **extra)
+        return bot_environment(self.slack, self.sandbox, self.db, **extra, **self.extra_env)
 
     def start(self, instances: int, workers: int) -> Cluster:
         for _ in range(instances):
@@ -75,6 +77,11 @@ class Cluster:
         for instance in self.instances:
             instance.stop()
         self.requests.close()
+
+    def troubles(self) -> list[str]:
+        """Lines of the processes' output that say something went wrong (shown when a test fails)."""
+        words = ("Traceback", "ERROR", "CRITICAL", "WORKER TIMEOUT", "was sent SIG")
+        return [line for i in self.instances for line in i.output.splitlines() if any(w in line for w in words)]
 
     @property
     def live(self) -> list[BotProcess]:
@@ -156,8 +163,34 @@ class Cluster:
             return self.query("SELECT * FROM audit ORDER BY id")
         return self.query("SELECT * FROM audit WHERE request_id = ? ORDER BY id", (request_id,))
 
-    def undelivered(self) -> int:
-        return int(self.query("SELECT count(*) AS n FROM outbox WHERE done_at IS NULL")[0]["n"])
+    def undelivered(self, *, history_channel: bool = True) -> int:
+        """Outbox items not delivered yet (without those for the history channel, which are paced at about
+        a line a second per process, when `history_channel` is False)."""
+        sql = "SELECT count(*) AS n FROM outbox WHERE done_at IS NULL"
+        if not history_channel:
+            sql += " AND kind NOT IN ('history', 'checkpoint', 'drift')"
+        return int(self.query(sql)[0]["n"])
+
+    def settle(self, quiet_s: float = 1.0, timeout: float = 120.0) -> None:
+        """Wait until the processes are done with what they were sent: nothing executing or unknown, every
+        message but the paced history lines delivered, and no new audit row for `quiet_s` (listeners go
+        on after their ack)."""
+        deadline = time.monotonic() + timeout
+        last, quiet_since = -1, time.monotonic()
+        while time.monotonic() < deadline:
+            rows = int(self.query("SELECT count(*) AS n FROM audit")[0]["n"])
+            busy = self.query("SELECT count(*) AS n FROM requests WHERE status IN ('executing', 'outcome_unknown')")[0]["n"]
+            if rows != last:
+                last, quiet_since = rows, time.monotonic()
+            elif not busy and not self.undelivered(history_channel=False) and time.monotonic() - quiet_since >= quiet_s:
+                return
+            time.sleep(0.1)
+        raise TimeoutError(f"the processes were still busy after {timeout} s")
+
+    def chain_links(self) -> bool:
+        """Every audit row's prev_hash is the hash of the row before it: one chain, however many wrote."""
+        hashes = self.query("SELECT prev_hash, hash FROM audit ORDER BY id")
+        return all(row["prev_hash"] == before["hash"] for before, row in zip(hashes, hashes[1:]))
 
     def audit_verify(self) -> subprocess.CompletedProcess[str]:
         """`numbers-bot audit verify` over the shared store, as an operator runs it."""
