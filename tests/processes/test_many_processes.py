@@ -18,11 +18,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 
-from fakes.slack.requests import SlackRequests
+from fakes.slack.requests import SignedRequest, SlackRequests
 from fakes.vobiz import SandboxServer
 from tests.postgres_server import PostgresServer
 from tests.processes.cluster import Cluster, parse_at
@@ -82,7 +81,10 @@ def sold(cluster: Cluster, e164: str) -> int:
     return sum(1 for e in cluster.sandbox.snapshot()["audit"] if e["action"] == "purchase" and e["e164"] == e164)
 
 
-def all_at_once(sends: list[tuple[object, ...]], cluster: Cluster) -> list[int]:
+Send = tuple[SignedRequest, int, int | None]  # a signed request, the instance it goes to, its X-Slack-Retry-Num
+
+
+def all_at_once(sends: list[Send], cluster: Cluster) -> list[int]:
     """Send every (signed request, instance, retry_num) from its own thread, released together."""
     start = threading.Barrier(len(sends))
     statuses: list[int] = [0] * len(sends)
@@ -90,7 +92,7 @@ def all_at_once(sends: list[tuple[object, ...]], cluster: Cluster) -> list[int]:
     def send(index: int) -> None:
         signed, instance, retry_num = sends[index]
         start.wait()
-        statuses[index] = cluster.send(signed, instance, retry_num)  # type: ignore[arg-type]
+        statuses[index] = cluster.send(signed, instance, retry_num)
 
     threads = [threading.Thread(target=send, args=(i,)) for i in range(len(sends))]
     for thread in threads:
@@ -110,7 +112,7 @@ def test_twenty_concurrent_approvals_and_retries_spread_over_the_processes_buy_o
     calls_before = purchase_calls(cluster)
     request_id, message = cluster.ask_to_buy(first, instance=0)
     clicks = [cluster.requests.click(APPROVER if i % 2 else ADMIN, message, "Approve") for i in range(CLICKS)]
-    sends: list[tuple[object, ...]] = [(click, i, None) for i, click in enumerate(clicks)]
+    sends: list[Send] = [(click, i, None) for i, click in enumerate(clicks)]
     sends += [(clicks[i], i + 1, 1 + i % 2) for i in range(RETRIES)]  # Slack redelivers to another instance
 
     assert all_at_once(sends, cluster) == [200] * len(sends)
