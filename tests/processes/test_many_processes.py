@@ -10,7 +10,7 @@ gunicorn with three workers on one SQLite file.
 - every history line reaches FakeSlack exactly once and in audit order, and `numbers-bot audit verify`
   passes on the store afterwards: one chain.
 
-Short settings keep it quick: a 2 s grace and a 1 s maintenance interval (production: 60 s and 30 s).
+Short settings keep it quick: a 3 s grace and a 1 s maintenance interval (production: 60 s and 30 s).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from tests.processes.cluster import Cluster, parse_at
 from tests.reliability.bot_process import wait_until
 from tests.scenarios.scenario_world import ADMIN, APPROVALS, APPROVER, SIGNING_SECRET, fake_slack
 
-GRACE_S = 2.0
+GRACE_S = 3.0
 INTERVAL_S = 1.0
 CLICKS = 20
 RETRIES = 10
