@@ -18,7 +18,7 @@ import weakref
 from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -29,7 +29,8 @@ from bot.config import Settings
 from bot.services import Services, build_services
 from bot.services.clock import utc_now
 from bot.services.crashpoints import CrashPoints
-from bot.store import Store, describe, open_store
+from bot.services.jobs import maintenance_interval
+from bot.store import Store, describe
 from handlers.outbound.delivery import Delivery
 from handlers.outbound.directory import SlackDirectory
 from bot.runtime import RECONCILE_INTERVAL_S, Workers
@@ -94,7 +95,7 @@ def build_bot(
             settings,
             vobiz=vobiz or _vobiz_client(settings),
             directory=SlackDirectory(client),
-            store=store or open_store(sqlite_path=settings.numbers_bot_db, database_url=settings.database_url_text),
+            store=store,  # None: build_services opens the one the settings name
             clock=clock,
             auditors=settings.auditors,
             crash=crash,
@@ -120,7 +121,16 @@ def build_bot(
         sleep=sleep,
         monotonic=monotonic,
     )
-    workers = Workers(services, delivery, now=clock, reconcile_interval_s=reconcile_interval_s)
+    interval = maintenance_interval(
+        timedelta(seconds=settings.maintenance_interval_seconds), timedelta(seconds=settings.settle_grace_seconds)
+    )
+    workers = Workers(
+        services,
+        delivery,
+        now=clock,
+        maintenance_interval_s=interval.total_seconds(),
+        reconcile_interval_s=reconcile_interval_s,
+    )
     bot = Bot(app=app, settings=settings, services=services, delivery=delivery, workers=workers)
     _BOTS[app] = bot
     if start_workers:

@@ -56,6 +56,11 @@ class Settings(BaseSettings):
     numbers_bot_db: Path = Path("numbers-bot.db")
     # PostgreSQL instead of the SQLite file (`postgres://` as Heroku sets it, or `postgresql://`).
     database_url: SecretStr | None = None
+    # Per process, at most this many connections to PostgreSQL (the pool grows to it on demand from one).
+    # Enough that gunicorn's 8 request threads, the 32 listener threads' short units of work and the
+    # background workers (delivery, maintenance, lease renewal) do not wait out the pool's 5 s; every
+    # process sharing the server has its own pool, so processes x this must stay under max_connections.
+    database_pool_size: int = Field(default=16, ge=2, le=200)
     # Set by Heroku on every dyno, whose disk is wiped at least once a day.
     dyno: str | None = None
     # The operator knows the disk is wiped and accepts losing the SQLite store with it.
@@ -76,6 +81,14 @@ class Settings(BaseSettings):
         ge=0,
         le=3600,
         validation_alias=AliasChoices("numbers_bot_settle_grace_seconds", "settle_grace_seconds"),
+    )
+    # How often each maintenance job (settling, expiry, checkpoint, undo-window re-draws) runs, once across
+    # all processes; at most half the settle grace is used (bot.services.jobs.maintenance_interval).
+    maintenance_interval_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        validation_alias=AliasChoices("numbers_bot_maintenance_interval_seconds", "maintenance_interval_seconds"),
     )
     # Per person: how many counted commands (reads that call Vobiz, new requests, assign/unassign) the bot
     # takes in any 60 seconds; 0 turns the limit off. Approvers' decision clicks are never counted.

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from bot.config import ConfigError, database_path, load_settings
+from bot.services.jobs import maintenance_interval
+from bot.store.postgres import DEFAULT_POOL_SIZE
 
 GOOD = {
     "SLACK_BOT_TOKEN": "xoxb-111-not-secret",
@@ -23,7 +26,8 @@ def env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     for name in [*GOOD, "SLACK_APP_TOKEN", "APPROVERS", "ADMINS", "AUDITORS", "APPROVAL_TTL_HOURS",
                  "SLACK_API_URL", "VOBIZ_BASE_URL", "NUMBERS_BOT_DB", "RELEASE_NEEDS_APPROVAL",
                  "RATE_LIMIT_PER_MINUTE", "DATABASE_URL", "APPROVALS_REQUIRED", "AUTO_APPROVE_MONTHLY_FEE",
-                 "AUTO_APPROVE_PER_PERSON", "DYNO", "NUMBERS_BOT_ALLOW_EPHEMERAL_DB"]:
+                 "AUTO_APPROVE_PER_PERSON", "DATABASE_POOL_SIZE", "NUMBERS_BOT_MAINTENANCE_INTERVAL_SECONDS",
+                 "NUMBERS_BOT_SETTLE_GRACE_SECONDS", "DYNO", "NUMBERS_BOT_ALLOW_EPHEMERAL_DB"]:
         monkeypatch.delenv(name, raising=False)
     for name, value in GOOD.items():
         monkeypatch.setenv(name, value)
@@ -105,6 +109,35 @@ def test_database_path_reads_only_numbers_bot_db(env: pytest.MonkeyPatch) -> Non
     env.delenv("SLACK_BOT_TOKEN")
     env.setenv("NUMBERS_BOT_DB", "/srv/numbers/bot.db")
     assert database_path() == Path("/srv/numbers/bot.db")
+
+
+def test_the_database_pool_size_is_read_and_defaults_to_the_pools_own(env: pytest.MonkeyPatch) -> None:
+    assert load_settings().database_pool_size == DEFAULT_POOL_SIZE == 16
+    env.setenv("DATABASE_POOL_SIZE", "4")
+    assert load_settings().database_pool_size == 4
+    for bad in ("1", "0", "many"):
+        env.setenv("DATABASE_POOL_SIZE", bad)
+        with pytest.raises(ConfigError, match="^DATABASE_POOL_SIZE is invalid"):
+            load_settings()
+
+
+def test_the_maintenance_interval_is_read_and_used_up_to_half_the_settle_grace(env: pytest.MonkeyPatch) -> None:
+    def used() -> float:
+        settings = load_settings()
+        return maintenance_interval(
+            timedelta(seconds=settings.maintenance_interval_seconds), timedelta(seconds=settings.settle_grace_seconds)
+        ).total_seconds()
+
+    assert load_settings().maintenance_interval_seconds == 30
+    assert used() == 30  # the default grace is 60 s
+    env.setenv("NUMBERS_BOT_MAINTENANCE_INTERVAL_SECONDS", "120")
+    assert load_settings().maintenance_interval_seconds == 120 and used() == 30
+    env.setenv("NUMBERS_BOT_SETTLE_GRACE_SECONDS", "600")
+    assert used() == 120
+    for bad in ("0", "-1", "3601", "often"):
+        env.setenv("NUMBERS_BOT_MAINTENANCE_INTERVAL_SECONDS", bad)
+        with pytest.raises(ConfigError, match="^NUMBERS_BOT_MAINTENANCE_INTERVAL_SECONDS is invalid"):
+            load_settings()
 
 
 def test_the_rate_limit_is_read_and_zero_turns_it_off(env: pytest.MonkeyPatch) -> None:

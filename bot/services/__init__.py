@@ -76,7 +76,11 @@ def build_services(
     approved request kills the process (default: none)."""
     if auditors is None:
         auditors = settings.auditors
-    store = store or open_store(sqlite_path=settings.numbers_bot_db, database_url=settings.database_url_text)
+    store = store or open_store(
+        sqlite_path=settings.numbers_bot_db,
+        database_url=settings.database_url_text,
+        pool_size=settings.database_pool_size,
+    )
     policy = Policy(settings, directory, clock)
     visibility = Visibility(policy=policy, auditors=tuple(auditors), groups=policy.groups)
     audit = AuditQueries(store=store, visibility=visibility, clock=clock)

@@ -40,6 +40,23 @@ def lease_for(interval: timedelta) -> timedelta:
     return interval * LEASE_FACTOR
 
 
+MIN_INTERVAL = timedelta(seconds=0.05)
+
+
+def maintenance_interval(configured: timedelta, grace: timedelta) -> timedelta:
+    """How often the maintenance jobs run: as configured, but at most half the settle grace.
+
+    The promise it keeps: a process killed in the middle of a purchase is settled by a survivor within the
+    grace plus one interval (I), also when the killed process held the settle job and sat on another host
+    (so nobody can see it is gone). Its request lease runs out within the grace (half of it,
+    `leases.lease_ttl`), a failure is provable once the grace after the call passed, and the settle job's
+    lease, 1.5 I, runs out 1.5 I after its last renewal; a survivor asking every I takes the job within
+    2.5 I of the kill, and with I <= grace / 2 that is within 0.75 grace + I. With a 60 s grace and a 60 s
+    interval the job alone could stay away for 150 s, past the 120 s promised.
+    """
+    return max(min(configured, grace / 2), min(configured, MIN_INTERVAL))
+
+
 class Jobs:
     """This process's side of the job leases. `owner` is asked each time (host/pid/nonce; the pid changes
     in a forked worker)."""

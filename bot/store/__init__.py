@@ -18,12 +18,17 @@ from bot.store.errors import StoreUnavailable
 if TYPE_CHECKING:
     from bot.store.postgres import PostgresStore
 
-def open_store(*, sqlite_path: str | os.PathLike[str], database_url: str | None = None) -> Store | PostgresStore:
-    """PostgreSQL when `database_url` is set (DATABASE_URL), else the SQLite file; created or upgraded here."""
+def open_store(
+    *, sqlite_path: str | os.PathLike[str], database_url: str | None = None, pool_size: int | None = None
+) -> Store | PostgresStore:
+    """PostgreSQL when `database_url` is set (DATABASE_URL), else the SQLite file; created or upgraded here.
+    `pool_size`: PostgreSQL's connections at most for this process (DATABASE_POOL_SIZE; default the pool's)."""
     if database_url:
         from bot.store.postgres import PostgresStore  # psycopg is loaded only when PostgreSQL is used
 
-        return PostgresStore(database_url)
+        if pool_size is None:
+            return PostgresStore(database_url)
+        return PostgresStore(database_url, max_size=pool_size)
     return Store(sqlite_path)
 
 

@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 WRITE_LOCK = 0x6E756D62  # "numb": the one advisory lock every write unit takes
 CONNECT_TIMEOUT_S = 5.0
 POOL_TIMEOUT_S = 5.0
+DEFAULT_POOL_SIZE = 16  # Settings.database_pool_size's default (DATABASE_POOL_SIZE)
 
 
 def is_postgres_url(url: str | None) -> bool:
@@ -141,7 +142,7 @@ class PostgresStore:
 
     engine = "postgresql"
 
-    def __init__(self, url: str, *, min_size: int = 1, max_size: int = 10) -> None:
+    def __init__(self, url: str, *, min_size: int = 1, max_size: int = DEFAULT_POOL_SIZE) -> None:
         self.url = url
         self.where = redacted(url)
         self._reported = False

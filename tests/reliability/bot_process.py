@@ -16,7 +16,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -33,19 +33,36 @@ LISTENING = re.compile(r"Listening at: (http://127\.0\.0\.1:\d+)")
 WORKER_KILLED = re.compile(r"Worker \(pid:(\d+)\) was sent SIGKILL")
 
 
-def procfile_web_command(port: int = 0, target: str = "bot.wsgi:application") -> list[str]:
+def procfile_web_command(
+    port: int = 0, target: str = "bot.wsgi:application", env: Mapping[str, str] | None = None
+) -> list[str]:
     """The Procfile's `web:` line, bound to 127.0.0.1 (tests never listen on other interfaces), serving
-    `target` instead of `bot.wsgi:application` when given (a test-only module such as crashing_wsgi)."""
+    `target` instead of `bot.wsgi:application` when given (a test-only module such as crashing_wsgi).
+    `$PORT` is `port`; other variables (`${WEB_CONCURRENCY:-2}`) are expanded from `env` as a shell would."""
     for line in (REPO / "Procfile").read_text().splitlines():
         if line.startswith("web:"):
             words = shlex.split(line.removeprefix("web:").strip())
             break
     else:
         raise AssertionError("the Procfile has no web: line")
-    bound = [w.replace("$PORT", str(port)).replace("0.0.0.0", "127.0.0.1") for w in words]
+    variables = {**(env or {}), "PORT": str(port)}
+    bound = [_expand(w, variables).replace("0.0.0.0", "127.0.0.1") for w in words]
     assert bound[0] == "gunicorn" and "bot.wsgi:application" in bound, bound
     bound = [target if word == "bot.wsgi:application" else word for word in bound]
     return [str(BIN / "gunicorn"), *bound[1:]]
+
+
+_VARIABLE = re.compile(r"\$\{(\w+)(?::-([^}]*))?\}|\$(\w+)")
+
+
+def _expand(word: str, variables: Mapping[str, str]) -> str:
+    """`$NAME`, `${NAME}` and `${NAME:-default}` as sh expands them (unset or empty takes the default)."""
+
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1) or match.group(3)
+        return variables.get(name) or (match.group(2) or "")
+
+    return _VARIABLE.sub(value, word)
 
 
 def bot_environment(slack: FakeSlack, sandbox: SandboxServer, db: Path, **extra: str) -> dict[str, str]:
@@ -81,7 +98,7 @@ class BotProcess:
 
     def start(self, timeout: float = 20.0) -> BotProcess:
         self._process = subprocess.Popen(
-            procfile_web_command(target=self._target),
+            procfile_web_command(target=self._target, env=self._env),
             env=self._env,
             cwd=REPO,
             stdin=subprocess.DEVNULL,
@@ -126,6 +143,16 @@ class BotProcess:
             self.kill()
         except ProcessLookupError:
             pass
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    @property
+    def pid(self) -> int:
+        """The gunicorn master's (arbiter's) pid."""
+        assert self._process is not None
+        return self._process.pid
 
     # ------------------------------------------------------------ output
 

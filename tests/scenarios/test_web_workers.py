@@ -15,9 +15,10 @@ from bot.server import WebApplication
 from fakes.slack.requests import SlackRequests
 from fakes.slack.webapi import FakeSlack
 from fakes.vobiz import SandboxServer
-from tests.reliability.bot_process import REPO, BotProcess, bot_environment
+from tests.reliability.bot_process import REPO, BotProcess, bot_environment, wait_until
 from tests.scenarios.scenario_world import APPROVALS, REQUESTER, SIGNING_SECRET, World
 
+APP_LIBRARY = "pydantic_core"  # compiled, imported by bot.config: mapped into a process that loaded the app
 HOOKS = runpy.run_path(str(REPO / "gunicorn.conf.py"))
 
 
@@ -45,6 +46,37 @@ def test_the_procfile_web_line_starts_the_workers_in_its_worker_and_they_deliver
     finally:
         requests.close()
         bot.stop()
+
+
+def test_with_several_workers_each_worker_starts_its_own_and_the_master_none(
+    slack: FakeSlack, sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    bot = BotProcess(bot_environment(slack, sandbox, tmp_path / "bot.db", WEB_CONCURRENCY="3"))
+    try:
+        bot.start()
+        started = re.compile(re.escape(HOOKS["WORKERS_STARTED"]) + r" (\d+)")
+        wait_until(lambda: len(started.findall(bot.output)) == 3, timeout=20, what="three workers' hooks")
+        booted = {int(pid) for pid in re.findall(r"Booting worker with pid: (\d+)", bot.output)}
+        with_workers = {int(pid) for pid in started.findall(bot.output)}
+        assert with_workers == booted and len(booted) == 3, bot.output
+        assert bot.pid not in with_workers
+        # The master never loaded the app (so nothing of ours runs in it): the bot's compiled dependency is
+        # mapped in every worker and not in the master, which runs gunicorn's own threads only (its main
+        # loop and, in gunicorn 27, the control socket's server).
+        assert all(APP_LIBRARY in mapped_files(pid) for pid in with_workers)
+        assert APP_LIBRARY not in mapped_files(bot.pid)
+        assert len(thread_names(bot.pid)) <= 2, thread_names(bot.pid)
+    finally:
+        bot.stop()
+
+
+def mapped_files(pid: int) -> str:
+    return Path(f"/proc/{pid}/maps").read_text()
+
+
+def thread_names(pid: int) -> list[str]:
+    """The names the kernel knows for a process's threads (Linux /proc)."""
+    return [(task / "comm").read_text().strip() for task in Path(f"/proc/{pid}/task").iterdir()]
 
 
 def test_the_gunicorn_hook_starts_the_workers_of_a_bot_app_and_ignores_other_apps(world: World) -> None:

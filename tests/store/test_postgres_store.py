@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from contextlib import ExitStack
 from typing import Any
 
 import psycopg
 import pytest
 
-from bot.store import audit, chain
+from bot.store import audit, chain, open_store
 from bot.store.errors import StoreUnavailable
-from bot.store.postgres import PG_MIGRATIONS, PostgresStore, redacted, to_psycopg
+from bot.store.postgres import PG_MIGRATIONS, POOL_TIMEOUT_S, PostgresStore, redacted, to_psycopg
 
 NOW = "2026-12-06T09:00:00.000000+00:00"
 
@@ -102,3 +103,22 @@ def test_while_the_server_is_down_the_store_is_unavailable_and_it_reconnects_aft
     with store.unit() as db:  # no restart of the store: the pool reconnects
         a_request(db, "R2")
     assert store.writable()
+
+
+def test_database_pool_size_is_how_many_connections_one_process_holds_at_most(postgres_url: str) -> None:
+    """DATABASE_POOL_SIZE reaches the pool: that many units of work hold a connection each at once, one more
+    waits out the pool's timeout and is told the database cannot be reached (what processes x the size
+    against the server's max_connections is about)."""
+    store = open_store(sqlite_path="", database_url=postgres_url, pool_size=3)
+    try:
+        with ExitStack() as held:
+            backends = {held.enter_context(store.read()).execute("SELECT pg_backend_pid()").fetchone()[0] for _ in range(3)}
+            assert len(backends) == 3
+            started = time.monotonic()
+            with pytest.raises(StoreUnavailable), store.read():
+                pass
+            assert time.monotonic() - started >= POOL_TIMEOUT_S - 0.5
+        with store.read() as db:  # given back: the next one is served at once
+            assert db.execute("SELECT 1").fetchone()[0] == 1
+    finally:
+        store.close()
