@@ -100,6 +100,11 @@ class Settings(BaseSettings):
     # the rule. Off unless both are set (0 is off).
     auto_approve_monthly_fee: Annotated[FeeCap | None, NoDecode] = None
     auto_approve_per_person: int = Field(default=0, ge=0, le=10_000)
+    # A pending request's thread gets a reminder mentioning its approvers every this many minutes, at most
+    # 3 times (0 turns reminders off); the admins are mentioned once it has waited
+    # APPROVAL_ESCALATE_MINUTES (0 turns escalation off).
+    approval_remind_minutes: int = Field(default=60, ge=0, le=7 * 24 * 60)
+    approval_escalate_minutes: int = Field(default=240, ge=0, le=30 * 24 * 60)
 
     @field_validator("slack_bot_token", "slack_signing_secret", "vobiz_auth_token", "slack_app_token", mode="before")
     @classmethod
@@ -207,6 +212,16 @@ class Settings(BaseSettings):
     @property
     def allowance_on(self) -> bool:
         return self.auto_approve_monthly_fee is not None and self.auto_approve_per_person > 0
+    @field_validator("approval_remind_minutes", "approval_escalate_minutes", mode="before")
+    @classmethod
+    def _minutes(cls, value: object) -> object:
+        """A whole number of minutes as operators type it (`90`, not `1.5h`); 0 turns the nudge off."""
+        if isinstance(value, str):
+            text = value.strip()
+            if not re.fullmatch(r"[0-9]+", text):
+                raise ValueError(f"expected a whole number of minutes (0 turns it off), got {text[:20]!r}")
+            return int(text)
+        return value
 
     @field_validator("approval_channel", "history_channel")
     @classmethod

@@ -4,8 +4,9 @@
 - maintenance: `approvals.settle_unknown()`, `approvals.expire_due()`, `integrity.checkpoint_if_due(now)`
   (a checkpoint of the audit chain at most once a day and only when the log grew, posted to the history
   channel by the delivery; none for an empty log) and a re-draw
-  of the release messages whose undo window closed since the last pass (so their Undo button goes), once
-  at start-up, then every `maintenance_interval_s`;
+  of the release messages whose undo window closed since the last pass (so their Undo button goes), and
+  `reminders.send_due()` (reminders and escalations in the threads of requests nobody decides), once at
+  start-up, then every `maintenance_interval_s`;
 - the drift check: `reconciler.run()` (Vobiz against the audit log; differences go to the history channel)
   `reconcile_delay_s` after start-up, then every `reconcile_interval_s` (hourly by default).
 
@@ -128,6 +129,11 @@ class Workers:
         self._run_job(jobs.EXPIRE, "expire_due", self._services.approvals.expire_due)
         self._run_job(jobs.CHECKPOINT, "checkpoint_if_due", self._checkpoint_if_due)
         self._run_job(jobs.UNDO_WINDOWS, "re-draw of closed undo windows", self._redraw_closed_undo_windows)
+        self._run_job(jobs.REMIND, "reminders and escalations", self._send_reminders)
+
+    def _send_reminders(self) -> None:
+        if self._services.reminders.send_due():
+            self._wake.set()  # their posts go to the approvals channel on the next delivery pass, now
 
     def reconcile(self) -> None:
         """One drift check: Vobiz against the audit log, whoever holds the job (the loop runs it through
@@ -178,7 +184,7 @@ class Workers:
             self._stop.wait(self._maintenance_interval_s)
 
 
-ALL_JOBS = (jobs.SETTLE, jobs.EXPIRE, jobs.CHECKPOINT, jobs.UNDO_WINDOWS, jobs.RECONCILE)
+ALL_JOBS = (jobs.SETTLE, jobs.EXPIRE, jobs.CHECKPOINT, jobs.UNDO_WINDOWS, jobs.REMIND, jobs.RECONCILE)
 
 
 def _guarded(name: str, work: Callable[[], object]) -> None:

@@ -138,9 +138,21 @@ class Unfreeze:
     pass
 
 
+@dataclass(frozen=True)
+class Away:
+    """`until` is the last day away as typed (`YYYY-MM-DD`); the service checks it against today."""
+
+    until: str
+
+
+@dataclass(frozen=True)
+class Back:
+    pass
+
+
 Command = (
     Help | ListNumbers | Show | Inventory | Buy | Release | Assign | Unassign | Requests | History | Trail | Export
-    | Label | Unlabel | Lock | Unlock | Costs | Freeze | Unfreeze
+    | Label | Unlabel | Lock | Unlock | Costs | Freeze | Unfreeze | Away | Back
 )
 
 
@@ -234,6 +246,13 @@ USAGES: tuple[Usage, ...] = (
         "freeze Vobiz billing incident, hold all changes",
     ),
     Usage("unfreeze", "unfreeze", "Admins: allow Vobiz changes again.", "unfreeze"),
+    Usage(
+        "away",
+        "away until YYYY-MM-DD",
+        "Approvers: reminders leave you out through that day (UTC, inclusive).",
+        "away until 2026-12-31",
+    ),
+    Usage("back", "back", "Approvers: end your away period now; reminders mention you again.", "back"),
 )
 FILTERS_MAX = 500  # every filter together is far shorter; longer text is a mistake
 USAGE_BY_NAME = {usage.name: usage for usage in USAGES}
@@ -471,6 +490,24 @@ def _costs(args: list[str], _rest: str) -> Costs:
     return Costs(by=by or "team", csv=as_csv)
 
 
+_DAY = re.compile(r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}$")
+
+
+def _away(args: list[str], _rest: str) -> Away:
+    words = args[1:] if args and args[0].lower() == "until" else args
+    if len(words) != 1 or not _DAY.match(words[0]):
+        shown = f" (not “{clip(one_line(' '.join(args)), 30)}”)" if args else ""
+        raise UsageError(f"Say `away until YYYY-MM-DD`: the last day you are away, in UTC{shown}.", subcommand="away")
+    year, month, day = words[0].split("-")
+    return Away(f"{year}-{int(month):02d}-{int(day):02d}")
+
+
+def _back(args: list[str], _rest: str) -> Back:
+    if args:
+        raise UsageError("`back` takes nothing after it.", subcommand="back")
+    return Back()
+
+
 _PARSERS = {
     "help": _help,
     "list": _list,
@@ -491,6 +528,8 @@ _PARSERS = {
     "costs": _costs,
     "freeze": _freeze,
     "unfreeze": _unfreeze,
+    "away": _away,
+    "back": _back,
 }
 
 

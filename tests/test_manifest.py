@@ -28,6 +28,7 @@ SCOPE_OF_METHOD: dict[str, str | tuple[str, ...] | None] = {
     "conversations.open": "im:write",
     # finding a post whose answer was lost: public and private approval/history channels
     "conversations.history": ("channels:history", "groups:history"),
+    "conversations.replies": ("channels:history", "groups:history"),  # ... and a reminder in a thread
     "usergroups.users.list": "usergroups:read",
     "users.info": "users:read",
     "views.open": None,

@@ -15,6 +15,7 @@ from bot.services.allowances import Allowances
 from bot.services.approvals import Approvals
 from bot.services.audit_export import AuditExport
 from bot.services.audit_query import AuditQueries, Visibility
+from bot.services.away import AwayList
 from bot.services.clock import utc_now
 from bot.services.costs import Costs
 from bot.services.crashpoints import CrashPoints
@@ -32,6 +33,7 @@ from bot.services.policy import Policy
 from bot.services.ratelimit import RateLimits
 from bot.services.ports import Directory
 from bot.services.reconcile import Reconciler
+from bot.services.reminders import Reminders
 from bot.store import Store, open_store
 
 if TYPE_CHECKING:
@@ -59,6 +61,8 @@ class Services:
     costs: Costs  # what the owned numbers cost a month, by team, sub-account or country; setup fees paid this month
     freeze: FreezeSwitch  # admins stop (and restart) every Vobiz write; `current()` says who, since when, why
     allowances: Allowances  # purchases approved by a rule within a monthly cap (`take` inside the approving unit)
+    away: AwayList  # approvers away (`/numbers away until ...`, `/numbers back`)
+    reminders: Reminders  # reminders and escalations in the threads of requests nobody decides
 
 
 def build_services(
@@ -86,6 +90,7 @@ def build_services(
     audit = AuditQueries(store=store, visibility=visibility, clock=clock)
     allowances = Allowances(settings=settings, store=store, clock=clock)
     approvals = Approvals(settings=settings, vobiz=vobiz, store=store, policy=policy, clock=clock, crash=crash, allowances=allowances)
+    away = AwayList(store=store, policy=policy, clock=clock)
     return Services(
         numbers=NumberQueries(vobiz=vobiz),
         approvals=approvals,
@@ -106,6 +111,8 @@ def build_services(
         costs=Costs(vobiz=vobiz, store=store, clock=clock),
         freeze=FreezeSwitch(store=store, policy=policy, clock=clock),
         allowances=allowances,
+        away=away,
+        reminders=Reminders(settings=settings, store=store, policy=policy, away=away, clock=clock),
     )
 
 

@@ -35,7 +35,7 @@ from bot.services.rows import db_values, request_from_row, request_to_row
 from bot.services.settlement import Settler
 from bot.services.undo import ReleaseUndo
 from bot.services.vobiz_failures import read_failure
-from bot.store import Connection, Store, audit, job_leases, request_approvals, requests
+from bot.store import Connection, Store, audit, job_leases, nudges, request_approvals, requests
 from bot.store.timestamps import from_db
 
 if TYPE_CHECKING:
@@ -469,7 +469,7 @@ class Approvals:
         with self._store.unit() as db:
             won = requests.expire(db, request.id, now, db_values(changes))
             if won:
-                detail = f"nobody decided within {self._settings.approval_ttl_hours:g} hours"
+                detail = unanswered(self._settings.approval_ttl_hours, [row["nudge"] for row in nudges.of_request(db, request.id)])
                 journal.record(db, now, journal.about(request, SYSTEM, "expired", Status.EXPIRED.value, detail=detail))
                 journal.announce(db, now, request.id, tell_requester=True)
         return won
@@ -513,6 +513,15 @@ def already_decided(request: ApprovalRequest) -> str:
     if status is Status.EXPIRED:
         return expired_message(request)
     return f"This request is {status.value}."
+
+
+def unanswered(ttl_hours: float, nudged: list[str]) -> str:
+    """The audit detail of an expiry: nobody answered, after how many reminders, escalated or not."""
+    reminders = sum(1 for name in nudged if name.startswith("reminder-"))
+    after = f"{reminders} reminder{'' if reminders == 1 else 's'}"
+    if "escalation" in nudged:
+        after += " and the escalation to the admins"
+    return f"expired unanswered: nobody decided within {ttl_hours:g} hours ({after})"
 
 
 def expired_message(request: ApprovalRequest) -> str:

@@ -43,6 +43,7 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "unlabel": ("unlabel",),
     "lock": ("lock", "unlock"),  # a number locked or unlocked
     "unlock": ("unlock",),
+    "away": ("away",),  # approvers saying they are away, or back
 }
 # Every outcome the log holds: a request's or a direct operation's, and for the drift check's rows the
 # status Vobiz showed (`active`, `pending_release`, `absent`; `observed` on a baseline's summary row).
@@ -63,6 +64,8 @@ OUTCOMES = (
     "observed",
     "frozen",
     "unfrozen",
+    "away",
+    "back",
 )
 OUTCOME_ALIASES = {"unknown": "outcome_unknown", "success": "succeeded", "failure": "failed", "canceled": "cancelled"}
 

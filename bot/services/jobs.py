@@ -32,6 +32,7 @@ EXPIRE = "expire_due"
 CHECKPOINT = "checkpoint"
 UNDO_WINDOWS = "undo_windows"  # last_run_at: up to when closed undo windows have been re-drawn
 RECONCILE = "reconcile"
+REMIND = "reminders"  # last_run_at: up to when ended away periods have re-drawn the waiting messages
 
 LEASE_FACTOR = 1.5  # a lease outlives one interval by half of one: a pass that runs late keeps it
 

@@ -164,6 +164,31 @@ class Policy:
         self._admins = tuple(settings.admins)
         self.groups = GroupMembers(directory, clock)  # also what the audit's visibility asks, so one cache
 
+    @property
+    def approver_entries(self) -> tuple[str, ...]:
+        """APPROVERS as configured: user ids and user-group ids."""
+        return self._approvers
+
+    @property
+    def admin_entries(self) -> tuple[str, ...]:
+        """ADMINS as configured: user ids and user-group ids."""
+        return self._admins
+
+    def deciders_of(self, kind: Kind) -> tuple[str, ...]:
+        """The configured entries whose people may decide a request of `kind` (the requester aside)."""
+        if kind.is_force:
+            return self._admins
+        return tuple(dict.fromkeys(self._approvers + self._admins))
+
+    def people_in(self, entry: str) -> frozenset[str] | None:
+        """The user ids an APPROVERS/ADMINS entry stands for; None when it is a group Slack would not list."""
+        if not is_group(entry):
+            return frozenset({entry})
+        try:
+            return self.groups.members_of(entry)
+        except GroupLookupFailed:
+            return None
+
     def roles_of(self, user_id: str) -> Roles:
         unresolved_admin: list[str] = []
         unresolved_approver: list[str] = []

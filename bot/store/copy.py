@@ -42,6 +42,8 @@ KEYS: dict[str, tuple[str, ...]] = {
     "request_approvals": ("request_id", "approver_id"),
     "allowance_counts": ("requester_id", "month"),
     "freeze_state": ("id",),
+    "request_nudges": ("request_id", "nudge"),
+    "approvers_away": ("user_id",),
 }
 TABLES = tuple(KEYS)
 # Derived from the audit rows by a trigger on either engine (like an index): checked, never copied.

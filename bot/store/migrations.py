@@ -5,6 +5,8 @@ Never edit an applied migration: add a new one.
 
 from __future__ import annotations
 
+import re
+
 from sqlite_utils import Database, Migrations
 
 from bot.store import chain
@@ -501,3 +503,80 @@ def m017_labels_and_locks(db: Database) -> None:
         )
         """
     )
+
+
+@MIGRATIONS()
+def m016_reminders_and_away(db: Database) -> None:
+    """Reminders, escalation and away periods (issue 14; bot/store/nudges.py, bot/store/away.py).
+
+    `request_nudges`: one row per reminder or escalation decided for a request (`nudge` is `reminder-1` ..
+    `reminder-3` or `escalation`), with when and whom it mentions. Its primary key is the guard that makes a
+    nudge happen once: whichever process (or re-run after a crash) inserts the row queues its post in the
+    same transaction; the others insert nothing and queue nothing.
+    `approvers_away`: an approver's away period, through `until_date` (inclusive, UTC); `ends_at` is the
+    instant it ends (the next day's midnight, UTC).
+    The outbox gains the kind `approval_nudge` (ref = `<request id>:<nudge>`: a reply in the approval
+    message's thread). The CHECK is rebuilt from the kinds it allows now plus that one, so a migration of
+    another branch that added its own kind before this one keeps it."""
+    db.execute(
+        """
+        CREATE TABLE request_nudges (
+            request_id TEXT NOT NULL REFERENCES requests(id),
+            nudge TEXT NOT NULL,
+            at TEXT NOT NULL,
+            mentions TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (request_id, nudge)
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE approvers_away (
+            user_id TEXT PRIMARY KEY,
+            user_name TEXT NOT NULL DEFAULT '',
+            until_date TEXT NOT NULL,
+            ends_at TEXT NOT NULL,
+            since TEXT NOT NULL
+        )
+        """
+    )
+    db["approvers_away"].create_index(["ends_at"], index_name="approvers_away_ends")
+    sql = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'outbox'").fetchone()[0]
+    kinds = _allowed_kinds(sql)
+    if "approval_nudge" not in kinds:
+        _rebuild_outbox_keeping_claims(db, (*kinds, "approval_nudge"))
+
+
+def _allowed_kinds(table_sql: str) -> tuple[str, ...]:
+    """The kinds the outbox table's CHECK allows, in its order."""
+    found = re.search(r"kind IN \(([^)]*)\)", table_sql)
+    if found is None:
+        raise RuntimeError("the outbox table has no CHECK on its kinds")
+    return tuple(part.strip().strip("'") for part in found.group(1).split(","))
+
+
+def _rebuild_outbox_keeping_claims(db: Database, kinds: tuple[str, ...]) -> None:
+    """`_rebuild_outbox_with_kinds` for the table as m013 left it: its claim columns and their values kept."""
+    allowed = ", ".join(f"'{kind}'" for kind in kinds)
+    db.execute(
+        f"""
+        CREATE TABLE outbox_new (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            kind TEXT NOT NULL CHECK (kind IN ({allowed})),
+            ref TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT NOT NULL,
+            done_at TEXT,
+            last_error TEXT,
+            claimed_by TEXT,
+            claim_until TEXT,
+            attempted_by TEXT
+        )
+        """
+    )
+    columns = "id, kind, ref, created_at, attempts, next_attempt_at, done_at, last_error, claimed_by, claim_until, attempted_by"
+    db.execute(f"INSERT INTO outbox_new ({columns}) SELECT {columns} FROM outbox ORDER BY id")
+    db.execute("DROP TABLE outbox")
+    db.execute("ALTER TABLE outbox_new RENAME TO outbox")
+    db["outbox"].create_index(["done_at", "next_attempt_at"], index_name="outbox_due")

@@ -26,6 +26,7 @@ class OutboxKind(StrEnum):
     CHECKPOINT = "checkpoint"  # ref = checkpoint id: post the audit chain's head to the history channel
     DRIFT = "drift"  # ref = audit id of an event=drift row: a difference between Vobiz and the log
     APPROVALS_NOTICE = "approvals_notice"  # ref = audit id: that row's line in the approvals channel (a freeze)
+    APPROVAL_NUDGE = "approval_nudge"  # ref = "<request id>:<nudge>": a reminder or escalation in its thread
 
 NO_ID_LIMIT = 2**63 - 1  # larger than any rowid
 MAX_ERROR_CHARS = 500

@@ -338,6 +338,23 @@ def _schema() -> list[str]:
     ]
 
 
+def _add_outbox_kind(kind: str) -> str:
+    """A statement that adds `kind` to the kinds the outbox's CHECK allows, keeping every kind it allows
+    then (whichever migrations added them), as SQLite's m016 does."""
+    return (
+        "DO $$ DECLARE check_name TEXT; kinds TEXT[]; BEGIN "
+        "SELECT conname INTO check_name FROM pg_constraint WHERE conrelid = 'outbox'::regclass AND contype = 'c' "
+        "AND pg_get_constraintdef(oid) LIKE '%kind%'; "
+        "SELECT array_agg(m[1]) INTO kinds FROM regexp_matches((SELECT pg_get_constraintdef(oid) FROM pg_constraint "
+        "WHERE conrelid = 'outbox'::regclass AND conname = check_name), '''([a-z_]+)''', 'g') AS m; "
+        f"IF NOT ('{kind}' = ANY(kinds)) THEN kinds := array_append(kinds, '{kind}'); END IF; "
+        "EXECUTE format('ALTER TABLE outbox DROP CONSTRAINT %I', check_name); "
+        "EXECUTE format('ALTER TABLE outbox ADD CONSTRAINT %I CHECK (kind IN (%s))', check_name, "
+        "(SELECT string_agg(quote_literal(k), ', ') FROM unnest(kinds) AS k)); "
+        "END $$"
+    )
+
+
 # Each entry runs once per database, in order; never edit one that has been applied: add a new one. The
 # first is the whole schema as the SQLite migrations m001-m012 leave it.
 PG_MIGRATIONS: tuple[tuple[str, list[str]], ...] = (
@@ -381,6 +398,21 @@ PG_MIGRATIONS: tuple[tuple[str, list[str]], ...] = (
                 locked_by_id {_TEXT} NOT NULL, locked_by_name {_TEXT} NOT NULL DEFAULT '', locked_at {_TEXT} NOT NULL)""",
             f"""CREATE TABLE requested_labels (request_id {_TEXT} PRIMARY KEY REFERENCES requests(id),
                 team {_TEXT} NOT NULL, purpose {_TEXT})""",
+        ],
+    ),
+    # m016_reminders_and_away: reminders and escalations decided (once each), away periods, and the outbox
+    # kind `approval_nudge`, added to whatever kinds the CHECK allows by then
+    (
+        "p005_reminders_and_away",
+        [
+            f"""CREATE TABLE request_nudges (
+                request_id {_TEXT} NOT NULL REFERENCES requests(id), nudge {_TEXT} NOT NULL, at {_TEXT} NOT NULL,
+                mentions {_TEXT} NOT NULL DEFAULT '', PRIMARY KEY (request_id, nudge))""",
+            f"""CREATE TABLE approvers_away (
+                user_id {_TEXT} PRIMARY KEY, user_name {_TEXT} NOT NULL DEFAULT '', until_date {_TEXT} NOT NULL,
+                ends_at {_TEXT} NOT NULL, since {_TEXT} NOT NULL)""",
+            "CREATE INDEX approvers_away_ends ON approvers_away (ends_at)",
+            _add_outbox_kind("approval_nudge"),
         ],
     ),
 )

@@ -178,8 +178,25 @@ def _ts_param(params: Params, key: str) -> float | None:
 
 def conversations_history(ws: Workspace, params: Params, ctx: Context) -> dict[str, Any]:
     """A channel's messages newest first, between `oldest` and `latest` (exclusive unless `inclusive`),
-    `limit` a page (cursor: an opaque offset); `metadata` on each only with `include_all_metadata`."""
+    `limit` a page (cursor: an opaque offset); `metadata` on each only with `include_all_metadata`. As in
+    Slack, replies in a thread are not among them (conversations.replies reads a thread)."""
     channel = ws.resolve_channel(_str(params, "channel"))
+    top_level = [m for m in ws.messages(channel) if m.thread_ts in (None, m.ts)]
+    return _message_page(ws, top_level, params, newest_first=True)
+
+
+def conversations_replies(ws: Workspace, params: Params, ctx: Context) -> dict[str, Any]:
+    """A thread: its parent (`ts`) and its replies, oldest first, with conversations.history's window, paging
+    and `include_all_metadata`; `thread_not_found` when there is no such message."""
+    channel = ws.resolve_channel(_str(params, "channel"))
+    parent = _str(params, "ts")
+    if parent is None or ws.find_message(channel, parent) is None:
+        raise ApiError("thread_not_found")
+    thread = [m for m in ws.messages(channel) if m.ts == parent or m.thread_ts == parent]
+    return _message_page(ws, thread, params, newest_first=False)
+
+
+def _message_page(ws: Workspace, candidates: list[Any], params: Params, *, newest_first: bool) -> dict[str, Any]:
     oldest = _ts_param(params, "oldest") or 0.0
     latest = _ts_param(params, "latest")
     inclusive = _flag(params, "inclusive")
@@ -195,7 +212,7 @@ def conversations_history(ws: Workspace, params: Params, ctx: Context) -> dict[s
         before = latest is None or (ts <= latest if inclusive else ts < latest)
         return after and before
 
-    found = sorted((m for m in ws.messages(channel) if within(float(m.ts))), key=lambda m: float(m.ts), reverse=True)
+    found = sorted((m for m in candidates if within(float(m.ts))), key=lambda m: float(m.ts), reverse=newest_first)
     page = found[offset : offset + limit]
     with_metadata = _flag(params, "include_all_metadata")
     messages = []
@@ -401,6 +418,7 @@ METHODS: dict[str, Handler] = {
     "chat.getPermalink": chat_get_permalink,
     "conversations.open": conversations_open,
     "conversations.history": conversations_history,
+    "conversations.replies": conversations_replies,
     "users.info": users_info,
     "usergroups.users.list": usergroups_users_list,
     "views.open": views_open,

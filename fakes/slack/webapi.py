@@ -11,7 +11,8 @@ form-encoded, multipart and JSON bodies (JSON-valued form fields such as ``block
 decoded), after checking ``Authorization: Bearer <bot token>`` (or a ``token`` field):
 missing -> ``not_authed``, wrong -> ``invalid_auth``. Methods: auth.test, chat.postMessage (with
 ``metadata``), chat.update, chat.delete, chat.postEphemeral, chat.getPermalink, conversations.open,
-conversations.history (``oldest``/``latest``/``limit``/``cursor``, ``include_all_metadata``), users.info,
+conversations.history (``oldest``/``latest``/``limit``/``cursor``, ``include_all_metadata``; no thread
+replies), conversations.replies (a thread, the same options), users.info,
 usergroups.users.list, views.open, views.push, views.update, views.publish,
 files.getUploadURLExternal (+ the upload URL it hands out) and files.completeUploadExternal; any
 other method -> ``unknown_method``. Block Kit is checked against Slack's limits (``invalid_blocks``).

@@ -17,7 +17,18 @@ from slack_sdk import WebClient
 from bot.services.audit_filters import AuditQuery
 from bot.services.errors import InvalidInput
 from bot.services.records import Actor
-from handlers.render import approvals, assignments, costs as cost_blocks, freeze, history as audit_blocks, labels, modals, numbers, requests
+from handlers.render import (
+    approvals,
+    assignments,
+    costs as cost_blocks,
+    freeze,
+    history as audit_blocks,
+    labels,
+    modals,
+    nudges,
+    numbers,
+    requests,
+)
 from handlers.render.help import help_message
 from handlers.listeners.context import actor_of, services_of, surface_of
 from handlers.listeners.exports import costs_to_dm, export_to_dm
@@ -25,6 +36,8 @@ from handlers.render.kit import Message
 from handlers.render.modals import ModalSubject
 from handlers.parsing import (
     Assign,
+    Away,
+    Back,
     Buy,
     Command,
     Costs,
@@ -226,6 +239,14 @@ def _unfreeze(command: Unfreeze, call: Invocation) -> Message:
     return freeze.unfrozen_ack(call.services.freeze.unfreeze(call.actor))
 
 
+def _away(command: Away, call: Invocation) -> Message:
+    return nudges.away_set(call.services.away.set(call.actor, command.until))
+
+
+def _back(command: Back, call: Invocation) -> Message:
+    return nudges.away_back(call.services.away.back(call.actor))
+
+
 def read_filters(services: Services, text: str, subcommand: str) -> AuditQuery:
     """The audit service's reading of the filter text; a mistake in it is a usage error showing the syntax."""
     try:
@@ -274,4 +295,6 @@ _HANDLERS: dict[type, Callable[[Any, Invocation], Message | None]] = {
     Costs: _costs,
     Freeze: _freeze,
     Unfreeze: _unfreeze,
+    Away: _away,
+    Back: _back,
 }

@@ -13,6 +13,9 @@ this module delivers them:
 - `drift` (ref = audit id of an `event=drift` row): one line in HISTORY_CHANNEL saying what the drift check
   found at Vobiz that the bot did not do (paced with the history lines).
 - `approvals_notice` (ref = audit id): that row's notice in APPROVAL_CHANNEL (the bot frozen or unfrozen).
+- `approval_nudge` (ref = `<request id>:<nudge>`): a reminder or the escalation, as a reply in the approval
+  message's thread (`thread_ts` = its ts), mentioning whom the reminder job chose. It waits while the approval
+  message has not been posted, and is dropped unposted when the request was decided meanwhile.
 
 A failed delivery is never lost: 429 waits for Retry-After, 5xx, timeouts and connection errors back
 off, anything else retries much later and is logged. A delivery failure only delays a message; it never
@@ -60,10 +63,11 @@ from slack_sdk.errors import SlackApiError
 
 from handlers.outbound.posted_witness import checkpoint_payload
 from bot.services.errors import ServiceError
-from bot.services.records import ApprovalRequest, AuditEntry, OutboxItem, OutboxKind
+from bot.services.records import ApprovalRequest, AuditEntry, OutboxItem, OutboxKind, Status
 from handlers.render.history import checkpoint_line, drift_line, history_line
 from handlers.render.approvals import approval_channel_unreachable, approval_message, requester_notice
 from handlers.render.freeze import freeze_notice
+from handlers.render.nudges import nudge_message
 from bot.services.clock import utc_now
 from handlers.listeners.reply import direct_message
 
@@ -77,6 +81,7 @@ HISTORY_CHANNEL_KINDS = (OutboxKind.HISTORY, OutboxKind.CHECKPOINT, OutboxKind.D
 
 MAX_BACKOFF_S = 300.0
 PERMANENT_RETRY_S = 900.0  # Slack refused for a reason retrying soon will not fix (e.g. not_in_channel)
+THREAD_WAIT_S = 60.0  # a reminder whose approval message is not posted yet looks again this much later
 TRANSIENT_ERRORS = (urllib.error.URLError, TimeoutError, ConnectionError, OSError)
 SLACK_TRANSIENT_ERRORS = ("internal_error", "fatal_error", "service_unavailable", "request_timeout")
 
@@ -104,6 +109,10 @@ class DeliveryReport:
             self.paced + other.paced,
             self.held + other.held,
         )
+
+
+class ThreadNotPosted(Exception):
+    """A reminder's approval message has not been posted yet: it has no thread to reply in."""
 
 
 class ApprovalChannelUnreachable(Exception):
@@ -221,11 +230,16 @@ class Delivery:
                 self._post_drift(item)
             elif item.kind == OutboxKind.APPROVALS_NOTICE:
                 self._post_approvals_notice(item)
+            elif item.kind == OutboxKind.APPROVAL_NUDGE:
+                self._post_nudge(item)
             else:
                 raise ValueError(f"unknown outbox kind {item.kind!r}")
         except ApprovalChannelUnreachable as exc:
             self._approval_channel_unreachable(exc)
             self._services.outbox.retry_later(item.id, f"slack: {exc.error}", PERMANENT_RETRY_S)
+            return False
+        except ThreadNotPosted:
+            self._services.outbox.retry_later(item.id, "waiting for the approval message to be posted", THREAD_WAIT_S)
             return False
         except Exception as exc:  # every failure becomes a later retry; nothing is dropped
             delay, reason = self._retry_plan(exc, item)
@@ -256,9 +270,20 @@ class Delivery:
         notice = freeze_notice(self._audit_entry(int(item.ref)))
         self._post_once(item, self._approval_channel, notice["text"], notice["blocks"])
 
+    def _post_nudge(self, item: OutboxItem) -> None:
+        nudge = self._services.reminders.nudge(item.ref)
+        request = nudge.request
+        if request.status is not Status.PENDING:
+            log.info("not posting %s: request %s was %s meanwhile", item.ref, request.id, request.status.value)
+            return
+        if not (request.approval_channel and request.approval_ts):
+            raise ThreadNotPosted(request.id)
+        msg = nudge_message(nudge)
+        self._post_once(item, request.approval_channel, msg["text"], msg["blocks"], thread_ts=request.approval_ts)
+
     def _draw_approval_message(self, item: OutboxItem) -> None:
         request = self._services.approvals.get(item.ref)
-        msg = approval_message(request, now=self._now())
+        msg = approval_message(request, now=self._now(), away=self._services.reminders.away_deciders(request))
         if request.approval_channel and request.approval_ts:
             try:
                 self._client.chat_update(
@@ -300,15 +325,17 @@ class Delivery:
         blocks: list[dict[str, Any]] | None = None,
         *,
         extra: dict[str, Any] | None = None,
+        thread_ts: str | None = None,
     ) -> tuple[str, str]:
         """Post `text` (and `blocks`) for this outbox item, unless an earlier attempt whose answer was lost
         did post it: then that message is found and its (channel, ts) returned instead. `extra`: more fields
-        for the metadata payload (kind and ref always win)."""
+        for the metadata payload (kind and ref always win). `thread_ts`: a reply in that message's thread
+        (looked up among the thread's replies)."""
         key = (item.kind, item.ref)
         # Looked up first: after an uncertain failure here, or when an earlier attempt was not this process's
         # (a retry after a restart; a process that died holding the claim, maybe after its post landed).
         if key in self._uncertain or (key not in self._attempted and (item.attempts > 0 or item.attempted_elsewhere)):
-            found = self._find_posted(channel, key)
+            found = self._find_posted(channel, key, thread_ts=thread_ts)
             if found is not None:
                 log.info("outbox item %s (%s %s) was posted after all (ts %s); not posting it again", item.id, *key, found)
                 self._forget(key)
@@ -320,6 +347,7 @@ class Delivery:
                 channel=channel,
                 text=text,
                 blocks=blocks,
+                thread_ts=thread_ts,
                 metadata={"event_type": OUTBOX_EVENT_TYPE, "event_payload": {**(extra or {}), "kind": key[0], "ref": key[1]}},
                 unfurl_links=False,
                 unfurl_media=False,
@@ -331,9 +359,10 @@ class Delivery:
         self._forget(key)
         return str(posted["channel"]), str(posted["ts"])
 
-    def _find_posted(self, channel: str, key: tuple[str, str]) -> str | None:
-        """The ts of this item's message in `channel`, if an earlier attempt posted it. A refusal to read the
-        channel (a missing scope ...) is logged and treated as not found: at least once beats never."""
+    def _find_posted(self, channel: str, key: tuple[str, str], *, thread_ts: str | None = None) -> str | None:
+        """The ts of this item's message in `channel` (in `thread_ts`'s thread when given: replies are not in
+        the channel's history), if an earlier attempt posted it. A refusal to read the channel (a missing
+        scope ...) is logged and treated as not found: at least once beats never."""
         tries = self._attempted.get(key)
         if tries is None:  # attempted by an earlier process, when exactly is not known
             oldest, latest = self._wall() - LOOKUP_UNKNOWN_ATTEMPT_S, None
@@ -342,14 +371,18 @@ class Delivery:
         cursor: str | None = None
         for _ in range(LOOKUP_MAX_PAGES):
             try:
-                page = self._client.conversations_history(
-                    channel=channel,
-                    oldest=f"{oldest:.6f}",
-                    latest=f"{latest:.6f}" if latest is not None else None,
-                    limit=LOOKUP_PAGE_SIZE,
-                    include_all_metadata=True,
-                    cursor=cursor,
-                )
+                window: dict[str, Any] = {
+                    "channel": channel,
+                    "oldest": f"{oldest:.6f}",
+                    "latest": f"{latest:.6f}" if latest is not None else None,
+                    "limit": LOOKUP_PAGE_SIZE,
+                    "include_all_metadata": True,
+                    "cursor": cursor,
+                }
+                if thread_ts is not None:
+                    page = self._client.conversations_replies(ts=thread_ts, **window)
+                else:
+                    page = self._client.conversations_history(**window)
             except SlackApiError as exc:
                 if _failure_kind(exc) != "permanent":
                     raise  # rate-limited or Slack trouble: look again on the retry, never post blindly now

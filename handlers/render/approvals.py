@@ -9,9 +9,10 @@ and what happened, so stale buttons disappear. All user-supplied and Vobiz-suppl
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
+from bot.services.away import AwayPeriod
 from bot.services.records import ApprovalRequest, FreezeState, Kind, Status
 from handlers import ids
 from handlers.render.kit import (
@@ -27,6 +28,7 @@ from handlers.render.kit import (
     message,
     section,
 )
+from handlers.render.nudges import ask_again, away_context
 from handlers.render.request_text import KIND_PHRASE, KIND_TITLE, STATUS_WORD, quote_text, reason_quote, request_summary
 from handlers.render.text import (
     channel_mention,
@@ -188,8 +190,9 @@ def _request_fields(request: ApprovalRequest) -> Block:
     return fields(*pairs)
 
 
-def approval_message(request: ApprovalRequest, *, now: datetime) -> Message:
-    """THE approval message, drawn from the request's state (posted once, then `chat.update`d)."""
+def approval_message(request: ApprovalRequest, *, now: datetime, away: Sequence[AwayPeriod] = ()) -> Message:
+    """THE approval message, drawn from the request's state (posted once, then `chat.update`d). `away`: while
+    it is pending, everyone who may decide it and is away (given only when nobody who may is present)."""
     blocks: list[Block] = [
         header(f"{KIND_TITLE[request.kind]} request {request.id}"),
         _request_fields(request),
@@ -204,6 +207,8 @@ def approval_message(request: ApprovalRequest, *, now: datetime) -> Message:
         blocks.append(
             context(f"Requested {slack_date(request.created_at)} · expires {slack_date(request.expires_at)} unless decided")
         )
+        if away:
+            blocks.append(away_context(away, force=request.kind.is_force))
         blocks.append(actions(*decision_buttons(request), block_id=f"decide.{request.id}"))
     else:
         blocks.append(divider())
@@ -307,6 +312,8 @@ def requester_notice(request: ApprovalRequest, *, now: datetime) -> Message:
     )
     head = f"Your request *{escape(request.id)}* to {KIND_PHRASE[request.kind]} {number_label(request.e164)}{where}:"
     lines = outcome_lines(request, now=now) or ["it is waiting for an approver."]
+    if request.status is Status.EXPIRED:
+        lines.append(ask_again(request))
     text = "\n".join([head, *lines])
     blocks: list[Block] = [section(text)]
     if can_undo(request, now):
