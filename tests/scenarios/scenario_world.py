@@ -112,9 +112,15 @@ class World(fakes.world.World):
         return self.slack.messages(self.slack.dm_id(user))
 
     def approval_message(self, request_id: str) -> Message:
-        found = [m for m in self.slack.messages(APPROVALS) if request_id in m.text]
+        found = [m for m in self.slack.messages(APPROVALS) if request_id in m.text and m.thread_ts in (None, m.ts)]
         assert len(found) == 1, f"expected one approval message for {request_id}, found {len(found)}"
         return found[0]
+
+    def thread(self, request_id: str) -> list[Message]:
+        """The replies in the approval message's thread, oldest first."""
+        parent = self.approval_message(request_id)
+        replies = [m for m in self.slack.messages(APPROVALS) if m.thread_ts == parent.ts and m.ts != parent.ts]
+        return sorted(replies, key=lambda m: float(m.ts))
 
     def history_lines(self) -> list[str]:
         return [m.text for m in self.slack.messages(HISTORY)]
