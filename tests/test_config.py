@@ -27,7 +27,8 @@ def env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
                  "SLACK_API_URL", "VOBIZ_BASE_URL", "NUMBERS_BOT_DB", "RELEASE_NEEDS_APPROVAL",
                  "RATE_LIMIT_PER_MINUTE", "DATABASE_URL", "APPROVALS_REQUIRED", "AUTO_APPROVE_MONTHLY_FEE",
                  "AUTO_APPROVE_PER_PERSON", "DATABASE_POOL_SIZE", "NUMBERS_BOT_MAINTENANCE_INTERVAL_SECONDS",
-                 "NUMBERS_BOT_SETTLE_GRACE_SECONDS", "DYNO", "NUMBERS_BOT_ALLOW_EPHEMERAL_DB"]:
+                 "NUMBERS_BOT_SETTLE_GRACE_SECONDS", "DYNO", "NUMBERS_BOT_ALLOW_EPHEMERAL_DB",
+                 "APPROVAL_REMIND_MINUTES", "APPROVAL_ESCALATE_MINUTES"]:
         monkeypatch.delenv(name, raising=False)
     for name, value in GOOD.items():
         monkeypatch.setenv(name, value)
@@ -48,6 +49,8 @@ def test_defaults_and_lists(env: pytest.MonkeyPatch) -> None:
     assert settings.slack_api_url == "https://slack.com/api/"
     assert settings.numbers_bot_db == Path("numbers-bot.db")
     assert settings.rate_limit_per_minute == 10
+    assert settings.approval_remind_minutes == 60
+    assert settings.approval_escalate_minutes == 240
 
 
 @pytest.mark.parametrize(
@@ -69,6 +72,11 @@ def test_defaults_and_lists(env: pytest.MonkeyPatch) -> None:
         ("VOBIZ_BASE_URL", "api.vobiz.ai", "VOBIZ_BASE_URL is invalid: expected an http(s):// URL"),
         ("RATE_LIMIT_PER_MINUTE", "-1", "RATE_LIMIT_PER_MINUTE is invalid: Input should be greater than or equal to 0"),
         ("RATE_LIMIT_PER_MINUTE", "lots", "RATE_LIMIT_PER_MINUTE is invalid: Input should be a valid integer, unable to parse string as an integer"),
+        ("APPROVAL_REMIND_MINUTES", "-5", "APPROVAL_REMIND_MINUTES is invalid: expected a whole number of minutes (0 turns it off), got '-5'"),
+        ("APPROVAL_REMIND_MINUTES", "1.5h", "APPROVAL_REMIND_MINUTES is invalid: expected a whole number of minutes (0 turns it off), got '1.5h'"),
+        ("APPROVAL_REMIND_MINUTES", "20000", "APPROVAL_REMIND_MINUTES is invalid: Input should be less than or equal to 10080"),
+        ("APPROVAL_ESCALATE_MINUTES", "", "APPROVAL_ESCALATE_MINUTES is invalid: expected a whole number of minutes (0 turns it off), got ''"),
+        ("APPROVAL_ESCALATE_MINUTES", "4 hours", "APPROVAL_ESCALATE_MINUTES is invalid: expected a whole number of minutes (0 turns it off), got '4 hours'"),
     ],
 )
 def test_a_bad_value_gives_one_line_naming_the_variable(env: pytest.MonkeyPatch, name: str, value: str | None, expected: str) -> None:
@@ -145,6 +153,13 @@ def test_the_rate_limit_is_read_and_zero_turns_it_off(env: pytest.MonkeyPatch) -
     assert load_settings().rate_limit_per_minute == 25
     env.setenv("RATE_LIMIT_PER_MINUTE", "0")
     assert load_settings().rate_limit_per_minute == 0
+
+
+def test_reminder_and_escalation_minutes_are_read_and_zero_turns_them_off(env: pytest.MonkeyPatch) -> None:
+    env.setenv("APPROVAL_REMIND_MINUTES", " 30 ")
+    env.setenv("APPROVAL_ESCALATE_MINUTES", "0")
+    settings = load_settings()
+    assert (settings.approval_remind_minutes, settings.approval_escalate_minutes) == (30, 0)
 
 
 def test_on_heroku_sqlite_is_refused_unless_the_operator_accepts_losing_it(env: pytest.MonkeyPatch) -> None:

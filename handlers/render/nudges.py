@@ -50,7 +50,8 @@ def nudge_message(nudge: Nudge) -> Message:
         )
     closing = f"It expires {slack_date(request.expires_at)} unless decided."
     text = f"{head} {ask} {closing}"
-    fallback = f"{'Escalation' if nudge.is_escalation else f'Reminder {nudge.number} of {MAX_REMINDERS}'} for request {escape(request.id)}: {who or 'nobody could be mentioned'}"
+    label = "Escalation" if nudge.is_escalation else f"Reminder {nudge.number} of {MAX_REMINDERS}"
+    fallback = f"{label} for request {escape(request.id)}: " + (ask if who else "nobody who may decide it could be mentioned.")
     return message(fallback, [section(text)])
 
 

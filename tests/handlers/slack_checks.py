@@ -13,7 +13,8 @@ from typing import Any
 # The only `<...>` tokens the bot may emit are date tokens, whose fallback it writes itself, and mentions in the
 # few places where it builds them (a ping is the point there), recognised with the words around them: a
 # decision's stamp in the requester's DM or the clicker's answer ("*Denied* by <@U…>"), who asked in a list of
-# requests ("\nby <@U…>: "), and the approvals channel named to a requester. A bare `<@U0ADMIN>` anywhere
+# requests ("\nby <@U…>: "), the approvals channel named to a requester, and the approvers (users and user
+# groups) a reminder pings ("<@U…> <!subteam^S…>: please approve or deny it above."). A bare `<@U0ADMIN>` anywhere
 # else (say, in a reason whose escaping failed) is injected markup, even though it names a real person.
 _MARKUP = re.compile(r"<([^<>]*)>")
 _DATE = re.compile(r"^!date\^\d+\^[^|<>]+\|\d{4}-\d\d-\d\d \d\d:\d\d UTC$")
@@ -25,6 +26,7 @@ BOT_MENTIONS = re.compile(
     rf"|waiting for an approver in {_CHANNEL}(?=\.)"
     rf"|\(see {_CHANNEL}\)(?=:)"
     rf"|could not post it in {_CHANNEL}(?=:)"
+    rf"|(?:(?:{_USER}|<!subteam\^S[A-Z0-9]+>) ?)+(?=: please approve or deny it above\.)"  # a reminder's pings
 )
 _TRACEBACK = re.compile(r"Traceback \(most recent call last\)|File \"[^\"]+\", line \d+")
 

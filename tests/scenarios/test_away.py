@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from handlers import ids
+from tests.handlers.slack_checks import assert_no_injected_markup
 from tests.scenarios.scenario_world import ADMIN, APPROVER, APPROVER_GROUP, GROUPIE, OTHER, REQUESTER, World
 
 APPROVER_PING, GROUP_PING, ADMIN_PING = f"<@{APPROVER}>", f"<!subteam^{APPROVER_GROUP}>", f"<@{ADMIN}>"
@@ -62,6 +63,8 @@ def test_approvers_away_are_left_out_and_the_message_says_so_when_nobody_is_left
     third = world.thread(request_id)[2].as_text()
     assert APPROVER_PING in third and GROUP_PING not in third
     assert [row["event"] for row in away_rows(world)] == ["away", "away", "away", "back"]
+    for payload in world.slack_bound():
+        assert_no_injected_markup(payload)
 
 
 def test_an_away_period_ends_after_its_last_day_by_itself(world: World) -> None:

@@ -15,6 +15,7 @@ from bot.services.records import Status
 from fakes.slack.webapi import FakeSlack
 from fakes.vobiz import SandboxServer
 from handlers import ids
+from tests.handlers.slack_checks import assert_no_injected_markup
 from tests.scenarios.scenario_world import ADMIN, APPROVALS, APPROVER, APPROVER_GROUP, REQUESTER, World, build_world
 
 APPROVER_PING, GROUP_PING, ADMIN_PING, REQUESTER_PING = (
@@ -92,6 +93,8 @@ def test_a_request_nobody_decides_is_reminded_three_times_escalated_once_then_ex
     assert len(world.dms(REQUESTER)) == 1
     assert sum("*expired*" in line for line in world.history_lines()) == 1
     assert len(world.thread(request_id)) == 4
+    for payload in world.slack_bound():
+        assert_no_injected_markup(payload)
 
 
 def test_a_force_operation_reminds_the_admins_and_a_requester_who_approves_is_left_out(world: World) -> None:
@@ -146,3 +149,28 @@ def test_zero_minutes_turns_reminders_and_escalation_off(quiet: World) -> None:
         tick(quiet, hours=1)
     assert quiet.thread(request_id) == []
     assert not any("*reminded*" in line or "*escalated*" in line for line in quiet.history_lines())
+
+
+@pytest.fixture
+def impatient(slack: FakeSlack, sandbox: SandboxServer, tmp_path: Path, database_url: str | None) -> Iterator[World]:
+    """A world whose Slack client gives up after 0.5 s, so a slow post looks like a timeout."""
+    built = build_world(slack, sandbox, tmp_path / "impatient.db", database_url=database_url, slack_timeout=0.5)
+    yield built
+    built.stop()
+
+
+def test_a_reminder_whose_answer_was_lost_is_found_in_its_thread_instead_of_posted_twice(impatient: World) -> None:
+    world = impatient
+    request_id = world.ask_to_buy(world.sandbox.inventory_numbers("IN")[0])
+    world.advance(minutes=61)
+    world.bot.workers.maintain()
+    world.slack.fail_next("chat.postMessage", "hang", seconds=1.0)  # posted, but answered too late
+    world.drain()
+    assert len(world.thread(request_id)) == 1
+
+    tick(world, minutes=5)  # the retry looks in the thread first (conversations.replies) and finds it
+    assert len(world.thread(request_id)) == 1
+    assert world.slack.calls("conversations.replies")
+    assert world.rows("SELECT count(*) AS n FROM outbox WHERE kind = 'approval_nudge' AND done_at IS NULL") == [{"n": 0}]
+    for payload in world.slack_bound():
+        assert_no_injected_markup(payload)
