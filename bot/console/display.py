@@ -114,6 +114,8 @@ class Display:
             self._show(f"{where}: a message was deleted", [])
             return
         note = heading_note if heading_note is not None else (" (updated)" if kind is EventKind.MESSAGE_UPDATED else "")
+        if message.thread_ts and message.thread_ts != message.ts:
+            note += " (thread reply)"
         source = Source(Place.MESSAGE, (message.channel, message.ts))
         self._show_blocks(f"{where}{note}", message.blocks, message.text, source)
 

@@ -49,6 +49,7 @@ ACTION_WORD = {
     "lock": "lock of",
     "unlock": "unlock of",
     "freeze": "all Vobiz changes",
+    "away": "",  # an approver away or back: the event says it all
 }
 ACTION_NOUN = {
     "purchase": "purchase",
@@ -63,6 +64,7 @@ ACTION_NOUN = {
     "lock": "lock",
     "unlock": "unlock",
     "freeze": "all Vobiz changes",
+    "away": "",
 }
 
 

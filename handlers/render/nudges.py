@@ -36,17 +36,20 @@ def _away_list(away: Sequence[AwayPeriod]) -> str:
 def nudge_message(nudge: Nudge) -> Message:
     """The reply posted in the approval message's thread for one reminder or the escalation."""
     request = nudge.request
-    what = f"{KIND_TITLE[request.kind]} of {number_label(request.e164)} for {person(request.requester.user_id, request.requester.name)}"
+    what = (
+        f"{KIND_TITLE[request.kind].lower()} of {number_label(request.e164)} that "
+        f"{person(request.requester.user_id, request.requester.name)} asked for"
+    )
     who = " ".join(mention(entry) for entry in nudge.mentions)
     if nudge.is_escalation:
-        head = f":rotating_light: *Escalated to the admins*: nobody has decided this {what} in {_waited(nudge.waited)}."
+        head = f":rotating_light: *Escalated to the admins*: nobody has decided the {what} in {_waited(nudge.waited)}."
     else:
-        head = f":bell: *Reminder {nudge.number} of {MAX_REMINDERS}*: this {what} has waited {_waited(nudge.waited)} for a decision."
+        head = f":bell: *Reminder {nudge.number} of {MAX_REMINDERS}*: the {what} has waited {_waited(nudge.waited)} for a decision."
     ask = f"{who}: please approve or deny it above."
     if not who:
         ask = (
             f"Everyone who may decide it is away ({_away_list(nudge.away)})." if nudge.away
-            else "Nobody who may decide it could be mentioned."
+            else "Nobody could be mentioned: every approver it would remind is away (or asked for it)."
         )
     closing = f"It expires {slack_date(request.expires_at)} unless decided."
     text = f"{head} {ask} {closing}"
