@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from bot.services.integrity import Integrity
-from bot.store import Store, allowances, audit, freeze, labels, locks, outbox, ratelimits, request_approvals
+from bot.store import Store, allowances, audit, away, freeze, labels, locks, nudges, outbox, ratelimits, request_approvals
 from bot.store import requests as requests_table
 from bot.store.postgres import ENGINE_COLUMNS
 from bot.store.copy import TABLES, TargetNotEmpty, compare, copy_store, target_tallies
@@ -33,6 +33,8 @@ KEY_ORDER = {
     "request_approvals": "request_id, approver_id",
     "allowance_counts": "requester_id, month",
     "freeze_state": "id",
+    "request_nudges": "request_id, nudge",
+    "approvers_away": "user_id",
 }
 
 
@@ -74,6 +76,10 @@ def build_sqlite_store(path: Path) -> Store:
         request_approvals.add(db, "R2", "U_CFO", "", NOW)
         allowances.take(db, "U_ASHA", "2026-11", 2, 3)
         freeze.start(db, "U_BOSS", "Boss", "audit “week”", NOW.isoformat())
+        nudges.record(db, "R0", "reminder-1", NOW + timedelta(hours=1), ["U_BOSS", "S_TEAM"])
+        nudges.record(db, "R0", "escalation", NOW + timedelta(hours=4), ["U_CFO"])
+        outbox.enqueue(db, outbox.OutboxKind.APPROVAL_NUDGE, "R0:reminder-1", NOW + timedelta(hours=1))
+        away.put(db, "U_BOSS", "Bóss", "2026-12-08", NOW + timedelta(days=3), NOW)
     assert Integrity(store=store, clock=lambda: NOW).checkpoint() is not None
     with store.unit() as db:
         audit.append(db, {"at": NOW.isoformat(), "actor_id": "U_RAVI", "event": "done", "action": "assign", "outcome": "failed"})
