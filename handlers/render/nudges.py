@@ -49,7 +49,7 @@ def nudge_message(nudge: Nudge) -> Message:
     if not who:
         ask = (
             f"Everyone who may decide it is away ({_away_list(nudge.away)})." if nudge.away
-            else "Nobody could be mentioned: every approver it would remind is away (or asked for it)."
+            else "Nobody could be mentioned: everyone it would remind is away or asked for it (or none is configured)."
         )
     closing = f"It expires {slack_date(request.expires_at)} unless decided."
     text = f"{head} {ask} {closing}"
@@ -60,8 +60,8 @@ def nudge_message(nudge: Nudge) -> Message:
 
 def away_note(away: Sequence[AwayPeriod], *, force: bool) -> str:
     """The approval message's line when everyone who may decide it (but the requester) is away."""
-    who = "admin" if force else "approver"
-    return f":palm_tree: Every {who} who may decide this is away: {_away_list(away)} (UTC, inclusive). It waits for them until it expires."
+    who = "Every admin (only admins decide a force operation)" if force else "Everyone who may decide this"
+    return f":palm_tree: {who} is away: {_away_list(away)} (UTC, inclusive). It waits for them until it expires."
 
 
 def away_set(period: AwayPeriod) -> Message:

@@ -48,11 +48,11 @@ def test_the_escalation_and_a_reminder_nobody_could_be_pinged_by() -> None:
 def test_the_approval_message_says_who_is_away_only_while_pending() -> None:
     pending = approval_message(make_request(), now=NOW, away=(ARJUN, MEERA))
     text = all_text(pending)
-    assert "Every approver who may decide this is away: arjun (`U0APPROVE`) until 2026-08-03" in text
+    assert "Everyone who may decide this is away: arjun (`U0APPROVE`) until 2026-08-03" in text
     assert "meera &lt;!channel&gt;" in text
     assert_no_injected_markup(pending)
     force = all_text(approval_message(make_request(kind=Kind.RELEASE_NOW, quote=None), now=NOW, away=(MEERA,)))
-    assert "Every admin who may decide this is away" in force
+    assert "Every admin (only admins decide a force operation) is away" in force
     assert "is away" not in all_text(approval_message(make_request(), now=NOW))
 
 

@@ -12,7 +12,7 @@ from tests.handlers.slack_checks import assert_no_injected_markup
 from tests.scenarios.scenario_world import ADMIN, APPROVER, APPROVER_GROUP, GROUPIE, OTHER, REQUESTER, World
 
 APPROVER_PING, GROUP_PING, ADMIN_PING = f"<@{APPROVER}>", f"<!subteam^{APPROVER_GROUP}>", f"<@{ADMIN}>"
-AWAY_NOTE = "who may decide this is away"
+AWAY_NOTE = "Everyone who may decide this is away"
 
 
 def tick(world: World, **delta: float) -> None:
