@@ -174,3 +174,18 @@ def test_a_reminder_whose_answer_was_lost_is_found_in_its_thread_instead_of_post
     assert world.rows("SELECT count(*) AS n FROM outbox WHERE kind = 'approval_nudge' AND done_at IS NULL") == [{"n": 0}]
     for payload in world.slack_bound():
         assert_no_injected_markup(payload)
+
+
+def test_a_decided_request_is_not_reminded_even_when_its_reminder_was_already_queued(world: World) -> None:
+    request_id = world.ask_to_buy(world.sandbox.inventory_numbers("IN")[0])
+    world.advance(minutes=61)
+    world.bot.workers.maintain()  # reminder 1 is decided and queued, not yet delivered
+    world.click(APPROVER, world.approval_message(request_id), "Approve")
+    assert world.settled(request_id).status is Status.SUCCEEDED
+    world.drain()
+    assert world.thread(request_id) == []  # a "still waiting" after the decision would mislead: dropped
+    assert "is ours now" in world.approval_message(request_id).as_text()
+    for _ in range(5):
+        tick(world, hours=1)
+    assert world.thread(request_id) == []
+    assert sum("*reminded*" in line for line in world.history_lines()) == 1  # decided and audited before the click
