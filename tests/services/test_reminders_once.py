@@ -156,3 +156,15 @@ def test_a_force_operation_waiting_for_admins_who_are_all_away_says_who(world: W
     assert world.services.reminders.away_deciders(request) == (period,)
     world.services.away.back(ADMIN)
     assert world.services.reminders.away_deciders(request) == ()
+
+
+def test_a_group_holding_the_requester_is_mentioned_as_a_group_unless_nobody_else_is_in_it(world: World) -> None:
+    by_member = world.services.approvals.request_purchase(GROUP_MEMBER, world.sandbox.inventory_numbers("IN")[0], "line")
+    mentions = world.services.reminders.mentions_for(by_member, "reminder-1", escalated=False, away={})
+    assert mentions == (APPROVER.user_id, SECOND_APPROVER.user_id)  # the group would ping only the requester
+
+    world.directory.groups[APPROVER_GROUP] = {GROUP_MEMBER.user_id, "UCOLLEAGU"}
+    world.advance(120)  # past the group cache's minute
+    mentions = world.services.reminders.mentions_for(by_member, "reminder-1", escalated=False, away={})
+    assert mentions == (APPROVER.user_id, SECOND_APPROVER.user_id, APPROVER_GROUP)
+    assert GROUP_MEMBER.user_id not in mentions
