@@ -6,7 +6,9 @@ it (`workers.maintain()`, under its job lease) and the outbox is delivered as th
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -189,3 +191,42 @@ def test_a_decided_request_is_not_reminded_even_when_its_reminder_was_already_qu
         tick(world, hours=1)
     assert world.thread(request_id) == []
     assert sum("*reminded*" in line for line in world.history_lines()) == 1  # decided and audited before the click
+
+
+@pytest.fixture
+def second_bot(world: World, slack: FakeSlack, sandbox: SandboxServer, database_url: str | None) -> Iterator[World]:
+    """Another bot process over the same store, Slack and Vobiz (its own outbox owner and job-lease owner)."""
+    built = build_world(slack, sandbox, world.db_path, database_url=database_url)
+    yield built
+    built.stop()
+
+
+def test_two_bots_sharing_the_store_post_each_reminder_once(world: World, second_bot: World) -> None:
+    request_id = world.ask_to_buy(world.sandbox.inventory_numbers("IN")[0])
+    for _ in range(5):  # reminders 1-3, the escalation, then nothing: each pass run by both bots at once
+        world.advance(minutes=61)
+        together(world.bot.workers.maintain, second_bot.bot.workers.maintain)
+        together(world.drain, second_bot.drain)
+    texts = thread_texts(world, request_id)
+    heads = [re.search(r"\*([^*]+)\*", t).group(1) for t in texts]  # type: ignore[union-attr]
+    assert heads == ["Reminder 1 of 3", "Reminder 2 of 3", "Reminder 3 of 3", "Escalated to the admins"]
+    assert sum("*reminded*" in line for line in world.history_lines()) == 3
+
+
+def together(*calls: Callable[[], object]) -> None:
+    start = threading.Barrier(len(calls))
+    errors: list[BaseException] = []
+
+    def run(call: Callable[[], object]) -> None:
+        start.wait()
+        try:
+            call()
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not errors, errors
