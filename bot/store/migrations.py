@@ -465,47 +465,6 @@ def m015_decisions(db: Database) -> None:
 
 
 @MIGRATIONS()
-def m017_labels_and_locks(db: Database) -> None:
-    """Who each number belongs to and why (`number_labels`), which numbers may not be released or unassigned
-    and why (`number_locks`), and the team a purchase request asked its number to be labelled with once
-    bought (`requested_labels`). One row per number (or request); every change is also an audit row."""
-    db.execute(
-        """
-        CREATE TABLE number_labels (
-            e164 TEXT PRIMARY KEY,
-            team TEXT NOT NULL,
-            purpose TEXT,
-            labelled_by_id TEXT NOT NULL,
-            labelled_by_name TEXT NOT NULL DEFAULT '',
-            labelled_at TEXT NOT NULL,
-            request_id TEXT
-        )
-        """
-    )
-    db["number_labels"].create_index(["team"], index_name="number_labels_team")
-    db.execute(
-        """
-        CREATE TABLE number_locks (
-            e164 TEXT PRIMARY KEY,
-            reason TEXT NOT NULL,
-            locked_by_id TEXT NOT NULL,
-            locked_by_name TEXT NOT NULL DEFAULT '',
-            locked_at TEXT NOT NULL
-        )
-        """
-    )
-    db.execute(
-        """
-        CREATE TABLE requested_labels (
-            request_id TEXT PRIMARY KEY REFERENCES requests(id),
-            team TEXT NOT NULL,
-            purpose TEXT
-        )
-        """
-    )
-
-
-@MIGRATIONS()
 def m016_reminders_and_away(db: Database) -> None:
     """Reminders, escalation and away periods (issue 14; bot/store/nudges.py, bot/store/away.py).
 
@@ -580,3 +539,44 @@ def _rebuild_outbox_keeping_claims(db: Database, kinds: tuple[str, ...]) -> None
     db.execute("DROP TABLE outbox")
     db.execute("ALTER TABLE outbox_new RENAME TO outbox")
     db["outbox"].create_index(["done_at", "next_attempt_at"], index_name="outbox_due")
+
+
+@MIGRATIONS()
+def m017_labels_and_locks(db: Database) -> None:
+    """Who each number belongs to and why (`number_labels`), which numbers may not be released or unassigned
+    and why (`number_locks`), and the team a purchase request asked its number to be labelled with once
+    bought (`requested_labels`). One row per number (or request); every change is also an audit row."""
+    db.execute(
+        """
+        CREATE TABLE number_labels (
+            e164 TEXT PRIMARY KEY,
+            team TEXT NOT NULL,
+            purpose TEXT,
+            labelled_by_id TEXT NOT NULL,
+            labelled_by_name TEXT NOT NULL DEFAULT '',
+            labelled_at TEXT NOT NULL,
+            request_id TEXT
+        )
+        """
+    )
+    db["number_labels"].create_index(["team"], index_name="number_labels_team")
+    db.execute(
+        """
+        CREATE TABLE number_locks (
+            e164 TEXT PRIMARY KEY,
+            reason TEXT NOT NULL,
+            locked_by_id TEXT NOT NULL,
+            locked_by_name TEXT NOT NULL DEFAULT '',
+            locked_at TEXT NOT NULL
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE requested_labels (
+            request_id TEXT PRIMARY KEY REFERENCES requests(id),
+            team TEXT NOT NULL,
+            purpose TEXT
+        )
+        """
+    )

@@ -386,20 +386,6 @@ PG_MIGRATIONS: tuple[tuple[str, list[str]], ...] = (
             "('history', 'approval_message', 'requester_notice', 'checkpoint', 'drift', 'approvals_notice'))",
         ],
     ),
-    # m017_labels_and_locks: each number's team and purpose, its lock, and the team a purchase request asked for
-    (
-        "p006_labels_and_locks",
-        [
-            f"""CREATE TABLE number_labels (e164 {_TEXT} PRIMARY KEY, team {_TEXT} NOT NULL, purpose {_TEXT},
-                labelled_by_id {_TEXT} NOT NULL, labelled_by_name {_TEXT} NOT NULL DEFAULT '',
-                labelled_at {_TEXT} NOT NULL, request_id {_TEXT})""",
-            "CREATE INDEX number_labels_team ON number_labels (team)",
-            f"""CREATE TABLE number_locks (e164 {_TEXT} PRIMARY KEY, reason {_TEXT} NOT NULL,
-                locked_by_id {_TEXT} NOT NULL, locked_by_name {_TEXT} NOT NULL DEFAULT '', locked_at {_TEXT} NOT NULL)""",
-            f"""CREATE TABLE requested_labels (request_id {_TEXT} PRIMARY KEY REFERENCES requests(id),
-                team {_TEXT} NOT NULL, purpose {_TEXT})""",
-        ],
-    ),
     # m016_reminders_and_away: reminders and escalations decided (once each), away periods, and the outbox
     # kind `approval_nudge`, added to whatever kinds the CHECK allows by then
     (
@@ -413,6 +399,20 @@ PG_MIGRATIONS: tuple[tuple[str, list[str]], ...] = (
                 ends_at {_TEXT} NOT NULL, since {_TEXT} NOT NULL)""",
             "CREATE INDEX approvers_away_ends ON approvers_away (ends_at)",
             _add_outbox_kind("approval_nudge"),
+        ],
+    ),
+    # m017_labels_and_locks: each number's team and purpose, its lock, and the team a purchase request asked for
+    (
+        "p006_labels_and_locks",
+        [
+            f"""CREATE TABLE number_labels (e164 {_TEXT} PRIMARY KEY, team {_TEXT} NOT NULL, purpose {_TEXT},
+                labelled_by_id {_TEXT} NOT NULL, labelled_by_name {_TEXT} NOT NULL DEFAULT '',
+                labelled_at {_TEXT} NOT NULL, request_id {_TEXT})""",
+            "CREATE INDEX number_labels_team ON number_labels (team)",
+            f"""CREATE TABLE number_locks (e164 {_TEXT} PRIMARY KEY, reason {_TEXT} NOT NULL,
+                locked_by_id {_TEXT} NOT NULL, locked_by_name {_TEXT} NOT NULL DEFAULT '', locked_at {_TEXT} NOT NULL)""",
+            f"""CREATE TABLE requested_labels (request_id {_TEXT} PRIMARY KEY REFERENCES requests(id),
+                team {_TEXT} NOT NULL, purpose {_TEXT})""",
         ],
     ),
 )
