@@ -3,7 +3,8 @@
 - A pending request gets a reply in its approval message's thread every APPROVAL_REMIND_MINUTES (0: never),
   at most `MAX_REMINDERS` times, mentioning whoever may decide it: the APPROVERS entries for a purchase or
   release, the ADMINS for a force operation (only admins decide those), and after the escalation the admins
-  too. Never the requester; nobody who is away; not a user group whose every member is away or the requester.
+  too. Never the requester, nor an approver whose approval already counts (a request needing several);
+  nobody who is away; not a user group whose every member is away, the requester or has approved.
 - Once it has waited APPROVAL_ESCALATE_MINUTES (0: never), the admins are mentioned in the thread, once.
 - One nudge per request per pass; a reminder comes at least one interval after the previous nudge, so a
   request posted late (or a bot that was down) is not reminded three times in a row.
@@ -28,11 +29,11 @@ from bot.services.away import AwayList, AwayPeriod
 from bot.services.clock import Clock
 from bot.services.errors import NotFound
 from bot.services.journal import SYSTEM
-from bot.services.outcomes import load
+from bot.services.outcomes import load, with_approvals
 from bot.services.policy import Policy, is_group
 from bot.services.records import ApprovalRequest, Status
 from bot.services.rows import request_from_row
-from bot.store import Store, job_leases, nudges, outbox, requests
+from bot.store import Store, job_leases, nudges, outbox, request_approvals, requests
 from bot.store.outbox import OutboxKind
 from bot.store.timestamps import from_db
 
@@ -72,6 +73,11 @@ class Nudge:
     @property
     def ref(self) -> str:
         return nudge_ref(self.request.id, self.name)
+
+
+def _cannot_add(request: ApprovalRequest) -> set[str]:
+    """Who cannot bring the request closer to a decision: its requester and whoever already approved it."""
+    return {request.requester.user_id, *(approval.approver.user_id for approval in request.approvals)}
 
 
 def nudge_ref(request_id: str, name: str) -> str:
@@ -122,7 +128,7 @@ class Reminders:
         queued: list[str] = []
         if self.remind_every is not None or self.escalate_after is not None:
             with self._store.read() as db:
-                waiting = [request_from_row(row) for row in requests.pending(db)]
+                waiting = [with_approvals(request_from_row(row), request_approvals.of(db, row["id"])) for row in requests.pending(db)]
                 sent: dict[str, dict[str, datetime]] = defaultdict(dict)
                 for row in nudges.of_pending(db):
                     at = from_db(row["at"])
@@ -182,14 +188,14 @@ class Reminders:
             entries = self._policy.approver_entries + self._policy.admin_entries
         else:
             entries = self._policy.approver_entries
-        requester = request.requester.user_id
+        done = _cannot_add(request)  # the requester, and approvers whose approval already counts (quorum)
         chosen: list[str] = []
         for entry in entries:
             if is_group(entry):
                 people = self._policy.people_in(entry)
-                if people is not None and not (people - {requester} - set(away)):
+                if people is not None and not (people - done - set(away)):
                     continue  # nobody in it who could act now
-            elif entry == requester or entry in away:
+            elif entry in done or entry in away:
                 continue
             chosen.append(entry)
         return tuple(dict.fromkeys(chosen))
@@ -209,7 +215,7 @@ class Reminders:
             if found is None:
                 return ()
             people |= found
-        people.discard(request.requester.user_id)
+        people -= _cannot_add(request)
         if not people or not people <= set(away):
             return ()
         return tuple(sorted((away[p] for p in people), key=lambda period: (period.ends_at, period.user_id)))

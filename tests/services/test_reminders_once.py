@@ -168,3 +168,13 @@ def test_a_group_holding_the_requester_is_mentioned_as_a_group_unless_nobody_els
     mentions = world.services.reminders.mentions_for(by_member, "reminder-1", escalated=False, away={})
     assert mentions == (APPROVER.user_id, SECOND_APPROVER.user_id, APPROVER_GROUP)
     assert GROUP_MEMBER.user_id not in mentions
+
+
+def test_a_request_needing_two_approvals_reminds_only_those_who_may_still_approve(world: World) -> None:
+    world.rebuild(approvals_required={"purchase": 2})
+    request_id = posted(world, 0)
+    world.services.approvals.approve(request_id, APPROVER)  # 1 of 2: it still waits
+    world.advance(HOUR + 60)
+    world.services.reminders.send_due()
+    [row] = nudge_rows(world)
+    assert row["mentions"].split() == [SECOND_APPROVER.user_id, APPROVER_GROUP]  # not the one who approved
