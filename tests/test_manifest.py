@@ -115,5 +115,5 @@ def test_display_information_is_complete() -> None:
 
 def test_the_procfile_serves_with_gunicorn_and_runs_socket_mode() -> None:
     lines = dict(line.split(":", 1) for line in (REPO / "Procfile").read_text().splitlines() if line.strip())
-    assert lines["web"].strip() == "gunicorn --workers 1 --threads 8 --bind 0.0.0.0:$PORT bot.wsgi:application"
+    assert lines["web"].strip() == "gunicorn --workers ${WEB_CONCURRENCY:-2} --threads 8 --bind 0.0.0.0:$PORT bot.wsgi:application"
     assert lines["worker"].strip() == "numbers-bot run"
