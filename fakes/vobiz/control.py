@@ -12,6 +12,8 @@ last calls, fees and modes, inject faults, read the request log, reset.
 | POST /_sandbox/admin         | {"admin": bool}                                        | {"admin"}        |
 | POST /_sandbox/fees          | {"e164", "setup_fee", "monthly_fee"}                   | the number       |
 | POST /_sandbox/sell-elsewhere| {"e164"}                                               | the number       |
+| POST /_sandbox/terms         | {"e164", "minimum_commitment_months", "aadhaar_verification_required"} | the number |
+| POST /_sandbox/stock         | {"country", "count"} (1..10,000 more inventory numbers) | {"inventory"}   |
 | GET / POST /_sandbox/modes   | any of the Modes fields                                | the modes        |
 | GET / DELETE /_sandbox/requests | ?route=NAME                                         | {"requests"}     |
 | POST /_sandbox/reset         |                                                        | {"now"}          |
@@ -66,6 +68,8 @@ class ControlApi:
             ("POST", "admin"): self._admin,
             ("POST", "fees"): self._fees,
             ("POST", "sell-elsewhere"): self._sell_elsewhere,
+            ("POST", "terms"): self._terms,
+            ("POST", "stock"): self._stock,
             ("GET", "modes"): lambda body, query: asdict(self.state.modes),
             ("POST", "modes"): lambda body, query: asdict(self.state.configure(**body)),
             ("GET", "requests"): self._requests,
@@ -152,6 +156,19 @@ class ControlApi:
     def _sell_elsewhere(self, body: dict[str, Any], query: dict[str, list[str]]) -> dict[str, Any]:
         self.state.sell_elsewhere(body.get("e164"))
         return self.state.describe(body["e164"])
+
+    def _terms(self, body: dict[str, Any], query: dict[str, list[str]]) -> dict[str, Any]:
+        if not {"e164", "minimum_commitment_months", "aadhaar_verification_required"} <= set(body):
+            raise ControlError(
+                'send {"e164": "+91...", "minimum_commitment_months": 12, "aadhaar_verification_required": true}'
+            )
+        self.state.set_terms(body["e164"], body["minimum_commitment_months"], body["aadhaar_verification_required"])
+        return self.state.describe(body["e164"])
+
+    def _stock(self, body: dict[str, Any], query: dict[str, list[str]]) -> dict[str, Any]:
+        if not {"country", "count"} <= set(body):
+            raise ControlError('send {"country": "IN", "count": 4000}')
+        return {"inventory": self.state.stock(body["country"], body["count"])}
 
     def _requests(self, body: dict[str, Any], query: dict[str, list[str]]) -> dict[str, Any]:
         route = query.get("route", [None])[-1]

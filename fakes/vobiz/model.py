@@ -61,6 +61,10 @@ class Number:
     capabilities: dict[str, bool] = field(
         default_factory=lambda: {"voice": True, "sms": False, "mms": False, "fax": False}
     )
+    # Terms Vobiz reports on every number: a minimum rental period and India's KYC requirement.
+    minimum_commitment_months: int = 0
+    aadhaar_verification_required: bool = False
+    aadhaar_verified: bool = False
     owner: str | None = None
     status: str = "active"  # active | pending_release
     source: str = "inventory"

@@ -77,6 +77,12 @@ _FEES: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = {
     "US": ((0, 1, 1, 2), (1, 1, 2, 3)),
     "GB": ((0, 1, 2), (1, 2, 2, 3, 4)),
 }
+# (minimum commitments in months to choose from, share with SMS, share needing Aadhaar verification)
+_TERMS: dict[str, tuple[tuple[int, ...], float, float]] = {
+    "IN": ((0, 0, 0, 0, 3, 12), 0.3, 0.5),
+    "US": ((0, 0, 0, 0, 0, 6), 0.0, 0.0),
+    "GB": ((0, 0, 0, 12), 0.2, 0.0),
+}
 _TAGS = ("support-line", "campaign", "ivr", "office", "on-call")
 
 
@@ -90,7 +96,8 @@ class World:
         return World(
             accounts={key: replace(a) for key, a in self.accounts.items()},
             numbers={
-                key: replace(n, capabilities=dict(n.capabilities), tags=list(n.tags)) for key, n in self.numbers.items()
+                key: replace(n, capabilities=dict(n.capabilities), tags=list(n.tags))
+                for key, n in self.numbers.items()
             },
         )
 
@@ -125,7 +132,34 @@ def _built_world(seed: int, start: datetime) -> World:
         _make_owned(rng, number, owner, index, start)
         numbers[number.e164] = number
     _one_pending_release(owned, start)
+    for number in numbers.values():
+        _give_terms(seed, number)
     return World(accounts=accounts, numbers=numbers)
+
+
+def stock(seed: int, country: str, count: int, start: datetime, used: set[str]) -> list[Number]:
+    """`count` more inventory numbers of `country` (none of them in `used`, which grows), the same ones
+    for the same seed and `used`: how a test gets a big inventory to page through."""
+    if country not in _AREAS:
+        raise ValueError(f"country must be one of {', '.join(_AREAS)}")
+    rng = random.Random(f"stock:{seed}:{country}:{len(used)}")
+    fresh = [_number(rng, country, start, used) for _ in range(count)]
+    for number in fresh:
+        _give_terms(seed, number)
+    return fresh
+
+
+def _give_terms(seed: int, number: Number) -> None:
+    """Capabilities beyond voice, the minimum commitment and the Aadhaar flag, drawn from a generator of
+    their own (keyed by the number), so adding them left every other drawn value of the world as it was."""
+    rng = random.Random(f"terms:{seed}:{number.e164}")
+    months, sms_share, kyc_share = _TERMS[number.country]
+    caps = number.capabilities
+    caps["sms"] = caps["sms"] or rng.random() < sms_share
+    caps["mms"] = caps["sms"] and number.country == "US" and rng.random() < 0.4
+    number.minimum_commitment_months = rng.choice(months)
+    number.aadhaar_verification_required = rng.random() < kyc_share
+    number.aadhaar_verified = number.aadhaar_verification_required and number.owner is not None
 
 
 def _accounts(rng: random.Random, start: datetime) -> dict[str, Account]:

@@ -169,6 +169,13 @@ class SandboxServer:
     def sell_elsewhere(self, e164: str) -> None:
         self._state.sell_elsewhere(e164)
 
+    def set_terms(self, e164: str, *, minimum_commitment_months: int, aadhaar_verification_required: bool) -> None:
+        self._state.set_terms(e164, minimum_commitment_months, aadhaar_verification_required)
+
+    def stock(self, country: str, count: int) -> int:
+        """Add `count` fresh inventory numbers of `country` (seeded); answers the inventory size after."""
+        return self._state.stock(country, count)
+
     def configure(self, **modes: Any) -> Modes:
         """Switch behaviours: strict_casing, latency_ms, release_mode ("current" | "legacy_204" |
         "legacy_message"), refund_fails, assign_status (200 | 204), insufficient_balance_status (500 | 402)."""

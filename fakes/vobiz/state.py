@@ -21,10 +21,11 @@ from fakes.vobiz.model import (
     Account,
     Number,
 )
-from fakes.vobiz.seed import SEED, START, build_world
+from fakes.vobiz.seed import SEED, START, build_world, stock
 from fakes.vobiz.wire import amount, iso
 
 RELEASE_MODES = ("current", "legacy_204", "legacy_message")
+MAX_STOCK = 10_000
 
 
 class ControlError(ValueError):
@@ -219,6 +220,34 @@ class SandboxState:
             number.setup_fee, number.monthly_fee = setup, monthly
             number.updated_at = self._now
 
+    def set_terms(self, e164: Any, minimum_commitment_months: Any, aadhaar_verification_required: Any) -> None:
+        if isinstance(minimum_commitment_months, bool) or not isinstance(minimum_commitment_months, int):
+            raise ControlError("minimum_commitment_months must be a whole number of months")
+        if minimum_commitment_months < 0:
+            raise ControlError("minimum_commitment_months must be 0 or more")
+        if not isinstance(aadhaar_verification_required, bool):
+            raise ControlError("aadhaar_verification_required must be true or false")
+        with self.lock:
+            number = self.number_or_error(e164)
+            number.minimum_commitment_months = minimum_commitment_months
+            number.aadhaar_verification_required = aadhaar_verification_required
+            number.updated_at = self._now
+
+    def stock(self, country: Any, count: Any) -> int:
+        """Add `count` (1..10,000) fresh inventory numbers of `country`; answers the inventory size after."""
+        if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_STOCK:
+            raise ControlError(f"count must be a whole number from 1 to {MAX_STOCK:,}")
+        if not isinstance(country, str):
+            raise ControlError("country must be an ISO-2 code such as IN")
+        with self.lock:
+            try:
+                fresh = stock(self.seed, country.upper(), count, self.start, set(self.numbers))
+            except ValueError as problem:
+                raise ControlError(str(problem)) from None
+            for number in fresh:
+                self.numbers[number.e164] = number
+            return sum(1 for n in self.numbers.values() if n.in_inventory)
+
     def sell_elsewhere(self, e164: Any) -> None:
         """Another customer buys this inventory number: it leaves inventory for good."""
         with self.lock:
@@ -313,6 +342,9 @@ def _number_state(number: Number) -> dict[str, Any]:
         "setup_fee": amount(number.setup_fee),
         "monthly_fee": amount(number.monthly_fee),
         "currency": number.currency,
+        "capabilities": dict(number.capabilities),
+        "minimum_commitment_months": number.minimum_commitment_months,
+        "aadhaar_verification_required": number.aadhaar_verification_required,
         "purchased_at": when(number.purchased_at),
         "last_call_at": when(number.last_call_at),
         "cooldown_ends_at": when(number.cooldown_ends_at),

@@ -71,9 +71,7 @@ def owned_number(number: Number) -> dict[str, Any]:
             "created_at": iso(number.created_at),
             "updated_at": iso(number.updated_at),
             "is_trial_number": False,
-            "minimum_commitment_months": 0,
-            "aadhaar_verification_required": False,
-            "aadhaar_verified": False,
+            **_terms(number),
             "source": number.source,
         }
     )
@@ -92,12 +90,18 @@ def inventory_number(number: Number) -> dict[str, Any]:
             "created_at": iso(number.created_at),
             "updated_at": iso(number.updated_at),
             "is_trial_number": False,
-            "minimum_commitment_months": 0,
-            "aadhaar_verification_required": False,
-            "aadhaar_verified": False,
+            **_terms(number),
         }
     )
     return body
+
+
+def _terms(number: Number) -> dict[str, Any]:
+    return {
+        "minimum_commitment_months": number.minimum_commitment_months,
+        "aadhaar_verification_required": number.aadhaar_verification_required,
+        "aadhaar_verified": number.aadhaar_verified,
+    }
 
 
 def purchase_summary(number: Number) -> dict[str, Any]:
