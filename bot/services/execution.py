@@ -213,9 +213,9 @@ class Executor:
             new_quote = quote_of(current)
         except QuoteUnavailable as exc:
             return failed(f"Vobiz no longer says what {number} costs ({exc}); nothing was bought.")
-        if request.quote is not None and new_quote != request.quote:
+        if request.quote is not None and not request.quote.binds(new_quote):
             return failed(
-                f"The price of {number} changed since it was requested: now {wording.quote(new_quote)}, "
+                f"The price or terms of {number} changed since it was requested: now {wording.quote(new_quote)}, "
                 f"was {wording.quote(request.quote)}. Nothing was bought; ask again to get the new price approved.",
                 new_quote_setup_fee=new_quote.setup_fee,
                 new_quote_monthly_fee=new_quote.monthly_fee,

@@ -16,4 +16,10 @@ class QuoteUnavailable(Exception):
 def quote_of(number: PhoneNumber) -> Quote:
     if number.setup_fee is None or number.monthly_fee is None:
         raise QuoteUnavailable("Vobiz did not state its setup and monthly fees")
-    return Quote(number.setup_fee, number.monthly_fee, (number.currency or DEFAULT_CURRENCY).upper())
+    return Quote(
+        number.setup_fee,
+        number.monthly_fee,
+        (number.currency or DEFAULT_CURRENCY).upper(),
+        commitment_months=number.minimum_commitment_months,
+        aadhaar_required=number.aadhaar_verification_required,
+    )

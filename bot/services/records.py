@@ -10,6 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
+from bot.services.terms import commitment_notes
 from bot.store.outbox import OutboxKind  # re-exported: handlers name the kinds through the services
 
 
@@ -57,11 +58,29 @@ class Actor:
 
 @dataclass(frozen=True)
 class Quote:
-    """Fees of a number at one moment, in the number's currency."""
+    """Fees of a number at one moment, in the number's currency, and the terms Vobiz reported beside them
+    (None: it did not say, or the quote predates the bot recording them)."""
 
     setup_fee: Decimal
     monthly_fee: Decimal
     currency: str
+    # Not part of ==: a quote is its fees (the audit row keeps only those); `binds` weighs the terms too.
+    commitment_months: int | None = field(default=None, compare=False)
+    aadhaar_required: bool | None = field(default=None, compare=False)
+
+    def binds(self, current: Quote) -> bool:
+        """Whether `current` is still what was approved: the same fees, and no term the quote stated has
+        changed (a term the quote did not know cannot be held against the number)."""
+        if (self.setup_fee, self.monthly_fee, self.currency) != (current.setup_fee, current.monthly_fee, current.currency):
+            return False
+        if self.commitment_months is not None and (current.commitment_months or 0) != self.commitment_months:
+            return False
+        return self.aadhaar_required is None or bool(current.aadhaar_required) == self.aadhaar_required
+
+    @property
+    def notes(self) -> list[str]:
+        """What the number commits us to, in plain words ("commits us for 12 months")."""
+        return commitment_notes(self.commitment_months, self.aadhaar_required)
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,16 @@ def quote_columns(prefix: str, quote: Quote | None) -> Row:
     }
 
 
+def terms_columns(prefix: str, quote: Quote | None) -> Row:
+    """The terms beside a request's quote (requests only: the audit row keeps the fees)."""
+    months = quote.commitment_months if quote else None
+    aadhaar = quote.aadhaar_required if quote else None
+    return {
+        f"{prefix}_commitment_months": None if months is None else str(months),
+        f"{prefix}_aadhaar_required": None if aadhaar is None else ("1" if aadhaar else "0"),
+    }
+
+
 def request_to_row(request: ApprovalRequest, *, now: datetime) -> Row:
     row: Row = {
         "id": request.id,
@@ -57,6 +67,7 @@ def request_to_row(request: ApprovalRequest, *, now: datetime) -> Row:
         "approvals_required": request.approvals_required,
     }
     row.update(quote_columns("quote", request.quote))
+    row.update(terms_columns("quote", request.quote))
     return row
 
 
@@ -70,7 +81,7 @@ def request_from_row(row: Row) -> ApprovalRequest:
         reason=row["reason"],
         created_at=_instant(row["created_at"]),
         expires_at=_instant(row["expires_at"]),
-        quote=_quote(row, "quote"),
+        quote=_quote(row, "quote", with_terms=True),
         sub_account_id=row["sub_account_id"],
         cool_off_until=from_db(row["cool_off_until"]),
         decided_by=_actor(row, "decided_by"),
@@ -132,8 +143,15 @@ def _actor(row: Row, prefix: str) -> Actor | None:
     return None if user_id is None else Actor(user_id, row[f"{prefix}_name"] or "")
 
 
-def _quote(row: Row, prefix: str) -> Quote | None:
+def _quote(row: Row, prefix: str, *, with_terms: bool = False) -> Quote | None:
     setup, monthly, currency = row[f"{prefix}_setup_fee"], row[f"{prefix}_monthly_fee"], row[f"{prefix}_currency"]
     if setup is None or monthly is None or currency is None:
         return None
-    return Quote(Decimal(setup), Decimal(monthly), currency)
+    if not with_terms:
+        return Quote(Decimal(setup), Decimal(monthly), currency)
+    return Quote(Decimal(setup), Decimal(monthly), currency, *terms_from(row, prefix))
+
+
+def terms_from(row: Row, prefix: str) -> tuple[int | None, bool | None]:
+    months, aadhaar = row.get(f"{prefix}_commitment_months"), row.get(f"{prefix}_aadhaar_required")
+    return (None if months is None else int(months)), (None if aadhaar is None else aadhaar == "1")

@@ -17,7 +17,8 @@ def money(amount: Decimal | None, currency: str | None) -> str:
 
 
 def quote(q: Quote) -> str:
-    return f"setup {money(q.setup_fee, q.currency)} + monthly {money(q.monthly_fee, q.currency)}"
+    fees = f"setup {money(q.setup_fee, q.currency)} + monthly {money(q.monthly_fee, q.currency)}"
+    return "; ".join([fees, *q.notes])
 
 
 def number(e164: str) -> str:

@@ -30,6 +30,7 @@ CHUNK_ROWS = 1000
 # copied: requests before the audit rows that refer to them.
 KEYS: dict[str, tuple[str, ...]] = {
     "requests": ("id",),
+    "request_items": ("request_id", "position"),
     "audit": ("id",),
     "audit_parties": ("role", "user_id", "audit_id"),
     "checkpoints": ("id",),

@@ -580,3 +580,36 @@ def m017_labels_and_locks(db: Database) -> None:
         )
         """
     )
+
+
+@MIGRATIONS()
+def m018_quote_terms_and_request_items(db: Database) -> None:
+    """The terms quoted beside the fees (issue 15), and the numbers of a bulk purchase.
+
+    `quote_commitment_months` (whole months as text) and `quote_aadhaar_required` ("1"/"0") on a request:
+    what Vobiz reported when the number was quoted; NULL when it did not say (and on older rows).
+    `request_items`: one row per number of a bulk purchase, in the order quoted, with its own quote and its
+    own outcome (`status`: pending, calling, bought, skipped, failed, unknown) and `called_at`, set right
+    before its one purchase call, so a crash mid-bulk is settled number by number and never bought twice."""
+    db.execute("ALTER TABLE requests ADD COLUMN quote_commitment_months TEXT")
+    db.execute("ALTER TABLE requests ADD COLUMN quote_aadhaar_required TEXT")
+    db.execute(
+        """
+        CREATE TABLE request_items (
+            request_id TEXT NOT NULL REFERENCES requests(id),
+            position INTEGER NOT NULL,
+            e164 TEXT NOT NULL,
+            setup_fee TEXT NOT NULL,
+            monthly_fee TEXT NOT NULL,
+            currency TEXT NOT NULL,
+            commitment_months TEXT,
+            aadhaar_required TEXT,
+            status TEXT NOT NULL,
+            detail TEXT,
+            called_at TEXT,
+            finished_at TEXT,
+            PRIMARY KEY (request_id, position)
+        )
+        """
+    )
+    db.execute("CREATE INDEX request_items_e164 ON request_items (e164, status)")

@@ -415,6 +415,20 @@ PG_MIGRATIONS: tuple[tuple[str, list[str]], ...] = (
                 team {_TEXT} NOT NULL, purpose {_TEXT})""",
         ],
     ),
+    # m018_quote_terms_and_request_items: the terms quoted beside the fees; the numbers of a bulk purchase
+    (
+        "p007_quote_terms_and_request_items",
+        [
+            f"ALTER TABLE requests ADD COLUMN quote_commitment_months {_TEXT}",
+            f"ALTER TABLE requests ADD COLUMN quote_aadhaar_required {_TEXT}",
+            f"""CREATE TABLE request_items (
+                request_id {_TEXT} NOT NULL REFERENCES requests(id), position INTEGER NOT NULL, e164 {_TEXT} NOT NULL,
+                setup_fee {_TEXT} NOT NULL, monthly_fee {_TEXT} NOT NULL, currency {_TEXT} NOT NULL,
+                commitment_months {_TEXT}, aadhaar_required {_TEXT}, status {_TEXT} NOT NULL, detail {_TEXT},
+                called_at {_TEXT}, finished_at {_TEXT}, PRIMARY KEY (request_id, position))""",
+            "CREATE INDEX request_items_e164 ON request_items (e164, status)",
+        ],
+    ),
 )
 
 

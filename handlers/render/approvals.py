@@ -179,6 +179,8 @@ def _request_fields(request: ApprovalRequest) -> Block:
         q = request.quote
         pairs.append(("Setup fee", money(q.setup_fee, q.currency) if q else "not quoted"))
         pairs.append(("Monthly fee", money(q.monthly_fee, q.currency) if q else "not quoted"))
+        if q is not None and q.notes:
+            pairs.append(("Terms", ":warning: " + "; ".join(q.notes).capitalize()))
     if request.kind is Kind.FORCE_UNASSIGN:
         pairs.append(("Sub-account", escape(request.sub_account_id or "unknown")))
         if request.cool_off_until:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from bot.services.marks import Marks
+from bot.services.terms import commitment_notes
 from handlers import ids
 from handlers.render.labels import label_text, lock_text, marks_text
 from handlers.render.kit import (
@@ -33,6 +34,12 @@ def capabilities_text(number: NumberLike) -> str:
     caps = number.capabilities
     names = [name for name in ("voice", "sms", "mms", "fax") if getattr(caps, name, False)]
     return ", ".join(names) or "no capabilities listed"
+
+
+def terms_text(number: NumberLike) -> str:
+    """What buying the number commits us to ("commits us for 12 months; needs Aadhaar ..."), or ""."""
+    notes = commitment_notes(number.minimum_commitment_months, number.aadhaar_verification_required)
+    return ":warning: " + "; ".join(notes).capitalize() if notes else ""
 
 
 def place_text(number: NumberLike) -> str:
@@ -95,6 +102,8 @@ def number_detail(number: NumberLike, marks: Marks | None = None) -> Message:
         label, lock = (marks.label, marks.lock) if marks else (None, None)
         pairs.append(("Team", label_text(label) if label else "no label (`/numbers label`)"))
         pairs.append(("Lock", lock_text(lock) if lock else "not locked"))
+    if terms_text(number):
+        pairs.append(("Terms", terms_text(number)))
     blocks: list[Block] = [header(title), fields(*pairs)]
     if not owned:
         blocks.append(
@@ -113,6 +122,8 @@ def inventory_list(page: PageLike, country: str | None = None, search: str | Non
             f"{number_label(number.e164)}  ·  {place_text(number)}  ·  {capabilities_text(number)}\n"
             f"Setup {money(number.setup_fee, number.currency)}  ·  {money(number.monthly_fee, number.currency)}/month"
         )
+        if terms_text(number):
+            text += f"\n{terms_text(number)}"
         blocks.append(section(text, accessory=button("Request purchase", ids.REQUEST_PURCHASE, number.e164)))
     if not items:
         blocks.append(section("Nothing in inventory matches. Try another country or fewer digits."))

@@ -35,7 +35,8 @@ STATUS_WORD = {
 def quote_text(quote: Quote | None) -> str:
     if quote is None:
         return "not quoted"
-    return f"setup {money(quote.setup_fee, quote.currency)}, then {money(quote.monthly_fee, quote.currency)}/month"
+    fees = f"setup {money(quote.setup_fee, quote.currency)}, then {money(quote.monthly_fee, quote.currency)}/month"
+    return "; ".join([fees, *quote.notes])
 
 
 def reason_quote(reason: str | None, limit: int = REASON_SHOWN) -> str:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from bot.services.integrity import Integrity
-from bot.store import Store, allowances, audit, away, freeze, labels, locks, nudges, outbox, ratelimits, request_approvals
+from bot.store import Store, allowances, audit, away, freeze, labels, locks, nudges, outbox, ratelimits, request_approvals, request_items
 from bot.store import requests as requests_table
 from bot.store.postgres import ENGINE_COLUMNS
 from bot.store.copy import TABLES, TargetNotEmpty, compare, copy_store, target_tallies
@@ -21,6 +21,7 @@ from tests.audit.audit_helpers import write_varied_events
 NOW = datetime(2026, 12, 6, 9, 0, tzinfo=timezone.utc)
 KEY_ORDER = {
     "requests": "id",
+    "request_items": "request_id, position",
     "audit": "id",
     "audit_parties": "role, user_id, audit_id",
     "checkpoints": "id",
@@ -57,6 +58,11 @@ def build_sqlite_store(path: Path) -> Store:
         for n, (requester, approver) in enumerate([("U_ASHA", "U_BOSS"), ("U_RAVI", "U_BOSS"), ("U_ASHA", "U_CFO")]):
             request_id = f"R{n}"
             requests_table.insert(db, a_request(request_id, requester, NOW + timedelta(minutes=n)))
+            for position in range(2):
+                request_items.insert(db, request_id, position, {
+                    "e164": f"+91112154682{position}", "setup_fee": "100", "monthly_fee": "250.50", "currency": "INR",
+                    "commitment_months": "12" if position else None, "aadhaar_required": "1",
+                })
             common = {"at": (NOW + timedelta(minutes=n)).isoformat(), "action": "purchase", "e164": "+911121546828", "request_id": request_id}
             audit.append(db, {**common, "actor_id": requester, "event": "requested", "outcome": "pending"})
             audit.append(db, {**common, "actor_id": approver, "event": "approved" if n != 1 else "denied", "outcome": "executing"})
