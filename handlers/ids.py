@@ -24,6 +24,11 @@ INVENTORY_NEXT = "numbers.inventory.next"
 LIST_PAGE = (LIST_PREVIOUS, LIST_NEXT)
 INVENTORY_PAGE = (INVENTORY_PREVIOUS, INVENTORY_NEXT)
 
+# `/numbers inventory` with filters (value: a small JSON object with the canonical filter text and, for
+# Keep looking, where the last answer stopped; re-parsed on every click, see handlers.render.inventory)
+INVENTORY_MORE = "numbers.inventory.more"
+INVENTORY_WITHOUT = "numbers.inventory.without"
+
 # `/numbers history` paging (value: a small JSON object with the cursor and the canonical filter text,
 # re-parsed and re-authorised for whoever clicks; see handlers.render.history)
 HISTORY_NEWEST = "audit.history.newest"

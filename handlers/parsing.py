@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from bot.services import costs, validation
 from bot.services.errors import InvalidInput
 from bot.services.audit_filters import PERSON_KEYS
+from bot.services.errors import InvalidInput
+from bot.services.number_filters import NumberFilter, parse_filters
 from handlers.render.text import clip, one_line, unescape
 
 REASON_MAX = 500  # what the services accept; the modal input enforces it too
@@ -20,7 +22,6 @@ SEARCH_MAX = validation.MAX_DIGITS  # digits; the services refuse longer searche
 _TEL_LINK = re.compile(r"^<tel:([^|>]+)(?:\|[^>]*)?>$")
 _TEL_ANYWHERE = re.compile(r"<tel:([^|>\s]+)(?:\|[^>]*)?>")
 _SUB_ACCOUNT = re.compile(r"^SA_[A-Za-z0-9]{1,40}$")
-_COUNTRY = re.compile(r"^[A-Za-z]{2}$")
 _SEARCH = re.compile(rf"^\+?[0-9]{{1,{SEARCH_MAX}}}$")
 _NOW_FLAGS = ("--now", "--immediate", "—now")  # Slack on macOS turns "--" into an em dash
 _PERSON_KEYS = tuple(f"{key}:" for key in PERSON_KEYS)
@@ -46,9 +47,7 @@ class Show:
 
 @dataclass(frozen=True)
 class Inventory:
-    country: str | None = None
-    search: str | None = None
-    page: int = 1
+    filters: NumberFilter = NumberFilter()
 
 
 @dataclass(frozen=True)
@@ -177,9 +176,9 @@ USAGES: tuple[Usage, ...] = (
     Usage("show", "show +E164", "Everything about one number.", "show +918012345678"),
     Usage(
         "inventory",
-        "inventory [COUNTRY] [search]",
-        "Numbers we can buy, with setup and monthly fees.",
-        "inventory IN 80",
+        "inventory [COUNTRY] [filters]",
+        "Numbers we can buy, with fees and terms; filter by region, digits, price and capability (`help inventory`).",
+        "inventory IN region:karnataka max-monthly:300 sms",
     ),
     Usage(
         "buy",
@@ -314,20 +313,16 @@ def _show(args: list[str], _rest: str) -> Show:
     return Show(_one_number(args, "show"))
 
 
-def _inventory(args: list[str], _rest: str) -> Inventory:
-    country: str | None = None
-    search: str | None = None
-    for arg in args:
-        if _COUNTRY.match(arg) and country is None:
-            country = arg.upper()
-        elif _SEARCH.match(arg) and search is None:
-            search = arg
-        else:
-            raise UsageError(
-                f"“{clip(arg, 30)}” is neither a two-letter country code nor digits to search for.",
-                subcommand="inventory",
-            )
-    return Inventory(country=country, search=search)
+def _inventory(args: list[str], rest: str) -> Inventory:
+    return Inventory(read_number_filters(rest, "inventory"))
+
+
+def read_number_filters(text: str, subcommand: str) -> NumberFilter:
+    """The inventory filters in `text`; a mistake in them is a usage error that shows their syntax."""
+    try:
+        return parse_filters(text)
+    except InvalidInput as error:
+        raise UsageError(error.user_message, subcommand=subcommand) from None
 
 
 def _buy(args: list[str], rest: str) -> Buy:

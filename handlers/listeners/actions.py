@@ -22,13 +22,13 @@ from slack_sdk import WebClient
 
 from bot.services.errors import ServiceError
 from bot.services.records import ApprovalRequest, Status
-from handlers.render import approvals, history as audit_blocks, modals, notices, numbers, paging
+from handlers.render import approvals, history as audit_blocks, inventory, modals, notices, numbers, paging
 from handlers.render.history_cursor import HistoryCursor
 from handlers.listeners.commands import list_numbers, read_filters
 from handlers.listeners.context import action_value, actor_of, channel_of, services_of, surface_of
 from handlers.listeners.events import clicked_in_home, refresh_homes
 from handlers.render.modals import ModalSubject
-from handlers.parsing import SEARCH_MAX, UsageError, parse_number
+from handlers.parsing import SEARCH_MAX, UsageError, parse_number, read_number_filters
 from handlers.listeners.reply import reply
 from handlers.render.text import escape
 
@@ -123,6 +123,19 @@ def inventory_page(ack: Any, body: dict[str, Any], client: WebClient, context: A
     search = _search_filter(wanted.get("s"))
     page = services_of(context).numbers.inventory_page(country, search, int(wanted["p"]))  # type: ignore[call-overload]
     reply(context, client, actor_of(body).user_id, numbers.inventory_list(page, country, search), replace=True)
+
+
+def inventory_more(ack: Any, body: dict[str, Any], client: WebClient, context: Any) -> None:
+    """Keep looking (the same filters, from where the last answer stopped), or Search without a filter:
+    the message is re-drawn with the next answer."""
+    ack()
+    read = inventory.read_search_value(action_value(body))
+    if read is None:
+        raise UsageError("That button is out of date; run `/numbers inventory` again.", subcommand="inventory")
+    text, cursor = read
+    wanted = read_number_filters(text, "inventory")
+    result = services_of(context).numbers.search(wanted, cursor)
+    reply(context, client, actor_of(body).user_id, inventory.search_results(result), replace=True)
 
 
 def request_purchase(ack: Any, body: dict[str, Any], client: WebClient, context: Any) -> None:

@@ -23,6 +23,7 @@ from handlers.render import (
     costs as cost_blocks,
     freeze,
     history as audit_blocks,
+    inventory,
     labels,
     modals,
     nudges,
@@ -142,8 +143,7 @@ def _show(command: Show, call: Invocation) -> Message:
 
 
 def _inventory(command: Inventory, call: Invocation) -> Message:
-    page = call.services.numbers.inventory_page(command.country, command.search, command.page)
-    return numbers.inventory_list(page, command.country, command.search)
+    return inventory.search_results(call.services.numbers.search(command.filters))
 
 
 def _buy(command: Buy, call: Invocation) -> Message | None:

@@ -48,6 +48,8 @@ def register(
         app.action(action_id)(guarded(actions.list_page))
     for action_id in ids.INVENTORY_PAGE:
         app.action(action_id)(guarded(actions.inventory_page))
+    app.action(ids.INVENTORY_MORE)(guarded(actions.inventory_more))
+    app.action(ids.INVENTORY_WITHOUT)(guarded(actions.inventory_more))
     for action_id in ids.HISTORY_PAGE:
         app.action(action_id)(guarded(actions.history_page))
     app.action(ids.REQUEST_PURCHASE)(guarded(actions.request_purchase))

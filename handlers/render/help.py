@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from bot.services.audit_filters import FILTER_HELP
 from bot.services.records import FreezeState
+from bot.services.number_filters import FILTER_HELP as NUMBER_FILTER_HELP
 from handlers.parsing import USAGE_BY_NAME, USAGES, UsageError
 from handlers.render.kit import Block, Message, context, header, message, section, text_sections
 from handlers.render.freeze import freeze_banner
@@ -22,6 +23,8 @@ def help_message(topic: str | None = None, *, frozen: FreezeState | None = None)
     blocks = [header(title), *([freeze_banner(frozen)] if frozen else []), *text_sections(lines)]
     if topic in FILTERED_SUBCOMMANDS:
         blocks.extend(filter_help_blocks())
+    if topic in NUMBER_FILTERED_SUBCOMMANDS:
+        blocks.append(section("*Inventory filters*\n" + NUMBER_FILTER_HELP))
     if topic not in USAGE_BY_NAME:
         blocks.append(
             context(
@@ -34,6 +37,7 @@ def help_message(topic: str | None = None, *, frozen: FreezeState | None = None)
 
 
 FILTERED_SUBCOMMANDS = ("history", "export")
+NUMBER_FILTERED_SUBCOMMANDS = ("inventory",)
 
 
 def filter_help_blocks() -> list[Block]:

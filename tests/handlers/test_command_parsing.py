@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
+from bot.services.number_filters import NumberFilter
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -46,9 +50,13 @@ from slack_checks import all_text, assert_no_injected_markup, assert_within_limi
         ("show +91-80-1234-5678", Show("+918012345678")),
         ("show <tel:+918012345678|+91 80 1234 5678>", Show("+918012345678")),
         ("inventory", Inventory()),
-        ("inventory in", Inventory(country="IN")),
-        ("inventory US 415", Inventory(country="US", search="415")),
-        ("inventory 80 IN", Inventory(country="IN", search="80")),
+        ("inventory in", Inventory(NumberFilter(country="IN"))),
+        ("inventory US 415", Inventory(NumberFilter(country="US", contains="415"))),
+        ("inventory 80 IN", Inventory(NumberFilter(country="IN", contains="80"))),
+        (
+            'inventory IN region:"Tamil  Nadu" max-monthly:300 sms starts:+9144',
+            Inventory(NumberFilter(country="IN", region="tamil nadu", starts="+9144", max_monthly=Decimal(300), capabilities=("sms",))),
+        ),
         ("buy +918012345678 New Bengaluru line", Buy("+918012345678", "New Bengaluru line")),
         ("purchase +918012345678 x", Buy("+918012345678", "x")),
         ("buy +918012345678", Buy("+918012345678", None)),
