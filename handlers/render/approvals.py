@@ -39,6 +39,7 @@ from handlers.render.text import (
     number_label,
     one_line,
     person,
+    sentence,
     slack_date,
     user_mention,
 )
@@ -180,7 +181,7 @@ def _request_fields(request: ApprovalRequest) -> Block:
         pairs.append(("Setup fee", money(q.setup_fee, q.currency) if q else "not quoted"))
         pairs.append(("Monthly fee", money(q.monthly_fee, q.currency) if q else "not quoted"))
         if q is not None and q.notes:
-            pairs.append(("Terms", ":warning: " + "; ".join(q.notes).capitalize()))
+            pairs.append(("Terms", ":warning: " + sentence("; ".join(q.notes))))
     if request.kind is Kind.FORCE_UNASSIGN:
         pairs.append(("Sub-account", escape(request.sub_account_id or "unknown")))
         if request.cool_off_until:

@@ -61,6 +61,8 @@ def usage_error(error: UsageError) -> Message:
         lines.append(f"Usage: `/numbers {escape(usage.synopsis)}`, e.g. `/numbers {escape(usage.example)}`")
     if error.subcommand in FILTERED_SUBCOMMANDS:
         lines.append("`/numbers help history` lists every filter with examples.")
+    elif error.subcommand in NUMBER_FILTERED_SUBCOMMANDS:
+        lines.append(f"`/numbers help {error.subcommand}` explains every filter.")
     else:
         lines.append("`/numbers help` lists everything.")
     text = "\n".join(lines)

@@ -51,7 +51,8 @@ def how_far(result: SearchResult) -> str:
         return "Vobiz has no numbers in inventory for that."
     if result.start.looked == 0:
         if result.next is None:
-            return f"{count:,} {noun} among all {result.looked_at:,} numbers Vobiz offers for that."
+            offered = "the one number" if result.looked_at == 1 else f"all {result.looked_at:,} numbers"
+            return f"{count:,} {noun} among {offered} Vobiz offers for that."
         return f"{count:,} {noun} in the first {result.looked_at:,} of {of} numbers."
     first, last = result.start.looked + 1, result.looked_through
     more = "more " if count else ""

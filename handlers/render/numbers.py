@@ -23,7 +23,7 @@ from handlers.render.kit import (
 )
 from handlers.render.paging import page_summary, pager
 from handlers.render.shapes import NumberLike, PageLike
-from handlers.render.text import display_number, escape, money, number_label
+from handlers.render.text import display_number, escape, money, number_label, sentence
 
 LIST_ITEMS_SHOWN = 100
 INVENTORY_ITEMS_SHOWN = 40
@@ -39,7 +39,7 @@ def capabilities_text(number: NumberLike) -> str:
 def terms_text(number: NumberLike) -> str:
     """What buying the number commits us to ("commits us for 12 months; needs Aadhaar ..."), or ""."""
     notes = commitment_notes(number.minimum_commitment_months, number.aadhaar_verification_required)
-    return ":warning: " + "; ".join(notes).capitalize() if notes else ""
+    return ":warning: " + sentence("; ".join(notes)) if notes else ""
 
 
 def place_text(number: NumberLike) -> str:

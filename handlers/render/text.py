@@ -119,3 +119,8 @@ def duration(seconds: float) -> str:
         if len(parts) == 2:
             break
     return " ".join(parts) or "0 seconds"
+
+
+def sentence(text: str) -> str:
+    """`text` with its first letter in upper case (the rest as it is: "Aadhaar" stays a name)."""
+    return text[:1].upper() + text[1:]

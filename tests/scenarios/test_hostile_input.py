@@ -25,7 +25,7 @@ HOSTILE_REASON = "<!channel> <!here> <https://evil.example|click to approve> & <
         ("buy +918012345678 " + "y" * 4000, "keep it to 500"),
         ("assign +918012345678 SA_<!channel>", "is not a sub-account id"),
         ("show <https://evil.example|+918012345678>", "is not a phone number"),
-        ("inventory <!channel>", "neither a two-letter country code"),
+        ("inventory <!channel>", "as an inventory filter"),
     ],
 )
 def test_bad_commands_get_a_clear_message_and_write_nothing(world: World, text: str, needle: str) -> None:
