@@ -11,13 +11,14 @@ import secrets
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from api.errors import VobizError
 from api.models import PhoneNumber
 
 from bot.config import Settings
-from bot.services import freeze, jobs, journal, marks, validation, wording
+from bot.services import bulk, freeze, inventory_search, jobs, journal, marks, validation, wording
 from bot.services.allowances import Allowances, AllowanceGrant, Money
 from bot.services.clock import Clock
 from bot.services.crashpoints import CrashPoints
@@ -30,12 +31,20 @@ from bot.services.locks import lock_refusal
 from bot.services.outcomes import load, with_approvals
 from bot.services.policy import Policy, cancel_refusal
 from bot.services.quotes import QuoteUnavailable, quote_of
-from bot.services.records import Actor, ApprovalRequest, Kind, Quote, RequestList, Status
-from bot.services.rows import db_values, request_from_row, request_to_row
+from bot.services.number_filters import NumberFilter
+from bot.services.records import Actor, ApprovalRequest, Kind, Quote, RequestItem, RequestList, Status
+from bot.services.rows import (
+    db_values,
+    item_to_values,
+    request_from_row,
+    request_to_row,
+    request_with_items,
+    requests_with_items,
+)
 from bot.services.settlement import Settler
 from bot.services.undo import ReleaseUndo
 from bot.services.vobiz_failures import read_failure
-from bot.store import Connection, Store, audit, job_leases, nudges, request_approvals, requests
+from bot.store import Connection, Store, audit, job_leases, nudges, request_approvals, request_items, requests
 from bot.store.timestamps import from_db
 
 if TYPE_CHECKING:
@@ -106,6 +115,24 @@ class Approvals:
         return self._create(
             Kind.PURCHASE, e164, actor, why, quote=quote, label=label, allowance=Money(quote.monthly_fee, quote.currency)
         )
+
+    def request_bulk_purchase(self, actor: Actor, count: int, wanted: NumberFilter, reason: str) -> ApprovalRequest:
+        """Ask to buy `count` (2-20) numbers matching `wanted`, the cheapest monthly fee first: one request
+        quoting each number, decided as one. Fewer matches than `count`: NotFound, nothing filed."""
+        count = bulk.check_count(count)
+        why = validation.reason(reason)
+        try:
+            found = inventory_search.search(inventory_search.vobiz_pages(self._vobiz), wanted, enough=10**6)
+        except VobizError as exc:
+            raise read_failure(exc, "searching the inventory") from None
+        with self._store.read() as db:
+            taken = {n.e164 for n in found.matches if _held(db, n.e164)}
+        items = tuple(bulk.pick(found, count, taken))
+        totals = {item.quote.currency for item in items}
+        # the allowance counts the N purchases and their monthly total; numbers in several currencies wait
+        # for an approver (the rule is in one currency)
+        allowance = Money(sum((i.quote.monthly_fee for i in items), Decimal(0)), totals.pop()) if len(totals) == 1 else None
+        return self._create(Kind.PURCHASE, items[0].e164, actor, why, items=items, allowance=allowance)
 
     def request_release(self, actor: Actor, e164_raw: str, reason: str, *, immediate: bool = False) -> ApprovalRequest:
         """Ask to release a number (24 h cancellable), or with `immediate` at once (a force operation).
@@ -259,13 +286,13 @@ class Approvals:
         """The actor's own recent requests, and the pending ones they may decide."""
         self.expire_due()
         with self._store.read() as db:
-            mine_rows = requests.mine(db, actor.user_id, LIST_LIMIT)
-            pending = requests.pending(db)
+            mine_rows = requests_with_items(db, requests.mine(db, actor.user_id, LIST_LIMIT))
+            pending = requests_with_items(db, requests.pending(db))
             approved = request_approvals.pending_approved_by(db, actor.user_id)  # waiting for someone else now
             awaiting = [
-                r for r in map(request_from_row, pending) if r.id not in approved and self._policy.may_decide(r, actor.user_id)
+                r for r in pending if r.id not in approved and self._policy.may_decide(r, actor.user_id)
             ][:LIST_LIMIT]
-            mine = [self._progress_in(db, request_from_row(r)) for r in mine_rows]
+            mine = [self._progress_in(db, r) for r in mine_rows]
             awaiting = [self._progress_in(db, r) for r in awaiting]
         return RequestList(mine=mine, awaiting_me=awaiting)
 
@@ -336,6 +363,7 @@ class Approvals:
         cool_off_until: datetime | None = None,
         label: tuple[str, str | None] | None = None,
         allowance: Money | None = None,
+        items: tuple[RequestItem, ...] = (),
     ) -> ApprovalRequest:
         """Record a new pending request. A purchase (`allowance`: its monthly fee) that the allowance covers is
         approved by the rule in the same transaction, so its approval message is first drawn decided, and is
@@ -344,10 +372,14 @@ class Approvals:
         grant: AllowanceGrant | None = None
         ttl = timedelta(hours=self._settings.approval_ttl_hours)
         with self._store.unit() as db:
-            open_ = requests.open_for_number(db, e164, kind.value)
-            if open_ is not None:
-                other = request_from_row(open_)
-                raise Conflict(f"There is already an open {kind.value.replace('_', ' ')} request for {wording.number(e164)}: {other.id} ({other.status.value}).")
+            for number in [item.e164 for item in items] or [e164]:
+                open_ = requests.open_for_number(db, number, kind.value)
+                if open_ is not None:
+                    other = request_from_row(open_)
+                    raise Conflict(f"There is already an open {kind.value.replace('_', ' ')} request for {wording.number(number)}: {other.id} ({other.status.value}). Nothing was requested.")
+                held = request_items.open_for_number(db, number) if kind is Kind.PURCHASE else None
+                if held is not None:
+                    raise Conflict(f"{wording.number(number)} is in the open bulk purchase {held['request_id']}. Nothing was requested.")
             for _ in range(ID_ATTEMPTS):
                 request = ApprovalRequest(
                     id=self._new_id(),
@@ -362,6 +394,7 @@ class Approvals:
                     sub_account_id=sub_account_id,
                     cool_off_until=cool_off_until,
                     approvals_required=self._settings.approvals_needed(kind.value),
+                    items=items,
                 )
                 try:
                     requests.insert(db, request_to_row(request, now=now))  # a taken id undoes only this insert
@@ -370,12 +403,15 @@ class Approvals:
                     continue
             else:
                 raise RuntimeError("could not draw a free request id")
-            journal.record(db, now, journal.about(request, actor, "requested", Status.PENDING.value, reason=reason, quote=quote))
+            for item in items:
+                request_items.insert(db, request.id, item.position, item_to_values(item))
+            detail = bulk.requested_detail(request) if items else None
+            journal.record(db, now, journal.about(request, actor, "requested", Status.PENDING.value, reason=reason, quote=quote, detail=detail))
             if label is not None:
                 remember_requested(db, request.id, *label)
             journal.announce(db, now, request.id, tell_requester=False)
             if allowance is not None and kind is Kind.PURCHASE and freeze.state_in(db) is None:
-                grant = self._allowances.take(db, actor, 1, allowance)
+                grant = self._allowances.take(db, actor, request.purchase_count, allowance)
                 if grant is not None:
                     fields = {"decided_by": SYSTEM, "decided_at": now, "decision_reason": grant.rule}
                     won = requests.leave_pending(db, request.id, now, db_values(self._decision_changes(Status.EXECUTING, fields, now)))
@@ -438,8 +474,8 @@ class Approvals:
                 journal.record(db, now, journal.about(request, actor, event, to.value, reason=audit_reason, quote=request.quote))
                 journal.announce(db, now, request.id, tell_requester=tell_requester)
             row = requests.get(db, request.id)
-        assert row is not None
-        current = request_from_row(row)
+            assert row is not None
+            current = request_with_items(db, row)
         if won:
             return current
         if current.status is Status.PENDING:  # it expired between the check and the update
@@ -495,6 +531,11 @@ class Approvals:
         with self._store.read() as db:
             row = audit.latest_cool_off(db, e164, self._clock())
         return from_db(row["cool_off_until"]) if row else None
+
+
+def _held(db: Connection, e164: str) -> bool:
+    """Whether an open purchase (single or bulk) already holds `e164`."""
+    return requests.open_for_number(db, e164, Kind.PURCHASE.value) is not None or request_items.open_for_number(db, e164) is not None
 
 
 def already_decided(request: ApprovalRequest) -> str:

@@ -4,7 +4,8 @@ Crash-safety tests pass `CrashPoints(point)` to `build_bot(crash=...)` (through 
 tests/reliability/crashing_wsgi.py) to stop the bot exactly:
 
 - `before_vobiz_call`: the approval is committed (EXECUTING), Vobiz has not been called;
-- `after_vobiz_answer`: Vobiz has answered, the outcome is not recorded yet.
+- `after_vobiz_answer`: Vobiz has answered, the outcome is not recorded yet;
+- `bulk_after_item`: a bulk purchase's first number is bought and recorded, the others are not called yet.
 
 The process then sends itself SIGKILL, as the kernel's OOM killer or a pulled plug would: no `finally`
 block, no atexit handler, no flush runs. Production never builds one with a point: it does nothing.
@@ -18,7 +19,7 @@ import signal
 
 log = logging.getLogger(__name__)
 
-CRASH_POINTS = ("before_vobiz_call", "after_vobiz_answer")
+CRASH_POINTS = ("before_vobiz_call", "after_vobiz_answer", "bulk_after_item")
 
 
 class CrashPoints:

@@ -19,7 +19,7 @@ from api.errors import NotFound as VobizNotFound
 from api.errors import PermissionDenied, PurchaseDebitFailed, RateLimited, VobizError
 from api.models import PhoneNumber
 
-from bot.services import freeze, journal, vobiz_failures, wording
+from bot.services import bulk, freeze, journal, vobiz_failures, wording
 from bot.services.clock import Clock
 from bot.services.crashpoints import CrashPoints
 from bot.services.errors import OutcomeUnknown, StoreUnavailable
@@ -28,9 +28,9 @@ from bot.services.leases import Leases
 from bot.services.locks import lock_refusal
 from bot.services.outcomes import Outcome, finish, load
 from bot.services.quotes import QuoteUnavailable, quote_of
-from bot.services.records import ApprovalRequest, FreezeState, Kind, Status
+from bot.services.records import ApprovalRequest, FreezeState, ItemStatus, Kind, RequestItem, Status
 from bot.services.settlement import Settler
-from bot.store import Connection, Store, requests
+from bot.store import Connection, Store, request_items, requests
 from bot.store.timestamps import to_db
 
 if TYPE_CHECKING:
@@ -64,6 +64,10 @@ class Locked(Exception):
 
 # The kinds a lock stops, and how the refusal words what cannot happen.
 LOCKABLE = {Kind.RELEASE: "released", Kind.RELEASE_NOW: "released", Kind.FORCE_UNASSIGN: "unassigned"}
+
+
+class ItemFrozen(Exception):
+    """A freeze began in the middle of a bulk purchase: its remaining numbers are not called."""
 
 
 class ClaimLost(Exception):
@@ -127,7 +131,7 @@ class Executor:
                 # Once the call is made, its answer is the truth to record, also over a settler that took the
                 # request over meanwhile and could not tell yet (it left it OUTCOME_UNKNOWN).
                 from_statuses=[Status.EXECUTING, Status.UNKNOWN] if request.id in self._calling else [Status.EXECUTING],
-                event="executed",
+                event=bulk.FINISHED_EVENT if request.is_bulk else "executed",
                 actor=actor,
             )
         except StoreUnavailable:
@@ -192,7 +196,7 @@ class Executor:
 
     def _attempt(self, request: ApprovalRequest) -> Outcome:
         if request.kind is Kind.PURCHASE:
-            return self._purchase(request)
+            return self._bulk_purchase(request) if request.is_bulk else self._purchase(request)
         if request.kind in (Kind.RELEASE, Kind.RELEASE_NOW):
             return self._release(request)
         if request.kind is Kind.FORCE_UNASSIGN:
@@ -239,6 +243,74 @@ class Executor:
                 return unknown(unknown_detail("purchase", number, exc), exc)
             return failed(f"Vobiz refused the purchase of {number}: {vobiz_failures.reason(exc)}. Nothing was bought.", exc)
         return Outcome(Status.SUCCEEDED, f"Bought {number} for {wording.quote(new_quote)}.")
+
+    # bulk purchase -------------------------------------------------------------------------------
+
+    def _bulk_purchase(self, request: ApprovalRequest) -> Outcome:
+        """One purchase call per item still pending, in the quoted order; each outcome recorded as it is known."""
+        actor = request.decided_by or SYSTEM
+        for item in request.items:
+            if item.status is not ItemStatus.PENDING:
+                continue
+            status, detail, error = self._buy_item(request, item)
+            with self._store.unit() as db:
+                bulk.record_item(db, self._clock(), request, item, status, detail, event="executed", actor=actor, vobiz_error=error)
+            self._crash.reached("bulk_after_item")
+        return bulk.summary(load(self._store, request.id))
+
+    def _buy_item(self, request: ApprovalRequest, item: RequestItem) -> tuple[ItemStatus, str, str | None]:
+        number = wording.number(item.e164)
+        try:
+            current = self._vobiz.numbers.find_in_inventory(item.e164)
+        except VobizError as exc:
+            reason = vobiz_failures.reason(exc)
+            return ItemStatus.FAILED, f"I could not re-check {number} with Vobiz before buying it ({reason}); not bought.", vobiz_failures.code(exc)
+        if current is None:
+            return ItemStatus.SKIPPED, f"{number} is no longer in Vobiz's inventory: skipped, not replaced; nothing charged.", None
+        try:
+            now_quote = quote_of(current)
+        except QuoteUnavailable as exc:
+            return ItemStatus.SKIPPED, f"Vobiz no longer says what {number} costs ({exc}): skipped, not replaced.", None
+        if not item.quote.binds(now_quote):
+            return (
+                ItemStatus.SKIPPED,
+                f"{number} was re-priced: now {wording.quote(now_quote)}, quoted {wording.quote(item.quote)}. "
+                "Skipped, not replaced; nothing charged.",
+                None,
+            )
+        try:
+            self._about_to_call_item(request, item)
+        except ItemFrozen as frozen:
+            return ItemStatus.FAILED, f"Not bought: {frozen}", None
+        try:
+            self._vobiz.numbers.purchase(item.e164)
+        except PurchaseDebitFailed as exc:
+            return ItemStatus.FAILED, f"Vobiz could not take the payment for {number} (insufficient balance?); not bought, nothing charged.", vobiz_failures.code(exc)
+        except VobizNotFound as exc:
+            return ItemStatus.SKIPPED, f"{number} is no longer in Vobiz's inventory: skipped, not replaced; nothing charged.", vobiz_failures.code(exc)
+        except VobizError as exc:
+            if vobiz_failures.outcome_unknown(exc):
+                return ItemStatus.UNKNOWN, unknown_detail("purchase", number, exc), vobiz_failures.code(exc)
+            return ItemStatus.FAILED, f"Vobiz refused the purchase of {number}: {vobiz_failures.reason(exc)}. Not bought.", vobiz_failures.code(exc)
+        return ItemStatus.BOUGHT, f"Bought {number} for {wording.quote(now_quote)}.", None
+
+    def _about_to_call_item(self, request: ApprovalRequest, item: RequestItem) -> None:
+        """Prove this process still owns the request and record that this item's call starts now, together;
+        ClaimLost (and nothing recorded) if either fails. A freeze stops the calls: before the first one the
+        whole request waits again like a single purchase (Frozen); after some were made, ItemFrozen (this
+        number and the rest are not bought: what was bought stays bought, and nothing is called now)."""
+        if request.id not in self._calling:
+            self._about_to_call(request)  # the freeze and ownership checks of the first call, as for one number
+        with self._store.unit() as db:
+            now = self._clock()
+            state = freeze.state_in(db)
+            if state is not None:
+                raise ItemFrozen(freeze.frozen_message(state))
+            if not requests.record_call(db, request.id, self._leases.owner, now, self._leases.until()):
+                raise ClaimLost(request.id)
+            if not request_items.start_call(db, request.id, item.position, now):
+                raise ClaimLost(request.id)
+        self._calling.add(request.id)
 
     # release -------------------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from api.models import Page, PhoneNumber
 
@@ -22,6 +23,9 @@ PAGE_SIZE = 100  # Vobiz's largest page
 MAX_PAGES = 10  # pages read for one answer: "in the first 1,000 of 4,512 numbers"
 MATCHES_SHOWN = 20  # an answer stops once it has this many (a Slack message holds 50 blocks)
 ALTERNATIVES = 3
+
+if TYPE_CHECKING:
+    from api.client import VobizClient
 
 FetchPage = Callable[[NumberFilter, int], Page[PhoneNumber]]
 
@@ -68,6 +72,18 @@ class SearchResult:
     @property
     def found_before(self) -> int:
         return self.start.found
+
+
+def vobiz_pages(vobiz: VobizClient) -> FetchPage:
+    """Pages of Vobiz's inventory for a filter: what Vobiz can apply goes into the request."""
+
+    def fetch(wanted: NumberFilter, page: int) -> Page[PhoneNumber]:
+        query = vobiz_query(wanted)
+        return vobiz.numbers.inventory_page(
+            country=query.country, search=query.search, exclude=query.exclude or None, page=page, per_page=PAGE_SIZE
+        )
+
+    return fetch
 
 
 def search(

@@ -9,7 +9,7 @@ from api.models import Page, PhoneNumber
 
 from bot.services import inventory_search, validation, wording
 from bot.services.inventory_search import Cursor, SearchResult
-from bot.services.number_filters import NumberFilter, vobiz_query
+from bot.services.number_filters import NumberFilter
 from bot.services.errors import NotFound
 from bot.services.vobiz_failures import read_failure
 
@@ -26,6 +26,7 @@ class NumberQueries:
         self._vobiz = vobiz
         self._per_page = per_page
         self._search_pages = search_pages
+        self._pages = inventory_search.vobiz_pages(vobiz)
 
     def list_page(self, page: int, search: str | None) -> Page[PhoneNumber]:
         """One page of the account's numbers (with its sub-accounts'), optionally those containing `search`."""
@@ -60,16 +61,6 @@ class NumberQueries:
     def search(self, wanted: NumberFilter, start: Cursor | None = None) -> SearchResult:
         """Inventory numbers matching `wanted`, from `start` on, a bounded number of Vobiz pages at a time."""
         try:
-            return inventory_search.search(self._inventory_page, wanted, start, max_pages=self._search_pages)
+            return inventory_search.search(self._pages, wanted, start, max_pages=self._search_pages)
         except VobizError as exc:
             raise read_failure(exc, "searching the inventory") from None
-
-    def _inventory_page(self, wanted: NumberFilter, page: int) -> Page[PhoneNumber]:
-        query = vobiz_query(wanted)
-        return self._vobiz.numbers.inventory_page(
-            country=query.country,
-            search=query.search,
-            exclude=query.exclude or None,
-            page=page,
-            per_page=inventory_search.PAGE_SIZE,
-        )

@@ -14,8 +14,8 @@ from bot.services import journal
 from bot.services.errors import NotFound, OutcomeUnknown, ServiceError
 from bot.services.labels import label_bought
 from bot.services.records import Actor, Approval, ApprovalRequest, Status
-from bot.services.rows import db_values, request_from_row
-from bot.store import Store, allowances, request_approvals, requests
+from bot.services.rows import db_values, request_with_items
+from bot.store import Connection, Store, allowances, request_approvals, request_items, requests
 from bot.store.timestamps import from_db
 
 
@@ -51,10 +51,19 @@ def load(store: Store, request_id: str) -> ApprovalRequest:
     """The request as stored, with its approvals (quorum)."""
     with store.read() as db:
         row = requests.get(db, request_id)
-        given = request_approvals.of(db, request_id) if row is not None else []
-    if row is None:
-        raise NotFound(f"There is no request {request_id}.")
-    return with_approvals(request_from_row(row), given)
+        if row is None:
+            raise NotFound(f"There is no request {request_id}.")
+        return with_approvals(request_with_items(db, row), request_approvals.of(db, request_id))
+
+
+def _not_bought(db: Connection, request: ApprovalRequest, status: Status) -> int:
+    """How many of the purchases a request counted were not bought, once it ended as `status`: all of them
+    for a failed one; for a bulk purchase that succeeded, its numbers skipped or not bought."""
+    if status is Status.FAILED:
+        return request.purchase_count
+    if status is Status.SUCCEEDED and request.is_bulk:
+        return sum(1 for row in request_items.of_request(db, request.id) if row["status"] != request_items.BOUGHT)
+    return 0
 
 
 def with_approvals(request: ApprovalRequest, given: list[dict[str, Any]]) -> ApprovalRequest:
@@ -103,10 +112,10 @@ def finish(
         if outcome.status is Status.SUCCEEDED:
             label_bought(db, now, request)  # the team the purchase request asked for, in the same transaction
         journal.announce(db, now, request.id, tell_requester=True)
-        if outcome.status is Status.FAILED and request.by_allowance and request.decided_at is not None:
-            # nothing was bought: the purchase does not count against the requester's allowance
-            allowances.give_back(db, request.requester.user_id, request.decided_at.strftime("%Y-%m"), 1)
+        unbought = _not_bought(db, request, outcome.status)
+        if unbought and request.by_allowance and request.decided_at is not None:
+            # what was not bought does not count against the requester's allowance
+            allowances.give_back(db, request.requester.user_id, request.decided_at.strftime("%Y-%m"), unbought)
         row = requests.get(db, request.id)
-        given = request_approvals.of(db, request.id)
-    assert row is not None
-    return with_approvals(request_from_row(row), given)
+        assert row is not None
+        return with_approvals(request_with_items(db, row), request_approvals.of(db, request.id))

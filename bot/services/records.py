@@ -83,6 +83,33 @@ class Quote:
         return commitment_notes(self.commitment_months, self.aadhaar_required)
 
 
+class ItemStatus(StrEnum):
+    """Where one number of a bulk purchase is (bot.store.request_items spells the same text)."""
+
+    PENDING = "pending"  # not called yet
+    CALLING = "calling"  # its one purchase call was recorded as started: never called again, only re-read
+    BOUGHT = "bought"
+    SKIPPED = "skipped"  # gone from inventory or re-priced since the quote: not bought, never replaced
+    FAILED = "failed"  # Vobiz refused, or the bot stopped before calling: not bought
+    UNKNOWN = "unknown"  # the call's answer was lost: being settled by re-reading the account's numbers
+
+    @property
+    def is_final(self) -> bool:
+        return self in (ItemStatus.BOUGHT, ItemStatus.SKIPPED, ItemStatus.FAILED)
+
+
+@dataclass(frozen=True)
+class RequestItem:
+    """One number of a bulk purchase, with the quote that binds it and what became of it."""
+
+    position: int
+    e164: str
+    quote: Quote
+    status: ItemStatus = ItemStatus.PENDING
+    detail: str | None = None
+    called_at: datetime | None = None
+
+
 @dataclass(frozen=True)
 class Approval:
     """One approver's approval of a request (quorum: a request may need several)."""
@@ -157,6 +184,28 @@ class ApprovalRequest:
             and self.decided_by.user_id == BOT_USER_ID
             and (self.decision_reason or "").startswith(ALLOWANCE_RULE_PREFIX)
         )
+    # a bulk purchase (kind PURCHASE): its numbers, each quoted; empty for a single-number request
+    items: tuple[RequestItem, ...] = ()
+
+    @property
+    def is_bulk(self) -> bool:
+        return bool(self.items)
+
+    @property
+    def purchase_count(self) -> int:
+        """How many numbers the request buys if approved (what a per-person allowance counts)."""
+        if self.kind is not Kind.PURCHASE:
+            return 0
+        return len(self.items) if self.items else 1
+
+    def totals(self) -> dict[str, tuple[Decimal, Decimal]]:
+        """(setup, monthly) per currency of everything the request buys, as quoted."""
+        quotes = [item.quote for item in self.items] or ([self.quote] if self.quote else [])
+        found: dict[str, tuple[Decimal, Decimal]] = {}
+        for q in quotes:
+            setup, monthly = found.get(q.currency, (Decimal(0), Decimal(0)))
+            found[q.currency] = (setup + q.setup_fee, monthly + q.monthly_fee)
+        return found
 
     @property
     def undo_being_checked(self) -> bool:

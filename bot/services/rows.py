@@ -7,7 +7,8 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from bot.services.records import Actor, ApprovalRequest, AuditEntry, Kind, Quote, Status
+from bot.services.records import Actor, ApprovalRequest, AuditEntry, ItemStatus, Kind, Quote, RequestItem, Status
+from bot.store import Connection, request_items
 from bot.store.timestamps import from_db, to_db
 
 Row = dict[str, Any]
@@ -71,7 +72,46 @@ def request_to_row(request: ApprovalRequest, *, now: datetime) -> Row:
     return row
 
 
-def request_from_row(row: Row) -> ApprovalRequest:
+def request_with_items(db: Connection, row: Row) -> ApprovalRequest:
+    """The request of `row` with its bulk items (none for a single-number request)."""
+    return request_from_row(row, request_items.of_request(db, row["id"]))
+
+
+def requests_with_items(db: Connection, rows: list[Row]) -> list[ApprovalRequest]:
+    items = request_items.of_requests(db, [row["id"] for row in rows])
+    return [request_from_row(row, items.get(row["id"], [])) for row in rows]
+
+
+def item_to_values(item: RequestItem) -> Row:
+    return {
+        "e164": item.e164,
+        "setup_fee": db_value(item.quote.setup_fee),
+        "monthly_fee": db_value(item.quote.monthly_fee),
+        "currency": item.quote.currency,
+        **{k.removeprefix("q_"): v for k, v in terms_columns("q", item.quote).items()},
+    }
+
+
+def item_from_row(row: Row) -> RequestItem:
+    months, aadhaar = row["commitment_months"], row["aadhaar_required"]
+    quote = Quote(
+        Decimal(row["setup_fee"]),
+        Decimal(row["monthly_fee"]),
+        row["currency"],
+        None if months is None else int(months),
+        None if aadhaar is None else aadhaar == "1",
+    )
+    return RequestItem(
+        position=int(row["position"]),
+        e164=row["e164"],
+        quote=quote,
+        status=ItemStatus(row["status"]),
+        detail=row["detail"],
+        called_at=from_db(row["called_at"]),
+    )
+
+
+def request_from_row(row: Row, item_rows: list[Row] | None = None) -> ApprovalRequest:
     return ApprovalRequest(
         id=row["id"],
         kind=Kind(row["kind"]),
@@ -106,6 +146,7 @@ def request_from_row(row: Row) -> ApprovalRequest:
         lease_owner=row["lease_owner"],
         called_at=from_db(row["called_at"]),
         approvals_required=int(row.get("approvals_required") or 1),
+        items=tuple(item_from_row(r) for r in item_rows or []),
     )
 
 

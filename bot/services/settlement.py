@@ -10,13 +10,13 @@ from typing import TYPE_CHECKING
 
 from api.errors import VobizError
 
-from bot.services import journal, vobiz_failures, wording
+from bot.services import bulk, journal, vobiz_failures, wording
 from bot.services.clock import Clock
 from bot.services.journal import SYSTEM
 from bot.services.leases import Leases
 from bot.services.outcomes import Outcome, finish, load
-from bot.services.records import ApprovalRequest, Kind, Status
-from bot.services.rows import db_values, request_from_row
+from bot.services.records import ApprovalRequest, ItemStatus, Kind, RequestItem, Status
+from bot.services.rows import db_values, requests_with_items
 from bot.store import Store, requests
 
 if TYPE_CHECKING:
@@ -49,6 +49,8 @@ class Settler:
         period after the call (after a timeout, a dropped connection or a gateway's 502/503/504 Vobiz may
         still be carrying it out). Until then it stays UNKNOWN.
         """
+        if request.is_bulk:
+            return self._settle_bulk(request, first_attempt=first_attempt)
         try:
             outcome = self._verdict(request)
         except VobizError as exc:
@@ -69,6 +71,51 @@ class Settler:
         final = finish(self._store, self._clock(), request, outcome, from_statuses=[request.status], event="settled", actor=SYSTEM)
         return final or load(self._store, request.id)
 
+    def _settle_bulk(self, request: ApprovalRequest, *, first_attempt: bool) -> ApprovalRequest:
+        """Settle each number of a bulk purchase whose outcome is not known, from the account's numbers; a
+        number never called is not bought (it is never called now: only the approved run calls Vobiz)."""
+        try:
+            for item in request.items:
+                verdict = self._item_verdict(request, item)
+                if verdict is not None:
+                    status, detail = verdict
+                    event = "settled" if status.is_final else "settle_deferred"
+                    with self._store.unit() as db:
+                        bulk.record_item(db, self._clock(), request, item, status, detail, event=event, actor=SYSTEM)
+        except VobizError as exc:
+            log.warning("could not settle bulk request %s: %s", request.id, vobiz_failures.code(exc))
+            if first_attempt or request.status is Status.EXECUTING:
+                self._note_unsettled(request, self._read_failed_detail(request, exc), "settle_failed", vobiz_failures.code(exc))
+            return load(self._store, request.id)
+        after = load(self._store, request.id)
+        outcome = bulk.summary(after)
+        if outcome.status is Status.UNKNOWN:
+            if after.status is Status.EXECUTING or first_attempt:
+                self._note_unsettled(after, outcome.detail, "settle_deferred", None)
+            return load(self._store, request.id)
+        final = finish(self._store, self._clock(), after, outcome, from_statuses=[after.status], event=bulk.FINISHED_EVENT, actor=SYSTEM)
+        return final or load(self._store, request.id)
+
+    def _item_verdict(self, request: ApprovalRequest, item: RequestItem) -> tuple[ItemStatus, str] | None:
+        """What to record for one item now, or None (final already, or still unknown and recorded so)."""
+        number = wording.number(item.e164)
+        if item.status.is_final:
+            return None
+        if item.status is ItemStatus.PENDING:
+            return ItemStatus.FAILED, f"{STOPPED_BEFORE_CALL}{number} was never asked for: not bought. Ask again to buy it."
+        owned = self._vobiz.numbers.get(item.e164)
+        prefix = "Settled by re-reading the account's numbers: "
+        if owned is not None:
+            return ItemStatus.BOUGHT, f"{prefix}{number} is now the account's, so its purchase went through."
+        if self._clock() >= (item.called_at or request.called_at or self._clock()) + self._grace:
+            return ItemStatus.FAILED, f"{prefix}{number} is not the account's, so it was not bought."
+        if item.status is ItemStatus.CALLING:
+            return ItemStatus.UNKNOWN, (
+                f"The purchase of {number} may or may not have gone through; Vobiz may still be working on it. "
+                "The bot checks again by re-reading the account's numbers."
+            )
+        return None
+
     def _failure_is_final(self, request: ApprovalRequest) -> bool:
         if request.status is Status.UNKNOWN and vobiz_failures.vobiz_answered(request.vobiz_error):
             return True
@@ -81,9 +128,9 @@ class Settler:
         from before leases, decided longer than the grace ago); returns those now settled."""
         now = self._clock()
         with self._store.read() as db:
-            rows = requests.to_settle(db, now, now - self._grace)
+            found = requests_with_items(db, requests.to_settle(db, now, now - self._grace))
         settled = []
-        for request in map(request_from_row, rows):
+        for request in found:
             if request.status is Status.EXECUTING and not self._take_over(request):
                 continue
             after = self.settle(request, first_attempt=False)

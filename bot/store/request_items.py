@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from bot.store.requests import OPEN_STATUSES
 from bot.store.timestamps import to_db
 
 Row = dict[str, Any]
@@ -47,9 +48,16 @@ def of_requests(db: Database, request_ids: Iterable[str]) -> dict[str, list[Row]
 
 
 def open_for_number(db: Database, e164: str) -> Row | None:
-    """An item for `e164` that is not settled yet (pending, calling or unknown), in any request."""
-    rows = _select(db, "e164 = ? AND status IN (?, ?, ?)", [e164, PENDING, CALLING, UNKNOWN], limit=1)
-    return rows[0] if rows else None
+    """An item for `e164` not settled yet (pending, calling or unknown) in a request still open (pending,
+    executing or being settled): the items of a denied, expired or cancelled request hold nothing."""
+    cursor = db.execute(
+        "SELECT i.* FROM request_items i JOIN requests r ON r.id = i.request_id "
+        "WHERE i.e164 = ? AND i.status IN (?, ?, ?) AND r.status IN (?, ?, ?) LIMIT 1",
+        [e164, PENDING, CALLING, UNKNOWN, *OPEN_STATUSES],
+    )
+    names = [c[0] for c in cursor.description]
+    row = cursor.fetchone()
+    return dict(zip(names, row)) if row else None
 
 
 def start_call(db: Database, request_id: str, position: int, now: datetime) -> bool:

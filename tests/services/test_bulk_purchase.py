@@ -1,0 +1,92 @@
+"""Bulk purchases in the services, on both engines: cheapest first, one request, one decision, exactly one
+purchase call per listed number, gone or re-priced numbers skipped (never replaced), one audit row per
+number, and a crash or a lost answer settled number by number without buying anything twice."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from bot.services.errors import Conflict, InvalidInput, NotFound
+from bot.services.number_filters import parse_filters
+from bot.services.records import ItemStatus, Kind, Status
+from tests.services.world import APPROVER, REQUESTER, World
+
+KARNATAKA = parse_filters("IN region:karnataka")
+
+
+def karnataka_by_price(world: World) -> list[dict]:
+    found = [n for n in world.sandbox.snapshot()["numbers"] if n["where"] == "inventory" and n["region"] == "Karnataka"]
+    return sorted(found, key=lambda n: (n["monthly_fee"], n["setup_fee"], n["e164"]))
+
+
+def test_one_request_quotes_the_cheapest_matches_and_approval_buys_each_once(world: World) -> None:
+    cheapest = karnataka_by_price(world)[:3]
+    request = world.services.approvals.request_bulk_purchase(REQUESTER, 3, KARNATAKA, "new support team")
+    assert request.kind is Kind.PURCHASE and request.status is Status.PENDING and request.purchase_count == 3
+    assert [i.e164 for i in request.items] == [n["e164"] for n in cheapest]
+    setup = sum(Decimal(n["setup_fee"]) for n in cheapest)
+    monthly = sum(Decimal(n["monthly_fee"]) for n in cheapest)
+    assert request.totals() == {"INR": (setup, monthly)}
+    assert [r["event"] for r in world.audit_rows(request.id)] == ["requested"]
+
+    done = world.services.approvals.approve(request.id, APPROVER)
+
+    assert done.status is Status.SUCCEEDED and [i.status for i in done.items] == [ItemStatus.BOUGHT] * 3
+    assert sorted(c["path"] for c in world.calls("purchase")) == sorted(
+        f"/api/v1/Account/{world.sandbox.auth_id}/numbers/purchase-from-inventory" for _ in cheapest
+    )
+    assert all(world.sandbox.describe(n["e164"])["where"] == "owned" for n in cheapest)
+    rows = world.audit_rows(request.id)
+    per_number = [r for r in rows if r["event"] == "executed"]
+    assert sorted(r["e164"] for r in per_number) == sorted(n["e164"] for n in cheapest)
+    assert {r["outcome"] for r in per_number} == {"succeeded"} and rows[-1]["event"] == "finished"
+    history_refs = {int(r["ref"]) for r in world.outbox_rows("history")}
+    assert {r["id"] for r in per_number} <= history_refs  # one history line per number
+
+
+def test_a_number_gone_or_re_priced_is_skipped_and_never_replaced(world: World) -> None:
+    request = world.services.approvals.request_bulk_purchase(REQUESTER, 4, KARNATAKA, "new support team")
+    gone, repriced, *rest = [i.e164 for i in request.items]
+    world.sandbox.sell_elsewhere(gone)
+    world.sandbox.set_fees(repriced, 999, 999)
+    done = world.services.approvals.approve(request.id, APPROVER)
+    statuses = {i.e164: i.status for i in done.items}
+    assert statuses[gone] is ItemStatus.SKIPPED and statuses[repriced] is ItemStatus.SKIPPED
+    assert all(statuses[e] is ItemStatus.BOUGHT for e in rest)
+    assert len(world.calls("purchase")) == 2  # no purchase call for either skipped number, and no substitute
+    assert "re-priced" in next(i.detail for i in done.items if i.e164 == repriced)
+    assert done.status is Status.SUCCEEDED and "Bought 2 of 4" in (done.outcome_detail or "")
+    assert world.sandbox.describe(repriced)["where"] == "inventory"
+
+
+def test_fewer_matches_than_asked_is_said_before_anything_is_filed(world: World) -> None:
+    with pytest.raises(NotFound, match="Only 0 numbers match .* you asked for 2"):
+        world.services.approvals.request_bulk_purchase(REQUESTER, 2, parse_filters("IN max-monthly:10"), "cheap lines")
+    with pytest.raises(InvalidInput, match="2 to 20"):
+        world.services.approvals.request_bulk_purchase(REQUESTER, 21, KARNATAKA, "too many")
+    assert world.audit_rows() == []
+
+
+def test_numbers_held_by_an_open_request_are_not_picked_again(world: World) -> None:
+    first = world.services.approvals.request_bulk_purchase(REQUESTER, 2, KARNATAKA, "team one")
+    second = world.services.approvals.request_bulk_purchase(REQUESTER, 2, KARNATAKA, "team two")
+    assert not {i.e164 for i in first.items} & {i.e164 for i in second.items}
+    with pytest.raises(Conflict, match="open bulk purchase"):
+        world.services.approvals.request_purchase(REQUESTER, first.items[1].e164, "just this one")
+    world.services.approvals.deny(first.id, APPROVER, "not now")
+    assert world.services.approvals.request_purchase(REQUESTER, first.items[1].e164, "just this one")
+
+
+def test_a_lost_answer_is_settled_per_number_and_nothing_is_bought_twice(world: World) -> None:
+    request = world.services.approvals.request_bulk_purchase(REQUESTER, 3, KARNATAKA, "new support team")
+    world.sandbox.inject("purchase", "drop_after")  # the first purchase happens, its answer is lost
+    after = world.services.approvals.approve(request.id, APPROVER)
+    first = after.items[0]
+    assert first.status is ItemStatus.BOUGHT  # settled at once by re-reading: it is the account's
+    assert [i.status for i in after.items[1:]] == [ItemStatus.BOUGHT, ItemStatus.BOUGHT]
+    assert after.status is Status.SUCCEEDED
+    assert len(world.calls("purchase")) == 3
+    world.services.approvals.settle_unknown()
+    assert len(world.calls("purchase")) == 3
