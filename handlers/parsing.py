@@ -14,7 +14,7 @@ from bot.services import costs, validation
 from bot.services.errors import InvalidInput
 from bot.services.audit_filters import PERSON_KEYS
 from bot.services.errors import InvalidInput
-from bot.services.number_filters import NumberFilter, parse_filters
+from bot.services.number_filters import SYNTAX as FILTER_SYNTAX, NumberFilter, leading_filters, parse_filters
 from handlers.render.text import clip, one_line, unescape
 
 REASON_MAX = 500  # what the services accept; the modal input enforces it too
@@ -22,6 +22,8 @@ SEARCH_MAX = validation.MAX_DIGITS  # digits; the services refuse longer searche
 _TEL_LINK = re.compile(r"^<tel:([^|>]+)(?:\|[^>]*)?>$")
 _TEL_ANYWHERE = re.compile(r"<tel:([^|>\s]+)(?:\|[^>]*)?>")
 _SUB_ACCOUNT = re.compile(r"^SA_[A-Za-z0-9]{1,40}$")
+_BULK_COUNT = re.compile(r"^[0-9]{1,2}$")  # `buy 5 ...`; three digits or more are read as a (short) phone number
+BULK_MIN, BULK_MAX = 2, 20  # what the services accept (bot.services.bulk)
 _SEARCH = re.compile(rf"^\+?[0-9]{{1,{SEARCH_MAX}}}$")
 _NOW_FLAGS = ("--now", "--immediate", "—now")  # Slack on macOS turns "--" into an em dash
 _PERSON_KEYS = tuple(f"{key}:" for key in PERSON_KEYS)
@@ -54,6 +56,13 @@ class Inventory:
 class Buy:
     number: str
     reason: str | None  # None: ask for it in a modal
+
+
+@dataclass(frozen=True)
+class BulkBuy:
+    count: int
+    filters: NumberFilter
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -150,7 +159,7 @@ class Back:
 
 
 Command = (
-    Help | ListNumbers | Show | Inventory | Buy | Release | Assign | Unassign | Requests | History | Trail | Export
+    Help | ListNumbers | Show | Inventory | Buy | BulkBuy | Release | Assign | Unassign | Requests | History | Trail | Export
     | Label | Unlabel | Lock | Unlock | Costs | Freeze | Unfreeze | Away | Back
 )
 
@@ -182,9 +191,9 @@ USAGES: tuple[Usage, ...] = (
     ),
     Usage(
         "buy",
-        "buy +E164 <reason>",
-        "Ask to buy a number from inventory (an approver decides).",
-        "buy +918012345678 New Bengaluru support line",
+        "buy +E164 <reason>  or  buy N [COUNTRY] [filters] <reason>",
+        "Ask to buy a number from inventory, or N (2-20) matching numbers, cheapest first (an approver decides).",
+        "buy 5 IN region:karnataka max-monthly:300 New Bengaluru support team",
     ),
     Usage(
         "release",
@@ -325,11 +334,30 @@ def read_number_filters(text: str, subcommand: str) -> NumberFilter:
         raise UsageError(error.user_message, subcommand=subcommand) from None
 
 
-def _buy(args: list[str], rest: str) -> Buy:
+def _buy(args: list[str], rest: str) -> Buy | BulkBuy:
     if not args:
         raise UsageError("Which number? Say `buy +E164 <reason>`.", subcommand="buy")
+    if _BULK_COUNT.match(args[0]):
+        return _bulk_buy(int(args[0]), rest.split(None, 1)[1] if len(args) > 1 else "")
     number, used = leading_number(args, "buy")
     return Buy(number, _reason(rest, used, "buy"))
+
+
+def _bulk_buy(count: int, rest: str) -> BulkBuy:
+    if not BULK_MIN <= count <= BULK_MAX:
+        raise UsageError(
+            f"A bulk purchase buys {BULK_MIN} to {BULK_MAX} numbers; {count} is outside that. Say "
+            f"`buy N [COUNTRY] [filters] <reason>` (filters: `{FILTER_SYNTAX}`), or for one number `buy +E164 <reason>`.",
+            subcommand="buy",
+        )
+    filter_text, reason = leading_filters(rest)
+    wanted = read_number_filters(filter_text, "buy")
+    if not reason:
+        raise UsageError(
+            f"Please give a reason after the filters: `buy {count} {filter_text or '[COUNTRY] [filters]'} <reason>`.",
+            subcommand="buy",
+        )
+    return BulkBuy(count, wanted, check_reason(one_line(reason), "buy"))
 
 
 def _release(args: list[str], rest: str) -> Release:

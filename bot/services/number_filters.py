@@ -155,6 +155,29 @@ def parse_filters(text: str) -> NumberFilter:
     )
 
 
+def leading_filters(text: str) -> tuple[str, str]:
+    """`text` split into the filters it starts with and the rest (for `buy N [COUNTRY] [filters] <reason>`).
+    Filters here are an upper-case country code first, then `key:value` words with a known key and the
+    capability words; the rest starts at the first other word. The filter part is not checked yet."""
+    text = (text or "").translate(_QUOTES).strip()
+    end = 0
+    first = True
+    for match in _TOKEN.finditer(text):
+        key, word = match.group(1), match.group(3)
+        name = (key or (word or "").partition(":")[0]).lower()
+        is_filter = (
+            (key is not None and name in _READERS)
+            or (word is not None and ":" in word and name in _READERS)
+            or (word is not None and word.lower() in CAPABILITIES)
+            or (first and word is not None and _COUNTRY.match(word) is not None and word.isupper())
+        )
+        if not is_filter:
+            break
+        first = False
+        end = match.end()
+    return text[:end].strip(), text[end:].strip()
+
+
 def _set(values: dict[str, object], name: str, value: str, shown: str) -> None:
     reader = _READERS.get(name)
     if reader is None:
@@ -307,6 +330,7 @@ __all__ = [
     "VobizQuery",
     "failures",
     "matches",
+    "leading_filters",
     "parse_filters",
     "pushed_tokens",
     "vobiz_query",

@@ -52,8 +52,10 @@ def numbers_in_flight(db: Database) -> set[str]:
     marks = ", ".join("?" for _ in IN_FLIGHT)
     undo_marks = ", ".join("?" for _ in UNDO_IN_FLIGHT)
     rows = db.execute(
-        f"SELECT DISTINCT e164 FROM requests WHERE status IN ({marks}) OR undo_state IN ({undo_marks})",
-        [*IN_FLIGHT, *UNDO_IN_FLIGHT],
+        f"SELECT DISTINCT e164 FROM requests WHERE status IN ({marks}) OR undo_state IN ({undo_marks}) "
+        # the numbers of a bulk purchase being carried out or settled
+        f"UNION SELECT i.e164 FROM request_items i JOIN requests r ON r.id = i.request_id WHERE r.status IN ({marks})",
+        [*IN_FLIGHT, *UNDO_IN_FLIGHT, *IN_FLIGHT],
     ).fetchall()
     return {row[0] for row in rows}
 

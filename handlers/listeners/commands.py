@@ -39,6 +39,7 @@ from handlers.parsing import (
     Assign,
     Away,
     Back,
+    BulkBuy,
     Buy,
     Command,
     Costs,
@@ -155,6 +156,11 @@ def _buy(command: Buy, call: Invocation) -> Message | None:
     return approvals.request_created(request, call.approval_channel, frozen=call.services.freeze.current())
 
 
+def _bulk_buy(command: BulkBuy, call: Invocation) -> Message:
+    request = call.services.approvals.request_bulk_purchase(call.actor, command.count, command.filters, command.reason)
+    return approvals.request_created(request, call.approval_channel)
+
+
 def _release(command: Release, call: Invocation) -> Message | None:
     if command.reason is None:
         subject = _with_number(call.subject, command.number)
@@ -265,6 +271,7 @@ _COUNTED: dict[type, str] = {
     Show: "/numbers show",
     Inventory: "/numbers inventory",
     Buy: "/numbers buy",
+    BulkBuy: "/numbers buy",
     Release: "/numbers release",
     Assign: "/numbers assign",
     Unassign: "/numbers unassign",
@@ -281,6 +288,7 @@ _HANDLERS: dict[type, Callable[[Any, Invocation], Message | None]] = {
     Show: _show,
     Inventory: _inventory,
     Buy: _buy,
+    BulkBuy: _bulk_buy,
     Release: _release,
     Assign: _assign,
     Unassign: _unassign,

@@ -27,9 +27,21 @@ from handlers.render.kit import (
     header,
     message,
     section,
+    text_sections,
+)
+from handlers.render.request_text import (
+    KIND_PHRASE,
+    KIND_TITLE,
+    STATUS_WORD,
+    item_lines,
+    quote_text,
+    reason_quote,
+    request_summary,
+    subject,
+    subject_plain,
+    totals_text,
 )
 from handlers.render.nudges import ask_again, away_context
-from handlers.render.request_text import KIND_PHRASE, KIND_TITLE, STATUS_WORD, quote_text, reason_quote, request_summary
 from handlers.render.text import (
     channel_mention,
     clip_escaped,
@@ -135,6 +147,8 @@ def outcome_lines(request: ApprovalRequest, *, now: datetime, name: Naming = use
 def _success_lines(request: ApprovalRequest, who: str, when: str, now: datetime, name: Naming) -> list[str]:
     number = number_label(request.e164)
     approved = f":white_check_mark: *Approved* by {who} {when}."
+    if request.is_bulk:
+        return [_with_detail(approved, request)]
     if request.kind is Kind.PURCHASE:
         return [_with_detail(f"{approved} {number} is ours now.", request)]
     if request.kind is Kind.FORCE_UNASSIGN:
@@ -173,10 +187,15 @@ def can_undo(request: ApprovalRequest, now: datetime) -> bool:
 def _request_fields(request: ApprovalRequest) -> Block:
     requester = person(request.requester.user_id, request.requester.name)
     pairs = [
-        ("Number", f"{number_label(request.e164)}"),
+        ("Numbers" if request.is_bulk else "Number", subject(request)),
         ("Requested by", requester),
     ]
-    if request.kind is Kind.PURCHASE:
+    if request.is_bulk:
+        pairs.append(("Totals", totals_text(request)))
+        terms = sorted({note for item in request.items for note in item.quote.notes})
+        if terms:
+            pairs.append(("Terms", ":warning: Some numbers " + "; some ".join(terms)))
+    elif request.kind is Kind.PURCHASE:
         q = request.quote
         pairs.append(("Setup fee", money(q.setup_fee, q.currency) if q else "not quoted"))
         pairs.append(("Monthly fee", money(q.monthly_fee, q.currency) if q else "not quoted"))
@@ -201,6 +220,9 @@ def approval_message(request: ApprovalRequest, *, now: datetime, away: Sequence[
         _request_fields(request),
         section(f"*Reason*\n{reason_quote(request.reason)}"),
     ]
+    if request.is_bulk:
+        heading = "*Each number* (cheapest monthly fee first; a number gone or re-priced is skipped, never replaced)"
+        blocks.extend(text_sections([heading, *item_lines(request, with_outcome=True)]))
     if request.status is Status.PENDING:
         if request.kind.is_force:
             blocks.append(context(":rotating_light: A force operation: only admins may approve it."))
@@ -234,13 +256,19 @@ def approval_message(request: ApprovalRequest, *, now: datetime, away: Sequence[
                 )
             )
             blocks.append(context(f"Undo is possible until {slack_date(request.cooldown_ends_at)}."))
-    text = f"{KIND_TITLE[request.kind]} request {escape(request.id)} for {escape(display_number(request.e164))}: {STATUS_WORD[request.status]}"
+    text = f"{KIND_TITLE[request.kind]} request {escape(request.id)} for {escape(subject_plain(request))}: {STATUS_WORD[request.status]}"
     return message(text, blocks)
 
 
 def decision_buttons(request: ApprovalRequest) -> list[Block]:
     confirm = None
-    if request.kind is Kind.PURCHASE and request.quote is not None:
+    if request.is_bulk:
+        confirm = confirm_dialog(
+            f"Buy these {len(request.items)} numbers?",
+            f"One purchase each: {totals_text(request)} in all, as quoted.",
+            "Approve and buy",
+        )
+    elif request.kind is Kind.PURCHASE and request.quote is not None:
         confirm = confirm_dialog(
             "Buy this number?",
             f"{display_number(request.e164)}: {quote_text(request.quote)}.",
@@ -261,7 +289,7 @@ def decision_buttons(request: ApprovalRequest) -> list[Block]:
 def request_created(request: ApprovalRequest, approval_channel: str | None, *, frozen: FreezeState | None = None) -> Message:
     """What the requester sees right after asking (`frozen`: the freeze in force, if any)."""
     where = channel_mention(request.approval_channel or approval_channel)
-    summary = f"{KIND_PHRASE[request.kind]} {number_label(request.e164)}"
+    summary = f"{KIND_PHRASE[request.kind]} {subject(request)}"
     if request.status is not Status.PENDING:  # executed at once (no approval needed, or the allowance)
         lines = [f"Your request *{escape(request.id)}* to {summary}:", *outcome_lines(request, now=request.created_at)]
         if request.by_allowance and request.allowance_left is not None:
@@ -277,13 +305,16 @@ def request_created(request: ApprovalRequest, approval_channel: str | None, *, f
         lines.append(frozen_line(frozen) + " It waits until then.")
     if request.approvals_required > 1:
         lines.append(f"It needs {request.approvals_required} different approvers.")
-    if request.kind is Kind.PURCHASE:
+    if request.is_bulk:
+        lines.append(f"Totals: {totals_text(request)}. Each number:")
+        lines.extend(item_lines(request, with_outcome=False))
+    elif request.kind is Kind.PURCHASE:
         lines.append(f"Quote: {quote_text(request.quote)}.")
     if request.kind.is_force:
         lines.append("It is a force operation, so an admin has to approve it.")
     lines.append(f"It expires {slack_date(request.expires_at)}. I will message you when it is decided.")
     text = "\n".join(lines)
-    blocks = [section(text), actions(button("Cancel request", ids.CANCEL_REQUEST, request.id))]
+    blocks = [*text_sections(lines), actions(button("Cancel request", ids.CANCEL_REQUEST, request.id))]
     return message(text, blocks)
 
 
@@ -298,7 +329,7 @@ def frozen_line(state: FreezeState) -> str:
 
 def approval_channel_unreachable(request: ApprovalRequest, channel: str, error: str) -> Message:
     """The DM telling a requester that their approval message could not be posted (Slack refused for good)."""
-    summary = f"{KIND_PHRASE[request.kind]} {number_label(request.e164)}"
+    summary = f"{KIND_PHRASE[request.kind]} {subject(request)}"
     text = (
         f":warning: Your request *{escape(request.id)}* to {summary} waits for an approver, but I could not post "
         f"it in {channel_mention(channel)}: Slack says `{escape(error)}`, so approvers do not see it there. An admin "
@@ -313,7 +344,7 @@ def requester_notice(request: ApprovalRequest, *, now: datetime) -> Message:
     where = (
         f" (see {channel_mention(request.approval_channel)})" if request.approval_channel else ""
     )
-    head = f"Your request *{escape(request.id)}* to {KIND_PHRASE[request.kind]} {number_label(request.e164)}{where}:"
+    head = f"Your request *{escape(request.id)}* to {KIND_PHRASE[request.kind]} {subject(request)}{where}:"
     lines = outcome_lines(request, now=now) or ["it is waiting for an approver."]
     if request.status is Status.EXPIRED:
         lines.append(ask_again(request))

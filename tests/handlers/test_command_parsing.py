@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from handlers.render.help import help_message, usage_error
 from handlers.parsing import (
+    BulkBuy,
     Assign,
     Buy,
     Costs,
@@ -94,15 +95,45 @@ def test_well_formed_commands(text: str, expected: object) -> None:
     assert parse_command(text) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("buy 12 need it", BulkBuy(12, NumberFilter(), "need it")),
+        (
+            'buy 5 IN region:"tamil nadu" max-monthly:300 sms New support team',
+            BulkBuy(5, NumberFilter(country="IN", region="tamil nadu", max_monthly=Decimal(300), capabilities=("sms",)), "New support team"),
+        ),
+        ("buy 2 US voice in for the NYC office", BulkBuy(2, NumberFilter(country="US", capabilities=("voice",)), "in for the NYC office")),
+    ],
+)
+def test_bulk_buy(text: str, expected: BulkBuy) -> None:
+    assert parse_command(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("buy 1 IN one line", "2 to 20 numbers; 1 is outside that"),
+        ("buy 21 IN many lines", "2 to 20 numbers; 21 is outside that"),
+        ("buy 0 IN none", "2 to 20 numbers; 0 is outside that"),
+        ("buy 5 IN max-monthly:cheap lines", "an amount such as 300"),
+        ("buy 5 IN region:karnataka", "Please give a reason"),
+    ],
+)
+def test_bulk_buy_mistakes_get_the_syntax_back(text: str, problem: str) -> None:
+    error = usage_of(text)
+    assert problem in error.message and error.subcommand == "buy"
+
+
 def usage_of(text: str) -> UsageError:
     with pytest.raises(UsageError) as caught:
         parse_command(text)
     return caught.value
 
 
-def test_buy_12_says_it_is_not_a_phone_number_and_how_to_write_one() -> None:
-    error = usage_of("buy 12 need it")
-    assert "“12” is too short to be a phone number" in error.message
+def test_buy_123_says_it_is_not_a_phone_number_and_how_to_write_one() -> None:
+    error = usage_of("buy 123 need it")
+    assert "“123” is too short to be a phone number" in error.message
     assert "+918012345678" in error.message
     assert error.subcommand == "buy"
 

@@ -17,7 +17,8 @@ HOSTILE_REASON = "<!channel> <!here> <https://evil.example|click to approve> & <
 @pytest.mark.parametrize(
     ("text", "needle"),
     [
-        ("buy 12", "too short to be a phone number"),
+        ("buy 123", "too short to be a phone number"),
+        ("buy 25 IN lots of lines", "2 to 20 numbers"),
         ("buy", "Which number?"),
         ("bye +918012345678 x", "Did you mean `buy`?"),
         ("frobnicate", "`/numbers help`"),
