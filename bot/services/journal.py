@@ -38,7 +38,9 @@ def about(request: ApprovalRequest, actor: Actor, event: str, outcome: str, **ex
         "event": event,
         "action": request.kind.value,
         "outcome": outcome,
-        "e164": request.e164,
+        # A bulk purchase's own rows name no number (each number has its rows, so the drift check and a
+        # number's trail read what happened to that number, never the request's summary as its purchase).
+        "e164": None if request.is_bulk else request.e164,
         "sub_account_id": request.sub_account_id,
         "request_id": request.id,
     }

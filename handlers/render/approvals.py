@@ -33,6 +33,7 @@ from handlers.render.request_text import (
     KIND_PHRASE,
     KIND_TITLE,
     STATUS_WORD,
+    bulk_terms,
     item_lines,
     quote_text,
     reason_quote,
@@ -192,9 +193,9 @@ def _request_fields(request: ApprovalRequest) -> Block:
     ]
     if request.is_bulk:
         pairs.append(("Totals", totals_text(request)))
-        terms = sorted({note for item in request.items for note in item.quote.notes})
+        terms = bulk_terms(request)
         if terms:
-            pairs.append(("Terms", ":warning: Some numbers " + "; some ".join(terms)))
+            pairs.append(("Terms", ":warning: " + terms))
     elif request.kind is Kind.PURCHASE:
         q = request.quote
         pairs.append(("Setup fee", money(q.setup_fee, q.currency) if q else "not quoted"))

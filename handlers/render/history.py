@@ -74,6 +74,8 @@ def history_line(entry: AuditEntry, *, show_number: bool = True) -> str:
     would notify them on every step of every request they touch."""
     who = person(entry.actor.user_id, entry.actor.name)
     what = ACTION_WORD.get(entry.action, escape(entry.action))
+    if entry.action == "purchase" and not entry.e164:  # a bulk purchase's own row; its numbers have theirs
+        what = "bulk purchase"
     if not show_number:
         what = ACTION_NOUN.get(entry.action, escape(entry.action))
     number = number_label(entry.e164) if entry.e164 and show_number else ""

@@ -88,3 +88,16 @@ def totals_text(request: ApprovalRequest) -> str:
         f"setup {money(setup, currency)}, then {money(monthly, currency)}/month"
         for currency, (setup, monthly) in sorted(request.totals().items())
     )
+
+
+def bulk_terms(request: ApprovalRequest) -> str:
+    """"2 of 3 commit us for up to 12 months; 3 of 3 need Aadhaar verification before use", or ""."""
+    items = request.items
+    committed = [i.quote.commitment_months for i in items if i.quote.commitment_months]
+    kyc = sum(1 for i in items if i.quote.aadhaar_required)
+    parts = []
+    if committed:
+        parts.append(f"{len(committed)} of {len(items)} commit us for up to {max(committed)} months")
+    if kyc:
+        parts.append(f"{kyc} of {len(items)} need Aadhaar verification before use")
+    return "; ".join(parts)
