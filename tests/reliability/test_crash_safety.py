@@ -185,3 +185,36 @@ def test_killed_while_vobiz_is_still_working_on_the_purchase(harness: Harness) -
     assert settled_story(harness.db, request_id)[-1] == ("settled", "succeeded", "numbers-bot")
     assert harness.purchase_calls() == 1
     assert_redrawn_in_place(harness, message, "is ours now")
+
+
+def test_killed_in_the_middle_of_a_bulk_purchase_each_number_is_settled_and_none_bought_twice(harness: Harness) -> None:
+    bot = harness.start(crash_at="bulk_after_item")  # dies right after the first number is bought and recorded
+    before = len(harness.slack.ephemerals(REQUESTER))
+    status, _, _ = harness.requests.send_http(
+        f"{bot.url}/slack/events", harness.requests.slash_command(REQUESTER, "buy 3 IN region:karnataka crash test team")
+    )
+    assert status == 200
+    reply = harness.slack.wait_for(
+        lambda: [e for e in harness.slack.ephemerals(REQUESTER)[before:] if "waiting for an approver" in e.text]
+    )[-1]
+    match = re.search(r"Request \*(R[0-9A-Z]+)\*", reply.text)
+    assert match, reply.text
+    request_id = match.group(1)
+    message = harness.approval_message(request_id)
+    items = query(harness.db, "SELECT e164 FROM request_items WHERE request_id = ? ORDER BY position", (request_id,))
+    numbers = [r["e164"] for r in items]
+
+    harness.approve(bot, message, may_die=True)
+    bot.wait_for_line(WORKER_KILLED)
+    bot.kill()
+    assert request_row(harness.db, request_id)["status"] == "executing"
+    assert harness.purchase_calls() == 1 and harness.bought_at_vobiz(numbers[0]) == 1
+
+    harness.start()  # start-up settles each number: the bought one from Vobiz, the others were never called
+    row = wait_until(lambda: (r := request_row(harness.db, request_id))["status"] != "executing" and r, what="settled")
+    assert row["status"] == "succeeded" and "Bought 1 of 3" in row["outcome_detail"]
+    states = query(harness.db, "SELECT e164, status FROM request_items WHERE request_id = ? ORDER BY position", (request_id,))
+    assert [(r["e164"], r["status"]) for r in states] == [(numbers[0], "bought"), (numbers[1], "failed"), (numbers[2], "failed")]
+    assert harness.purchase_calls() == 1  # settled by reading, never by buying again
+    assert [harness.bought_at_vobiz(e) for e in numbers] == [1, 0, 0]
+    assert_redrawn_in_place(harness, message, "Bought 1 of 3")
