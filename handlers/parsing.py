@@ -10,7 +10,7 @@ import difflib
 import re
 from dataclasses import dataclass
 
-from bot.services import costs, validation
+from bot.services import bulk, costs, validation
 from bot.services.errors import InvalidInput
 from bot.services.audit_filters import PERSON_KEYS
 from bot.services.errors import InvalidInput
@@ -23,7 +23,7 @@ _TEL_LINK = re.compile(r"^<tel:([^|>]+)(?:\|[^>]*)?>$")
 _TEL_ANYWHERE = re.compile(r"<tel:([^|>\s]+)(?:\|[^>]*)?>")
 _SUB_ACCOUNT = re.compile(r"^SA_[A-Za-z0-9]{1,40}$")
 _BULK_COUNT = re.compile(r"^[0-9]{1,2}$")  # `buy 5 ...`; three digits or more are read as a (short) phone number
-BULK_MIN, BULK_MAX = 2, 20  # what the services accept (bot.services.bulk)
+BULK_MIN, BULK_MAX = bulk.MIN_COUNT, bulk.MAX_COUNT
 _SEARCH = re.compile(rf"^\+?[0-9]{{1,{SEARCH_MAX}}}$")
 _NOW_FLAGS = ("--now", "--immediate", "—now")  # Slack on macOS turns "--" into an em dash
 _PERSON_KEYS = tuple(f"{key}:" for key in PERSON_KEYS)

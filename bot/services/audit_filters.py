@@ -58,6 +58,7 @@ OUTCOMES = (
     "expired",
     "refused",
     "cool_off",
+    "skipped",  # a bulk purchase's number gone or re-priced by the time it was approved
     "active",
     "pending_release",
     "absent",

@@ -317,11 +317,6 @@ def vobiz_query(wanted: NumberFilter) -> VobizQuery:
     return VobizQuery(country=wanted.country, search=search, exclude=wanted.exclude)
 
 
-def pushed_tokens(wanted: NumberFilter) -> list[str]:
-    """The checks Vobiz applies exactly (so a number Vobiz answers never fails them)."""
-    return [f"starts:{wanted.starts}"] if wanted.starts else []
-
-
 __all__ = [
     "CAPABILITIES",
     "FILTER_HELP",
@@ -332,6 +327,5 @@ __all__ = [
     "matches",
     "leading_filters",
     "parse_filters",
-    "pushed_tokens",
     "vobiz_query",
 ]

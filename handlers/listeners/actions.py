@@ -67,7 +67,7 @@ def deny(ack: Any, body: dict[str, Any], client: WebClient, context: Any) -> Non
         channel_id=channel_of(body),
         origin="home" if clicked_in_home(body) else None,
     )
-    client.views_open(trigger_id=body["trigger_id"], view=modals.deny_reason_modal(subject, e164=request.e164))
+    client.views_open(trigger_id=body["trigger_id"], view=modals.deny_reason_modal(subject, e164=None if request.is_bulk else request.e164))
 
 
 def undo_release(ack: Any, body: dict[str, Any], client: WebClient, context: Any) -> None:
