@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from bot.services import bulk, costs, validation
 from bot.services.errors import InvalidInput
 from bot.services.audit_filters import PERSON_KEYS
-from bot.services.errors import InvalidInput
 from bot.services.number_filters import SYNTAX as FILTER_SYNTAX, NumberFilter, leading_filters, parse_filters
 from handlers.render.text import clip, one_line, unescape
 

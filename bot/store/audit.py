@@ -298,16 +298,17 @@ def _select(db: Database, where: str, params: list[Any], *, order: str, limit: i
 
 def purchases_paid(db: Database, since: datetime, until: datetime) -> list[Row]:
     """The purchases that succeeded with `since <= at < until` (the bot paid their setup fee then), one row
-    per request (its first success row), with the quote the approver approved."""
+    per number of a request (its first success row), with the quote the approver approved. A bulk purchase's
+    own rows name no number (its numbers have their rows), so they are not purchases here."""
     rows = db.query(
         "SELECT id, request_id, e164, quote_setup_fee, quote_currency FROM audit "
-        "WHERE action = 'purchase' AND outcome = 'succeeded' AND at >= ? AND at < ? ORDER BY id",
+        "WHERE action = 'purchase' AND outcome = 'succeeded' AND e164 IS NOT NULL AND at >= ? AND at < ? ORDER BY id",
         [to_db(since), to_db(until)],
     )
-    seen: set[str] = set()
+    seen: set[tuple[str, str]] = set()
     paid: list[Row] = []
     for row in rows:
-        key = row["request_id"] or f"audit:{row['id']}"
+        key = (row["request_id"] or f"audit:{row['id']}", row["e164"])
         if key not in seen:
             seen.add(key)
             paid.append(row)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections import defaultdict
 from decimal import Decimal
 
@@ -106,3 +107,19 @@ def test_an_unknown_grouping_gets_the_syntax_back(world: World) -> None:
     assert "by:team|by:sub-account|by:country" in text
     assert "Usage: `/numbers costs [by:team|sub-account|country] [csv]`" in text
     assert world.slack.uploads() == []
+
+
+def test_a_bulk_purchase_pays_the_setup_fee_of_each_number_it_bought(world: World) -> None:
+    world.command(REQUESTER, "buy 3 IN region:karnataka New Bengaluru team")
+    reply = world.reply_to(REQUESTER, "waiting for an approver")
+    request_id = re.search(r"Request \*(R[0-9A-Z]+)\*", reply.text).group(1)  # type: ignore[union-attr]
+    world.drain()
+    items = world.request(request_id).items
+    world.sandbox.sell_elsewhere(items[2].e164)  # skipped at approval: never bought, never paid
+    world.click(APPROVER, world.approval_message(request_id), "Approve")
+    assert world.settled(request_id).status is Status.SUCCEEDED
+
+    _, rows = csv_table(world, "costs csv")
+    [paid] = [r for r in rows if r["what"].startswith("setup fees paid")]
+    expected = sum((item.quote.setup_fee for item in items[:2]), Decimal(0))
+    assert (paid["numbers"], paid["currency"], Decimal(paid["amount"])) == ("2", "INR", expected)
