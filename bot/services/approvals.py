@@ -183,15 +183,14 @@ class Approvals:
             freeze.check_thawed(db)
             row = requests.get(db, request.id)
             assert row is not None
-            current = request_from_row(row)
+            current = request_with_items(db, row)
             decided = current.status is Status.PENDING and now < current.expires_at
             complete = False
             if decided:
                 complete = self._count_approval(db, current, actor, now)
             row = requests.get(db, request.id)
-            given = request_approvals.of(db, request.id)
-        assert row is not None
-        current = with_approvals(request_from_row(row), given)
+            assert row is not None
+            current = with_approvals(request_with_items(db, row), request_approvals.of(db, request.id))
         if not decided:
             if current.status is Status.PENDING:  # it expired before this click
                 self._expire(current)
@@ -420,7 +419,7 @@ class Approvals:
         if grant is not None:
             done = self._executor.run(load(self._store, request.id))
             # a failed purchase gave its allowance back (bot.services.outcomes.finish)
-            left = self._allowances.remaining(actor) if done.status is Status.FAILED else grant.remaining
+            left = self._allowances.remaining(actor) if done.status is Status.FAILED or done.is_bulk else grant.remaining
             return replace(done, allowance_left=left)
         return request
 

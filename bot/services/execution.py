@@ -95,6 +95,9 @@ class Executor:
 
     def run(self, request: ApprovalRequest) -> ApprovalRequest:
         """Execute a request that is EXECUTING and leased by this process; returns it in its outcome state."""
+        if request.kind is Kind.PURCHASE and not request.items:
+            # a bulk purchase read without its numbers must never be carried out as a purchase of its first
+            request = load(self._store, request.id)
         with self._leases.holding(request.id):
             return self._run(request)
 

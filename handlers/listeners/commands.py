@@ -158,7 +158,7 @@ def _buy(command: Buy, call: Invocation) -> Message | None:
 
 def _bulk_buy(command: BulkBuy, call: Invocation) -> Message:
     request = call.services.approvals.request_bulk_purchase(call.actor, command.count, command.filters, command.reason)
-    return approvals.request_created(request, call.approval_channel)
+    return approvals.request_created(request, call.approval_channel, frozen=call.services.freeze.current())
 
 
 def _release(command: Release, call: Invocation) -> Message | None:

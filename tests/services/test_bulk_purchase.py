@@ -11,7 +11,7 @@ import pytest
 from bot.services.errors import Conflict, InvalidInput, NotFound
 from bot.services.number_filters import parse_filters
 from bot.services.records import ItemStatus, Kind, Status
-from tests.services.world import APPROVER, REQUESTER, World
+from tests.services.world import APPROVER, REQUESTER, SECOND_APPROVER, World
 
 KARNATAKA = parse_filters("IN region:karnataka")
 
@@ -90,3 +90,42 @@ def test_a_lost_answer_is_settled_per_number_and_nothing_is_bought_twice(world: 
     assert len(world.calls("purchase")) == 3
     world.services.approvals.settle_unknown()
     assert len(world.calls("purchase")) == 3
+
+
+def test_quorum_applies_to_a_bulk_purchase_as_to_any_purchase(world: World) -> None:
+    world.rebuild(approvals_required="purchase:2")
+    request = world.services.approvals.request_bulk_purchase(REQUESTER, 2, KARNATAKA, "two approvers")
+    assert request.approvals_required == 2
+    assert world.services.approvals.approve(request.id, APPROVER).status is Status.PENDING
+    assert world.calls("purchase") == []
+    done = world.services.approvals.approve(request.id, SECOND_APPROVER)
+    assert done.status is Status.SUCCEEDED and len(world.calls("purchase")) == 2
+
+
+def test_the_allowance_counts_every_number_and_the_monthly_total(world: World) -> None:
+    world.rebuild(auto_approve_monthly_fee="100000 INR", auto_approve_per_person=2)
+    too_many = world.services.approvals.request_bulk_purchase(REQUESTER, 3, KARNATAKA, "three is more than two")
+    assert too_many.status is Status.PENDING and world.calls("purchase") == []
+    world.services.approvals.cancel(too_many.id, REQUESTER)
+
+    world.rebuild(auto_approve_monthly_fee="300 INR", auto_approve_per_person=5)
+    dear = world.services.approvals.request_bulk_purchase(REQUESTER, 3, KARNATAKA, "each cheap, together dear")
+    assert all(i.quote.monthly_fee <= 300 for i in dear.items) and dear.status is Status.PENDING
+    world.services.approvals.cancel(dear.id, REQUESTER)
+
+    world.rebuild(auto_approve_monthly_fee="100000 INR", auto_approve_per_person=5)
+    picked = karnataka_by_price(world)[:3]
+    world.sandbox.sell_elsewhere(picked[1]["e164"])  # gone before the bot looks: the search skips it
+    auto = world.services.approvals.request_bulk_purchase(REQUESTER, 3, KARNATAKA, "covered")
+    assert auto.by_allowance and auto.status is Status.SUCCEEDED and len(world.calls("purchase")) == 3
+    assert auto.allowance_left == 2 and world.services.approvals.allowance_left(REQUESTER) == 2
+
+
+def test_a_number_skipped_gives_its_share_of_the_allowance_back(world: World) -> None:
+    world.rebuild(auto_approve_monthly_fee="100000 INR", auto_approve_per_person=5)
+    world.sandbox.inject("purchase", "rate_limit")  # Vobiz refuses the first purchase: not bought
+    done = world.services.approvals.request_bulk_purchase(REQUESTER, 3, KARNATAKA, "covered")
+    assert done.by_allowance and done.status is Status.SUCCEEDED
+    bought = sum(1 for i in done.items if i.status is ItemStatus.BOUGHT)
+    assert bought == 2 and world.services.approvals.allowance_left(REQUESTER) == 5 - bought
+    assert done.allowance_left == 5 - bought
