@@ -84,7 +84,9 @@ def ask_again(request: ApprovalRequest) -> str:
     """The line telling a requester whose request expired unanswered exactly what to type to ask again."""
     number = request.e164
     reason = escape(one_line(request.reason)).replace("`", "'")
-    if request.kind is Kind.PURCHASE:
+    if request.is_bulk:  # its filters are not kept: the person repeats them (the matches may differ now)
+        command = f"`/numbers buy {len(request.items)} [COUNTRY] [filters] {reason}` with the filters you used"
+    elif request.kind is Kind.PURCHASE:
         command = f"`/numbers buy {number} {reason}`"
     elif request.kind is Kind.RELEASE:
         command = f"`/numbers release {number} {reason}`"

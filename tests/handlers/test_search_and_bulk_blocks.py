@@ -11,6 +11,7 @@ from bot.services.number_filters import parse_filters
 from bot.services.records import ItemStatus, Quote, RequestItem, Status
 from handlers import ids
 from handlers.render.approvals import approval_message, request_created
+from handlers.render.nudges import ask_again
 from handlers.render.inventory import how_far, read_search_value, search_results, search_value
 from tests.handlers.records_for_tests import NOW, decided, indian_numbers, make_number, make_request
 from tests.handlers.slack_checks import all_text, assert_no_injected_markup, assert_within_limits
@@ -100,3 +101,8 @@ def test_the_approval_message_shows_each_numbers_outcome() -> None:
     text = all_text(approval_message(done, now=NOW))
     assert "bought" in text and "skipped: +91 80 4000 0001 was re-priced" in text and "not bought: Vobiz could not" in text
     assert "Bought 1 of 3 numbers." in text
+
+
+def test_an_expired_bulk_request_says_how_to_ask_for_n_numbers_again() -> None:
+    line = ask_again(bulk(3))
+    assert "`/numbers buy 3 [COUNTRY] [filters]" in line and "+918040000000" not in line
