@@ -61,7 +61,9 @@ class Allowances:
             f"purchase{'' if self._per_person == 1 else 's'} a person each calendar month (UTC)"
         )
 
-    def take(self, db: Connection, requester: Actor, purchases: int, monthly_total: Money) -> AllowanceGrant | None:
+    def take(
+        self, db: Connection, requester: Actor, purchases: int, monthly_total: Money, *, at: datetime
+    ) -> AllowanceGrant | None:
         """Inside the approving unit: count `purchases` (whose monthly fees add up to `monthly_total`) against
         `requester`'s allowance this month; the grant, or None (nothing counted) when the rule does not cover
         them: off, another currency, above the fee, or not enough left."""
@@ -70,7 +72,8 @@ class Allowances:
             return None
         if monthly_total.currency.upper() != cap.currency or monthly_total.amount > cap.amount:
             return None
-        used = allowances.take(db, requester.user_id, month_of(self._clock()), purchases, self._per_person)
+        # the month of the decision (`at`, its decided_at), which a purchase not made gives back to
+        used = allowances.take(db, requester.user_id, month_of(at), purchases, self._per_person)
         if used is None:
             return None
         return AllowanceGrant(rule=self.rule, used=used, limit=self._per_person)

@@ -305,9 +305,10 @@ class Approvals:
 
     def expire_due(self) -> list[ApprovalRequest]:
         with self._store.read() as db:
-            rows = requests.due_to_expire(db, self._clock())
+            # with their numbers: a bulk request's expiry names none of them, not its first
+            due = requests_with_items(db, requests.due_to_expire(db, self._clock()))
         expired = []
-        for request in map(request_from_row, rows):
+        for request in due:
             if self._expire(request):
                 expired.append(load(self._store, request.id))
         return expired
@@ -410,14 +411,19 @@ class Approvals:
                 remember_requested(db, request.id, *label)
             journal.announce(db, now, request.id, tell_requester=False)
             if allowance is not None and kind is Kind.PURCHASE and freeze.state_in(db) is None:
-                grant = self._allowances.take(db, actor, request.purchase_count, allowance)
+                grant = self._allowances.take(db, actor, request.purchase_count, allowance, at=now)
                 if grant is not None:
                     fields = {"decided_by": SYSTEM, "decided_at": now, "decision_reason": grant.rule}
                     won = requests.leave_pending(db, request.id, now, db_values(self._decision_changes(Status.EXECUTING, fields, now)))
                     assert won, "inserted pending in this same transaction"
                     journal.record(db, now, journal.about(request, SYSTEM, "approved", Status.EXECUTING.value, reason=grant.rule, quote=quote))
         if grant is not None:
-            done = self._executor.run(load(self._store, request.id))
+            try:
+                done = self._executor.run(load(self._store, request.id))
+            except freeze.Frozen:
+                # frozen between the rule's approval and the call: it was filed and waits for an approver (its
+                # allowance given back, the requester told why); "nothing was requested" would be untrue
+                return load(self._store, request.id)
             # a failed purchase gave its allowance back (bot.services.outcomes.finish)
             left = self._allowances.remaining(actor) if done.status is Status.FAILED or done.is_bulk else grant.remaining
             return replace(done, allowance_left=left)

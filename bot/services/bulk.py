@@ -42,7 +42,12 @@ def check_count(count: int) -> int:
 def pick(result: SearchResult, count: int, taken: set[str]) -> list[RequestItem]:
     """The `count` cheapest matches (monthly fee first) that no open request holds, as quoted items; NotFound
     saying how far the search looked when there are fewer, before anything is filed."""
-    candidates = [n for n in cheapest_first(result.matches) if n.e164 not in taken and _quotable(n)]
+    candidates: list[PhoneNumber] = []
+    seen = set(taken)  # and each number once: pages read by offset repeat one if the inventory moved between them
+    for number in cheapest_first(result.matches):
+        if number.e164 not in seen and _quotable(number):
+            candidates.append(number)
+        seen.add(number.e164)
     if len(candidates) < count:
         held = len([n for n in result.matches if n.e164 in taken])
         scope = (

@@ -30,7 +30,7 @@ from bot.services.outcomes import Outcome, finish, load
 from bot.services.quotes import QuoteUnavailable, quote_of
 from bot.services.records import ApprovalRequest, FreezeState, ItemStatus, Kind, RequestItem, Status
 from bot.services.settlement import Settler
-from bot.store import Connection, Store, request_items, requests
+from bot.store import Connection, Store, allowances, request_items, requests
 from bot.store.timestamps import to_db
 
 if TYPE_CHECKING:
@@ -111,8 +111,10 @@ class Executor:
         self._crash.reached("before_vobiz_call")
         try:
             outcome = self._attempt(request)
-        except StoreUnavailable:  # the call could not be recorded, so it was not made: nothing changed
-            raise
+        except StoreUnavailable:
+            if request.id in self._calling:  # a bulk purchase's earlier numbers were called: Vobiz may have acted
+                raise self._unrecorded(request) from None
+            raise  # the call could not be recorded, so it was not made: nothing changed
         except freeze.Frozen:  # nothing was called: the request waits again and the person hears why
             raise
         except ClaimLost:
@@ -140,18 +142,21 @@ class Executor:
         except StoreUnavailable:
             if request.id not in self._calling:  # decided before any call (a changed price ...): nothing changed
                 raise
-            # Vobiz may have acted: "nothing was changed" would be untrue
-            log.error("request %s: Vobiz was called but the outcome could not be recorded", request.id)
-            raise OutcomeUnknown(
-                f"Vobiz was asked to carry out request {request.id}, but the bot's database could not be reached to "
-                "record the outcome. The bot settles it from Vobiz's own records once its database is back; "
-                "do not repeat it by hand."
-            ) from None
+            raise self._unrecorded(request) from None
         if final is None:  # taken over and settled by someone else meanwhile
             return load(self._store, request.id)
         if final.status is Status.UNKNOWN:
             return self._settler.settle(final, first_attempt=True)
         return final
+
+    def _unrecorded(self, request: ApprovalRequest) -> OutcomeUnknown:
+        """Vobiz was called but the outcome could not be recorded: "nothing was changed" would be untrue."""
+        log.error("request %s: Vobiz was called but the outcome could not be recorded", request.id)
+        return OutcomeUnknown(
+            f"Vobiz was asked to carry out request {request.id}, but the bot's database could not be reached to "
+            "record the outcome. The bot settles it from Vobiz's own records once its database is back; "
+            "do not repeat it by hand."
+        )
 
     def _about_to_call(self, request: ApprovalRequest) -> None:
         """Prove this process still owns the request and record that the call starts now; ClaimLost if not.
@@ -192,6 +197,9 @@ class Executor:
         }
         if not requests.transition(db, request.id, [Status.EXECUTING.value], changes, owner=self._leases.owner):
             return False
+        if request.by_allowance and request.decided_at is not None:
+            # no longer approved by the rule: a person decides it now, so it does not count against the allowance
+            allowances.give_back(db, request.requester.user_id, request.decided_at.strftime("%Y-%m"), request.purchase_count)
         detail = f"not carried out: {freeze.frozen_message(state)} It waits for approval again."
         journal.record(db, now, journal.about(request, SYSTEM, "held", Status.PENDING.value, detail=detail, quote=request.quote))
         journal.announce(db, now, request.id, tell_requester=True)

@@ -69,13 +69,14 @@ class Quote:
     aadhaar_required: bool | None = field(default=None, compare=False)
 
     def binds(self, current: Quote) -> bool:
-        """Whether `current` is still what was approved: the same fees, and no term the quote stated has
-        changed (a term the quote did not know cannot be held against the number)."""
+        """Whether `current` is still what was approved: the same fees and the same terms. A term the quote
+        did not state (Vobiz did not say, or the quote predates the bot recording terms) was shown to the
+        approver as none, so a commitment or an Aadhaar check that appears later is a change, like a new price."""
         if (self.setup_fee, self.monthly_fee, self.currency) != (current.setup_fee, current.monthly_fee, current.currency):
             return False
-        if self.commitment_months is not None and (current.commitment_months or 0) != self.commitment_months:
+        if (current.commitment_months or 0) != (self.commitment_months or 0):
             return False
-        return self.aadhaar_required is None or bool(current.aadhaar_required) == self.aadhaar_required
+        return bool(current.aadhaar_required) == bool(self.aadhaar_required)
 
     @property
     def notes(self) -> list[str]:

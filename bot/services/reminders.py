@@ -32,7 +32,7 @@ from bot.services.journal import SYSTEM
 from bot.services.outcomes import load, with_approvals
 from bot.services.policy import Policy, is_group
 from bot.services.records import ApprovalRequest, Status
-from bot.services.rows import request_from_row
+from bot.services.rows import requests_with_items
 from bot.store import Store, job_leases, nudges, outbox, request_approvals, requests
 from bot.store.outbox import OutboxKind
 from bot.store.timestamps import from_db
@@ -128,7 +128,10 @@ class Reminders:
         queued: list[str] = []
         if self.remind_every is not None or self.escalate_after is not None:
             with self._store.read() as db:
-                waiting = [with_approvals(request_from_row(row), request_approvals.of(db, row["id"])) for row in requests.pending(db)]
+                waiting = [
+                    with_approvals(request, request_approvals.of(db, request.id))
+                    for request in requests_with_items(db, requests.pending(db))  # a bulk one names no single number
+                ]
                 sent: dict[str, dict[str, datetime]] = defaultdict(dict)
                 for row in nudges.of_pending(db):
                     at = from_db(row["at"])

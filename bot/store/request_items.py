@@ -71,11 +71,13 @@ def start_call(db: Database, request_id: str, position: int, now: datetime) -> b
 
 def finish(db: Database, request_id: str, position: int, status: str, detail: str | None, now: datetime | None) -> bool:
     """An item leaves pending, calling or unknown for `status` (final, or unknown); False when it had
-    already left them (settled by someone else)."""
+    already left them (settled by someone else). Unknown never becomes unknown again: two settlers that both
+    could not tell record it (and its history line) once."""
+    leaving = [PENDING, CALLING] if status == UNKNOWN else [PENDING, CALLING, UNKNOWN]
     cursor = db.execute(
         "UPDATE request_items SET status = ?, detail = ?, finished_at = ? "
-        "WHERE request_id = ? AND position = ? AND status IN (?, ?, ?)",
-        [status, detail, to_db(now) if now is not None else None, request_id, position, PENDING, CALLING, UNKNOWN],
+        f"WHERE request_id = ? AND position = ? AND status IN ({', '.join('?' for _ in leaving)})",
+        [status, detail, to_db(now) if now is not None else None, request_id, position, *leaving],
     )
     return cursor.rowcount == 1
 

@@ -8,7 +8,10 @@ from decimal import Decimal
 
 import pytest
 
+from api.models import PhoneNumber
+from bot.services.bulk import pick
 from bot.services.errors import Conflict, InvalidInput, NotFound
+from bot.services.inventory_search import Cursor, SearchResult
 from bot.services.number_filters import parse_filters
 from bot.services.records import ItemStatus, Kind, Status
 from tests.services.world import APPROVER, REQUESTER, SECOND_APPROVER, World
@@ -129,3 +132,33 @@ def test_a_number_skipped_gives_its_share_of_the_allowance_back(world: World) ->
     bought = sum(1 for i in done.items if i.status is ItemStatus.BOUGHT)
     assert bought == 2 and world.services.approvals.allowance_left(REQUESTER) == 5 - bought
     assert done.allowance_left == 5 - bought
+
+
+def test_an_expired_bulk_request_names_none_of_its_numbers(world: World) -> None:
+    """Review finding: the expiry job read the request without its numbers, so its audit row (and the first
+    number's trail) named the first number as if it alone had expired."""
+    request = world.services.approvals.request_bulk_purchase(REQUESTER, 3, KARNATAKA, "new support team")
+    world.advance(25 * 3600)  # past APPROVAL_TTL_HOURS (24)
+    [expired] = world.services.approvals.expire_due()
+    assert expired.id == request.id and expired.status is Status.EXPIRED
+    rows = world.audit_rows(request.id)
+    assert [r["event"] for r in rows] == ["requested", "expired"]
+    assert [r["e164"] for r in rows] == [None, None]
+    assert world.calls("purchase") == []
+
+
+def test_a_number_listed_twice_by_the_search_is_picked_once() -> None:
+    """Review finding: pages read by offset show a number twice when the inventory moves between them; the
+    request must not quote (and count against the allowance) one number twice."""
+    def number(e164: str, monthly: str) -> PhoneNumber:
+        return PhoneNumber.model_validate(
+            {"e164": e164, "country": "IN", "setup_fee": "100", "monthly_fee": monthly, "currency": "INR"}
+        )
+
+    matches = [number("+918000000001", "50"), number("+918000000002", "60"), number("+918000000001", "50")]
+    result = SearchResult(
+        filter=KARNATAKA, matches=matches, start=Cursor(), looked_at=3, total=3, total_known=True, next=None
+    )
+    with pytest.raises(NotFound, match="Only 2 numbers match"):
+        pick(result, 3, set())
+    assert [item.e164 for item in pick(result, 2, set())] == ["+918000000001", "+918000000002"]

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from bot.services import build_services
+from bot.services.allowances import Allowances, Money
 from bot.services.errors import Conflict, NotAllowed, ServiceError
 from bot.services.freeze import Frozen
 from bot.services.records import Actor, Status
@@ -270,3 +273,38 @@ def test_while_frozen_no_write_path_reaches_vobiz(world: World, in_number: str) 
     assert waiting.status is Status.PENDING
     assert {route: len(world.calls(route)) for route in writes_before} == writes_before
     assert world.services.approvals.get(released.id).undone_at is None
+
+
+def test_a_freeze_landing_after_the_allowance_approved_leaves_it_filed_and_gives_the_allowance_back(
+    world: World, in_number: str
+) -> None:
+    """Review finding: the rule approved the purchase, then an admin froze the bot before the call. The
+    requester is answered with the filed, pending request (not "nothing was requested"), and the
+    allowance is given back, since a person decides the request now."""
+    world.rebuild(auto_approve_monthly_fee="100000 INR", auto_approve_per_person=1)
+    admin_side = build_services(world.settings, vobiz=world.vobiz, directory=world.directory, store=world.open_store(), clock=world.clock)
+    world.sandbox.inject("list_inventory", "hang", count=1, seconds=0.05)  # the quote read when filing
+    world.sandbox.inject("list_inventory", "hang", count=1, seconds=1.0)  # the executor's re-read of the price
+    freezer = threading.Timer(0.3, lambda: admin_side.freeze.freeze(ADMIN, "incident"))
+    freezer.start()
+    filed = world.services.approvals.request_purchase(REQUESTER, in_number, "for the launch")
+    freezer.join()
+    assert filed.status is Status.PENDING and filed.decided_by is None
+    assert world.calls("purchase") == []
+    assert world.services.approvals.allowance_left(REQUESTER) == 1
+    assert [r["event"] for r in world.audit_rows(filed.id)][-1] == "held"
+    admin_side.freeze.unfreeze(ADMIN)
+    assert world.services.approvals.approve(filed.id, APPROVER).status is Status.SUCCEEDED
+    assert world.services.approvals.allowance_left(REQUESTER) == 1  # a person approved it, not the rule
+
+
+def test_the_allowance_counts_in_the_month_of_the_decision_the_give_back_uses(world: World) -> None:
+    """Review finding: the count read the clock again, so a purchase decided at the last moment of a month
+    could be counted in the next one while a failure gave it back to the month of `decided_at`."""
+    world.rebuild(auto_approve_monthly_fee="100000 INR", auto_approve_per_person=1)
+    january_end = datetime(2027, 1, 31, 23, 59, 59, 900000, tzinfo=timezone.utc)
+    rules = Allowances(settings=world.settings, store=world.services.store, clock=lambda: january_end + timedelta(seconds=1))
+    with world.services.store.unit() as db:
+        grant = rules.take(db, REQUESTER, 1, Money(Decimal(300), "INR"), at=january_end)
+    assert grant is not None
+    assert table(world, "SELECT month, used FROM allowance_counts") == [{"month": "2027-01", "used": 1}]

@@ -21,6 +21,8 @@ def test_a_quote_binds_the_same_fees_and_the_terms_it_stated() -> None:
     assert not quoted.binds(Quote(Decimal(100), Decimal(300), "INR", 12, False))  # now commits us for a year
     assert not quoted.binds(Quote(Decimal(100), Decimal(300), "INR", 0, True))  # now needs Aadhaar
     assert quoted.binds(Quote(Decimal(100), Decimal(300), "INR", None, None))  # Vobiz stopped saying: nothing worse known
-    older = Quote(Decimal(100), Decimal(300), "INR")  # a quote from before terms were recorded
-    assert older.binds(Quote(Decimal(100), Decimal(300), "INR", 12, True))
+    older = Quote(Decimal(100), Decimal(300), "INR")  # terms not stated: shown to the approver as none
+    assert older.binds(Quote(Decimal(100), Decimal(300), "INR", 0, False))
+    assert not older.binds(Quote(Decimal(100), Decimal(300), "INR", 12, None))  # a commitment nobody approved
+    assert not older.binds(Quote(Decimal(100), Decimal(300), "INR", None, True))  # an Aadhaar check nobody approved
     assert older == quoted  # equality is the fees, as the audit log keeps them

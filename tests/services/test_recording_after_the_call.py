@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from bot.services.errors import NotAllowed, OutcomeUnknown
+from bot.services.number_filters import parse_filters
 from bot.services.records import Status
 from tests.services.world import APPROVER, OUTSIDER, REQUESTER, World
 
@@ -66,3 +67,31 @@ def test_someone_who_may_not_undo_hears_nothing_of_who_undid_it(world: World) ->
 
     assert APPROVER.name not in refused.value.user_message and "undid" not in refused.value.user_message
     assert world.audit_rows(request.id)[-1]["event"] == "refused"
+
+
+@pytest.mark.sqlite_only  # deletes the SQLite file
+def test_a_bulk_purchase_whose_bought_number_could_not_be_recorded_says_so(world: World) -> None:
+    """Review finding (issue 15): the first number of a bulk purchase was bought, then its outcome could not
+    be recorded; the answer said "nothing was changed", inviting a second `buy N` and numbers bought twice."""
+    request = world.services.approvals.request_bulk_purchase(REQUESTER, 2, parse_filters("IN region:karnataka"), "support")
+    reads_before = len(world.calls("list_inventory"))
+    world.sandbox.inject("purchase", "hang", seconds=1.0)
+    result: dict[str, Any] = {}
+
+    def approve() -> None:
+        try:
+            result["done"] = world.services.approvals.approve(request.id, APPROVER)
+        except Exception as exc:
+            result["error"] = exc
+
+    thread = threading.Thread(target=approve)
+    thread.start()
+    wait_until(lambda: len(world.calls("list_inventory")) > reads_before)  # the re-read before the first call
+    time.sleep(0.2)
+    delete_database(world)
+    thread.join(timeout=30)
+
+    error = result.get("error")
+    assert isinstance(error, OutcomeUnknown), result
+    assert "nothing was changed" not in error.user_message.lower() and "do not repeat it" in error.user_message
+    assert world.sandbox.describe(request.items[0].e164)["where"] == "owned"

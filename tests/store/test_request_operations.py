@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot.store import audit, open_store, requests
+from bot.store import audit, open_store, request_items, requests
 from bot.store.timestamps import to_db
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
@@ -223,3 +223,18 @@ def test_a_settler_cannot_take_over_from_a_read_older_than_the_owners_recorded_c
         later = start + timedelta(minutes=5)
         assert not requests.take_over(db, "R1", "owner", None, "settler", later, later)  # read before the call
         assert requests.take_over(db, "R1", "owner", start, "settler", later, later)  # read after it
+
+
+def test_a_bulk_number_still_unknown_is_recorded_unknown_once(store: Any) -> None:
+    """Review finding: two settlers that both read a number as calling and could not tell what happened each
+    recorded it unknown, so its audit row and history line came twice. Only the first wins now; a final
+    outcome still replaces unknown."""
+    add(store, row("R1"))
+    with store.unit() as db:
+        request_items.insert(db, "R1", 0, {"e164": "+911121546820", "setup_fee": "100", "monthly_fee": "250", "currency": "INR"})
+        assert request_items.start_call(db, "R1", 0, NOW)
+    with store.unit() as db:
+        assert request_items.finish(db, "R1", 0, request_items.UNKNOWN, "answer lost", None)
+        assert not request_items.finish(db, "R1", 0, request_items.UNKNOWN, "answer lost", None)
+        assert request_items.finish(db, "R1", 0, request_items.BOUGHT, "found among the account's numbers", NOW)
+        assert not request_items.finish(db, "R1", 0, request_items.FAILED, "too late", NOW)
