@@ -10,14 +10,15 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from bot.store import per_number
+
 Row = dict[str, Any]
 COLUMNS = ("e164", "team", "purpose", "labelled_by_id", "labelled_by_name", "labelled_at", "request_id")
 _SELECT = f"SELECT {', '.join(COLUMNS)} FROM number_labels"
-IN_CHUNK = 500  # numbers per `IN (...)` list, well inside either engine's limit on parameters
 
 
 def get(db: Database, e164: str) -> Row | None:
-    return next(db.query(f"{_SELECT} WHERE e164 = ?", [e164]), None)
+    return per_number.one(db, _SELECT, e164)
 
 
 def put(db: Database, row: Row) -> Row | None:
@@ -36,19 +37,11 @@ def put(db: Database, row: Row) -> Row | None:
 
 def remove(db: Database, e164: str) -> Row | None:
     """Take the number's label off; returns it, or None when it had none."""
-    before = get(db, e164)
-    if before is not None:
-        db.execute("DELETE FROM number_labels WHERE e164 = ?", [e164])
-    return before
+    return per_number.delete(db, "number_labels", _SELECT, e164)
 
 
 def for_numbers(db: Database, e164s: Iterable[str]) -> list[Row]:
-    wanted = sorted(set(e164s))
-    found: list[Row] = []
-    for start in range(0, len(wanted), IN_CHUNK):
-        chunk = wanted[start : start + IN_CHUNK]
-        found.extend(db.query(f"{_SELECT} WHERE e164 IN ({', '.join('?' for _ in chunk)})", chunk))
-    return found
+    return per_number.many(db, _SELECT, e164s)
 
 
 def with_team(db: Database, team: str) -> list[Row]:

@@ -10,14 +10,15 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from bot.store import per_number
+
 Row = dict[str, Any]
 COLUMNS = ("e164", "reason", "locked_by_id", "locked_by_name", "locked_at")
 _SELECT = f"SELECT {', '.join(COLUMNS)} FROM number_locks"
-IN_CHUNK = 500
 
 
 def get(db: Database, e164: str) -> Row | None:
-    return next(db.query(f"{_SELECT} WHERE e164 = ?", [e164]), None)
+    return per_number.one(db, _SELECT, e164)
 
 
 def put(db: Database, row: Row) -> bool:
@@ -33,16 +34,8 @@ def put(db: Database, row: Row) -> bool:
 
 def remove(db: Database, e164: str) -> Row | None:
     """Unlock the number; returns the lock it had, or None."""
-    before = get(db, e164)
-    if before is not None:
-        db.execute("DELETE FROM number_locks WHERE e164 = ?", [e164])
-    return before
+    return per_number.delete(db, "number_locks", _SELECT, e164)
 
 
 def for_numbers(db: Database, e164s: Iterable[str]) -> list[Row]:
-    wanted = sorted(set(e164s))
-    found: list[Row] = []
-    for start in range(0, len(wanted), IN_CHUNK):
-        chunk = wanted[start : start + IN_CHUNK]
-        found.extend(db.query(f"{_SELECT} WHERE e164 IN ({', '.join('?' for _ in chunk)})", chunk))
-    return found
+    return per_number.many(db, _SELECT, e164s)
