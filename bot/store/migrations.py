@@ -438,30 +438,7 @@ def m015_decisions(db: Database) -> None:
         )
         """
     )
-    kinds = ("history", "approval_message", "requester_notice", "checkpoint", "drift", "approvals_notice")
-    allowed = ", ".join(f"'{kind}'" for kind in kinds)
-    db.execute(
-        f"""
-        CREATE TABLE outbox_new (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            kind TEXT NOT NULL CHECK (kind IN ({allowed})),
-            ref TEXT NOT NULL,
-            created_at TEXT NOT NULL,
-            attempts INTEGER NOT NULL DEFAULT 0,
-            next_attempt_at TEXT NOT NULL,
-            done_at TEXT,
-            last_error TEXT,
-            claimed_by TEXT,
-            claim_until TEXT,
-            attempted_by TEXT
-        )
-        """
-    )
-    columns = "id, kind, ref, created_at, attempts, next_attempt_at, done_at, last_error, claimed_by, claim_until, attempted_by"
-    db.execute(f"INSERT INTO outbox_new ({columns}) SELECT {columns} FROM outbox ORDER BY id")
-    db.execute("DROP TABLE outbox")
-    db.execute("ALTER TABLE outbox_new RENAME TO outbox")
-    db["outbox"].create_index(["done_at", "next_attempt_at"], index_name="outbox_due")
+    _add_outbox_kind(db, "approvals_notice")
 
 
 @MIGRATIONS()
@@ -500,10 +477,16 @@ def m016_reminders_and_away(db: Database) -> None:
         """
     )
     db["approvers_away"].create_index(["ends_at"], index_name="approvers_away_ends")
+    _add_outbox_kind(db, "approval_nudge")
+
+
+def _add_outbox_kind(db: Database, kind: str) -> None:
+    """Let the outbox hold `kind` too: its CHECK is rebuilt from the kinds it allows now plus that one, so a
+    kind another migration added is kept (SQLite cannot alter a CHECK in place)."""
     sql = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'outbox'").fetchone()[0]
     kinds = _allowed_kinds(sql)
-    if "approval_nudge" not in kinds:
-        _rebuild_outbox_keeping_claims(db, (*kinds, "approval_nudge"))
+    if kind not in kinds:
+        _rebuild_outbox_keeping_claims(db, (*kinds, kind))
 
 
 def _allowed_kinds(table_sql: str) -> tuple[str, ...]:
