@@ -27,6 +27,7 @@ from handlers.render.kit import (
     header,
     message,
     section,
+    text_message,
     text_sections,
 )
 from handlers.render.request_text import (
@@ -300,7 +301,7 @@ def request_created(request: ApprovalRequest, approval_channel: str | None, *, f
                 f"purchase{'' if left == 1 else 's'} left this month (UTC)."
             )
         text = "\n".join(lines)
-        return message(text, [section(text)])
+        return text_message(text)
     lines = [f":inbox_tray: Request *{escape(request.id)}* to {summary} is waiting for an approver in {where}."]
     if frozen is not None:
         lines.append(frozen_line(frozen) + " It waits until then.")
@@ -337,7 +338,7 @@ def approval_channel_unreachable(request: ApprovalRequest, channel: str, error: 
         "has to invite me to that channel (`/invite` me there); I keep trying every 15 minutes. Meanwhile approvers "
         "can decide it in `/numbers requests` or my App Home, and you can cancel it in `/numbers requests`."
     )
-    return message(text, [section(text)])
+    return text_message(text)
 
 
 def requester_notice(request: ApprovalRequest, *, now: datetime) -> Message:
@@ -358,7 +359,7 @@ def requester_notice(request: ApprovalRequest, *, now: datetime) -> Message:
 
 def undo_result(request: ApprovalRequest, *, now: datetime) -> Message:
     text = "\n".join([request_summary(request), *outcome_lines(request, now=now)])
-    return message(text, [section(text)])
+    return text_message(text)
 
 
 def decision_ack(request: ApprovalRequest, *, now: datetime) -> Message:
@@ -369,4 +370,4 @@ def decision_ack(request: ApprovalRequest, *, now: datetime) -> Message:
         lines.append(f"Your approval is recorded; it needs {more} more before anything is done.")
         lines.extend(quorum_lines(request))
     text = "\n".join(lines)
-    return message(text, [section(text)])
+    return text_message(text)

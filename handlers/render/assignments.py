@@ -7,7 +7,7 @@ from datetime import datetime
 
 from bot.services.records import DirectResult
 from handlers import ids
-from handlers.render.kit import Message, actions, button, message, section
+from handlers.render.kit import Message, actions, button, message, section, text_message
 from handlers.render.text import duration, escape, number_label, slack_date
 
 
@@ -16,7 +16,7 @@ def assign_result(result: DirectResult) -> Message:
         f":white_check_mark: {number_label(result.e164)} now belongs to sub-account "
         f"{escape(result.sub_account_id or 'unknown')}."
     )
-    return message(text, [section(text)])
+    return text_message(text)
 
 
 def unassign_result(result: DirectResult, *, now: datetime) -> Message:
@@ -24,7 +24,7 @@ def unassign_result(result: DirectResult, *, now: datetime) -> Message:
     if result.done:
         source = f" from {escape(result.sub_account_id)}" if result.sub_account_id else ""
         text = f":white_check_mark: {number} was taken back{source} to the main account."
-        return message(text, [section(text)])
+        return text_message(text)
     remaining = result.cool_off_remaining_seconds
     if remaining is None and result.cool_off_until is not None:
         remaining = int((result.cool_off_until - now).total_seconds())

@@ -5,7 +5,7 @@ never added. Pure builders: a `CostReport` in, a `Message` out."""
 from __future__ import annotations
 
 from bot.services.costs import Amounts, CostGroup, CostReport
-from handlers.render.kit import Block, Message, context, header, message, section, text_sections
+from handlers.render.kit import Block, Message, context, header, message, section, text_message, text_sections
 from handlers.render.text import escape, money, slack_date
 
 GROUPS_SHOWN = 100
@@ -51,7 +51,7 @@ def cost_report(report: CostReport) -> Message:
 
 def costs_sent(rows: int, filename: str, by: str) -> Message:
     text = f":outbox_tray: Sent the cost table by {escape(by)} ({rows:,} rows) as `{escape(filename)}` to our direct messages."
-    return message(text, [section(text)])
+    return text_message(text)
 
 
 def costs_filename(by: str, month: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bot.services.records import AuditEntry, FreezeState
 from handlers.render.approvals import frozen_line
-from handlers.render.kit import Block, Message, message, section
+from handlers.render.kit import Block, Message, section, text_message
 from handlers.render.text import clip_escaped, one_line, person, slack_date
 
 
@@ -18,7 +18,7 @@ def frozen_ack(state: FreezeState) -> Message:
         f"{frozen_line(state)}\nEvery purchase, release, undo, assignment and force operation is refused until then; "
         "pending requests stay pending. Announced in the approvals and history channels."
     )
-    return message(text, [section(text)])
+    return text_message(text)
 
 
 def unfrozen_ack(ended: FreezeState) -> Message:
@@ -26,7 +26,7 @@ def unfrozen_ack(ended: FreezeState) -> Message:
         f":sunny: Unfrozen. Vobiz changes are possible again; pending requests can be approved. "
         f"(It was frozen by {person(ended.by.user_id, ended.by.name)} since {slack_date(ended.since)}.)"
     )
-    return message(text, [section(text)])
+    return text_message(text)
 
 
 def freeze_notice(entry: AuditEntry) -> Message:
@@ -41,4 +41,4 @@ def freeze_notice(entry: AuditEntry) -> Message:
         )
     else:
         text = f":sunny: *Unfrozen* by {who} {slack_date(entry.at)}. Vobiz changes are possible again; pending requests can be approved."
-    return message(text, [section(text)])
+    return text_message(text)

@@ -7,7 +7,7 @@ from bot.services.audit_filters import FILTER_HELP
 from bot.services.records import FreezeState
 from bot.services.number_filters import FILTER_HELP as NUMBER_FILTER_HELP
 from handlers.parsing import USAGE_BY_NAME, USAGES, UsageError
-from handlers.render.kit import Block, Message, context, header, message, section, text_sections
+from handlers.render.kit import Block, Message, context, header, message, section, text_message, text_sections
 from handlers.render.freeze import freeze_banner
 from handlers.render.text import escape
 
@@ -66,4 +66,4 @@ def usage_error(error: UsageError) -> Message:
     else:
         lines.append("`/numbers help` lists everything.")
     text = "\n".join(lines)
-    return message(text, [section(text)])
+    return text_message(text)

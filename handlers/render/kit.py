@@ -124,6 +124,11 @@ def message(text: str, blocks: list[Block]) -> Message:
     return {"text": clip_markup(text, MESSAGE_TEXT) or " ", "blocks": fit(blocks, MESSAGE_BLOCKS)}
 
 
+def text_message(text: str) -> Message:
+    """A message that is its text, shown as one section (the fallback text and the block say the same)."""
+    return message(text, [section(text)])
+
+
 def fit(blocks: list[Block], limit: int) -> list[Block]:
     """At most `limit` blocks; when cut, the last one says so."""
     if len(blocks) <= limit:

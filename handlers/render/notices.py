@@ -3,13 +3,13 @@ a control from an older version of the bot, and short notices of our own making.
 
 from __future__ import annotations
 
-from handlers.render.kit import Message, message, section
+from handlers.render.kit import Message, text_message
 from handlers.render.text import clip_escaped, escape
 
 
 def refusal(user_message: str) -> Message:
     text = f":no_entry_sign: {clip_escaped(user_message, 2500)}"
-    return message(text, [section(text)])
+    return text_message(text)
 
 
 def unexpected_error(reference: str) -> Message:
@@ -17,7 +17,7 @@ def unexpected_error(reference: str) -> Message:
         f":warning: Something went wrong (reference {escape(reference)}). Nothing was retried; "
         "tell the bot's owners this reference and they can find what happened in the logs."
     )
-    return message(text, [section(text)])
+    return text_message(text)
 
 
 def outdated_control(what: str) -> Message:
@@ -27,9 +27,9 @@ def outdated_control(what: str) -> Message:
         "was changed. Run the command again for a fresh message (`/numbers help` lists them); requests waiting "
         "for a decision are in `/numbers requests`."
     )
-    return message(text, [section(text)])
+    return text_message(text)
 
 
 def notice(text: str) -> Message:
     """A short line of our own making (callers escape what they interpolate)."""
-    return message(text, [section(text)])
+    return text_message(text)

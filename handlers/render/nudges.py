@@ -15,7 +15,7 @@ from datetime import timedelta
 from bot.services.away import AwayPeriod
 from bot.services.records import ApprovalRequest, Kind
 from bot.services.reminders import MAX_REMINDERS, Nudge
-from handlers.render.kit import Block, Message, context, message, section
+from handlers.render.kit import Block, Message, context, message, section, text_message
 from handlers.render.request_text import KIND_TITLE
 from handlers.render.text import duration, escape, number_label, one_line, person, slack_date
 
@@ -69,7 +69,7 @@ def away_set(period: AwayPeriod) -> Message:
         f":palm_tree: You are away through {period.until.isoformat()} (UTC): reminders leave you out until "
         f"{slack_date(period.ends_at)}. Say `/numbers back` when you return earlier. You can still decide requests."
     )
-    return message(text, [section(text)])
+    return text_message(text)
 
 
 def away_back(period: AwayPeriod | None) -> Message:
@@ -77,7 +77,7 @@ def away_back(period: AwayPeriod | None) -> Message:
         text = "You are not marked away, so nothing changed. (`/numbers away until YYYY-MM-DD` marks you away.)"
     else:
         text = f":wave: Welcome back: you were marked away through {period.until.isoformat()}; reminders mention you again."
-    return message(text, [section(text)])
+    return text_message(text)
 
 
 def ask_again(request: ApprovalRequest) -> str:
