@@ -7,8 +7,7 @@ it (`workers.maintain()`, under its job lease) and the outbox is delivered as th
 from __future__ import annotations
 
 import re
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,7 @@ from fakes.vobiz import SandboxServer
 from handlers import ids
 from tests.handlers.slack_checks import assert_no_injected_markup
 from tests.scenarios.scenario_world import ADMIN, APPROVALS, APPROVER, APPROVER_GROUP, REQUESTER, World, build_world
+from tests.concurrency import at_once
 
 APPROVER_PING, GROUP_PING, ADMIN_PING, REQUESTER_PING = (
     f"<@{APPROVER}>",
@@ -205,28 +205,10 @@ def test_two_bots_sharing_the_store_post_each_reminder_once(world: World, second
     request_id = world.ask_to_buy(world.sandbox.inventory_numbers("IN")[0])
     for _ in range(5):  # reminders 1-3, the escalation, then nothing: each pass run by both bots at once
         world.advance(minutes=61)
-        together(world.bot.workers.maintain, second_bot.bot.workers.maintain)
-        together(world.drain, second_bot.drain)
+        at_once(world.bot.workers.maintain, second_bot.bot.workers.maintain)
+        at_once(world.drain, second_bot.drain)
     texts = thread_texts(world, request_id)
     heads = [re.search(r"\*([^*]+)\*", t).group(1) for t in texts]  # type: ignore[union-attr]
     assert heads == ["Reminder 1 of 3", "Reminder 2 of 3", "Reminder 3 of 3", "Escalated to the admins"]
     assert sum("*reminded*" in line for line in world.history_lines()) == 3
 
-
-def together(*calls: Callable[[], object]) -> None:
-    start = threading.Barrier(len(calls))
-    errors: list[BaseException] = []
-
-    def run(call: Callable[[], object]) -> None:
-        start.wait()
-        try:
-            call()
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert not errors, errors

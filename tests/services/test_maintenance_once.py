@@ -10,8 +10,7 @@ import dataclasses
 import socket
 import subprocess
 import sys
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -24,6 +23,7 @@ from bot.services.jobs import lease_for
 from bot.services.records import Status
 from bot.store import job_leases
 from tests.services.world import APPROVER, REQUESTER, World
+from tests.concurrency import at_once
 
 MAINTENANCE_S = 60.0
 RECONCILE_S = 3600.0
@@ -86,25 +86,6 @@ def processes(world: World) -> Iterator[tuple[Process, Process, Ticks, list[str]
     a, b = built
     assert a.services.jobs.owner != b.services.jobs.owner
     yield a, b, ticks, runs
-
-
-def at_once(*calls: Callable[[], object]) -> None:
-    start = threading.Barrier(len(calls))
-    errors: list[BaseException] = []
-
-    def run(call: Callable[[], object]) -> None:
-        start.wait()
-        try:
-            call()
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    assert not errors, errors
 
 
 def events(world: World, event: str, request_id: str | None = None) -> list[dict[str, Any]]:

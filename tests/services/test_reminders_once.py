@@ -5,8 +5,6 @@ when follows `next_nudge`'s schedule."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -16,29 +14,9 @@ from bot.services import build_services
 from bot.services.records import Kind
 from bot.services.reminders import ESCALATION, next_nudge
 from tests.services.world import ADMIN, APPROVER, APPROVER_GROUP, GROUP_MEMBER, REQUESTER, SECOND_APPROVER, World
+from tests.concurrency import at_once
 
 HOUR = 3600.0
-
-
-def at_once(*calls: Callable[[], object]) -> list[object]:
-    start = threading.Barrier(len(calls))
-    results: list[object] = [None] * len(calls)
-    errors: list[BaseException] = []
-
-    def run(index: int, call: Callable[[], object]) -> None:
-        start.wait()
-        try:
-            results[index] = call()
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    assert not errors, errors
-    return results
 
 
 def nudge_rows(world: World) -> list[dict[str, Any]]:
