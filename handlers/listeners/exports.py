@@ -19,7 +19,7 @@ from bot.services.costs import CostReport, write_csv
 from bot.services.records import Actor
 from handlers.render.costs import costs_comment, costs_filename
 from handlers.render.history import export_comment, export_filename
-from handlers.outbound.uploads import upload_to_dm
+from handlers.outbound.uploads import upload_written_to_dm
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -43,13 +43,10 @@ def export_to_dm(
         rows = services.audit_export.export(audit_filter, fmt, spool, viewer=actor)
         if rows == 0:
             return ExportResult(0, fmt, filename, sees_all, None)
-        length = spool.tell()
-        spool.seek(0)
-        shared = upload_to_dm(
+        shared = upload_written_to_dm(
             client,
             actor.user_id,
             spool,
-            length,
             filename=filename,
             title=f"Audit export ({rows:,} rows)",
             comment=export_comment(rows, fmt, audit_filter, sees_all=sees_all),
@@ -69,13 +66,10 @@ def costs_to_dm(client: WebClient, actor: Actor, report: CostReport) -> CostsSen
     filename = costs_filename(report.by, report.month)
     with tempfile.TemporaryFile() as spool:
         rows = write_csv(report, spool)
-        length = spool.tell()
-        spool.seek(0)
-        shared = upload_to_dm(
+        shared = upload_written_to_dm(
             client,
             actor.user_id,
             spool,
-            length,
             filename=filename,
             title=f"Number costs by {report.by} ({rows:,} rows)",
             comment=costs_comment(report),

@@ -54,6 +54,13 @@ def upload_to_dm(
     return SharedFile(file_id=file_id, channel_id=channel_id)
 
 
+def upload_written_to_dm(client: WebClient, user_id: str, spool: IO[bytes], *, filename: str, title: str, comment: str) -> SharedFile:
+    """Upload everything written to `spool` so far (a temporary file standing at its end) to the user's DM."""
+    length = spool.tell()
+    spool.seek(0)
+    return upload_to_dm(client, user_id, spool, length, filename=filename, title=title, comment=comment)
+
+
 def _post_bytes(url: str, stream: IO[bytes], length: int, *, timeout_s: float) -> None:
     headers = {"Content-Type": "application/octet-stream", "Content-Length": str(length)}
     try:
