@@ -319,14 +319,16 @@ def m011_rate_limits(db: Database) -> None:
     db["rate_limit_bursts"].create_index(["last_refused_at"], index_name="rate_limit_bursts_last")
 
 
-def _rebuild_outbox_with_kinds(db: Database, kinds: tuple[str, ...]) -> None:
+def _rebuild_outbox_with_kinds(db: Database, kinds: tuple[str, ...], *, claims: bool = False) -> None:
     """Rebuild `outbox` with a CHECK allowing `kinds`, keeping its rows (a CHECK cannot be altered in place).
 
     The migrations above spell their kinds as literals on purpose: a migration must build the same table
     whatever the code adds later, so it cannot read today's `OutboxKind`. The next migration that adds a
     kind passes `tuple(OutboxKind)` as it is then (freezing it in the migration's own literal is as good);
-    tests/store/test_outbox_kinds.py fails until the migrated CHECK allows exactly `OutboxKind`."""
+    tests/store/test_outbox_kinds.py fails until the migrated CHECK allows exactly `OutboxKind`.
+    `claims`: the table as m013 left it, whose claim columns (and their values) are kept too."""
     allowed = ", ".join(f"'{kind}'" for kind in kinds)
+    claim_columns = ("claimed_by", "claim_until", "attempted_by") if claims else ()
     db.execute(
         f"""
         CREATE TABLE outbox_new (
@@ -337,11 +339,11 @@ def _rebuild_outbox_with_kinds(db: Database, kinds: tuple[str, ...]) -> None:
             attempts INTEGER NOT NULL DEFAULT 0,
             next_attempt_at TEXT NOT NULL,
             done_at TEXT,
-            last_error TEXT
+            last_error TEXT{"".join(f", {column} TEXT" for column in claim_columns)}
         )
         """
     )
-    columns = "id, kind, ref, created_at, attempts, next_attempt_at, done_at, last_error"
+    columns = ", ".join(("id", "kind", "ref", "created_at", "attempts", "next_attempt_at", "done_at", "last_error", *claim_columns))
     db.execute(f"INSERT INTO outbox_new ({columns}) SELECT {columns} FROM outbox ORDER BY id")
     db.execute("DROP TABLE outbox")
     db.execute("ALTER TABLE outbox_new RENAME TO outbox")
@@ -486,7 +488,7 @@ def _add_outbox_kind(db: Database, kind: str) -> None:
     sql = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'outbox'").fetchone()[0]
     kinds = _allowed_kinds(sql)
     if kind not in kinds:
-        _rebuild_outbox_keeping_claims(db, (*kinds, kind))
+        _rebuild_outbox_with_kinds(db, (*kinds, kind), claims=True)
 
 
 def _allowed_kinds(table_sql: str) -> tuple[str, ...]:
@@ -495,33 +497,6 @@ def _allowed_kinds(table_sql: str) -> tuple[str, ...]:
     if found is None:
         raise RuntimeError("the outbox table has no CHECK on its kinds")
     return tuple(part.strip().strip("'") for part in found.group(1).split(","))
-
-
-def _rebuild_outbox_keeping_claims(db: Database, kinds: tuple[str, ...]) -> None:
-    """`_rebuild_outbox_with_kinds` for the table as m013 left it: its claim columns and their values kept."""
-    allowed = ", ".join(f"'{kind}'" for kind in kinds)
-    db.execute(
-        f"""
-        CREATE TABLE outbox_new (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            kind TEXT NOT NULL CHECK (kind IN ({allowed})),
-            ref TEXT NOT NULL,
-            created_at TEXT NOT NULL,
-            attempts INTEGER NOT NULL DEFAULT 0,
-            next_attempt_at TEXT NOT NULL,
-            done_at TEXT,
-            last_error TEXT,
-            claimed_by TEXT,
-            claim_until TEXT,
-            attempted_by TEXT
-        )
-        """
-    )
-    columns = "id, kind, ref, created_at, attempts, next_attempt_at, done_at, last_error, claimed_by, claim_until, attempted_by"
-    db.execute(f"INSERT INTO outbox_new ({columns}) SELECT {columns} FROM outbox ORDER BY id")
-    db.execute("DROP TABLE outbox")
-    db.execute("ALTER TABLE outbox_new RENAME TO outbox")
-    db["outbox"].create_index(["done_at", "next_attempt_at"], index_name="outbox_due")
 
 
 @MIGRATIONS()

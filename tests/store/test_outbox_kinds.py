@@ -56,7 +56,8 @@ def test_the_postgresql_check_allows_exactly_the_enum(postgres_url: str) -> None
 def test_adding_a_kind_keeps_the_kinds_another_migration_added_first(tmp_path: Path, postgres_url: str) -> None:
     """m016 / p005 add `approval_nudge` to whatever the CHECK allows then, so a kind another branch's migration
     added before them survives (and the outbox's rows and claims with it)."""
-    from bot.store.migrations import _allowed_kinds, _rebuild_outbox_keeping_claims
+    from bot.store.migrations import _add_outbox_kind as add_sqlite_kind
+    from bot.store.migrations import _allowed_kinds
     from bot.store.postgres import PostgresStore, _add_outbox_kind
 
     raw = sqlite3.connect(tmp_path / "other.db")
@@ -70,8 +71,7 @@ def test_adding_a_kind_keeps_the_kinds_another_migration_added_first(tmp_path: P
     from sqlite_utils import Database
 
     db = Database(raw)
-    sql = raw.execute("SELECT sql FROM sqlite_master WHERE name = 'outbox'").fetchone()[0]
-    _rebuild_outbox_keeping_claims(db, (*_allowed_kinds(sql), "approval_nudge"))
+    add_sqlite_kind(db, "approval_nudge")
     sql = raw.execute("SELECT sql FROM sqlite_master WHERE name = 'outbox'").fetchone()[0]
     assert _allowed_kinds(sql) == ("history", "other_branch", "approval_nudge")
     assert raw.execute("SELECT kind, ref, claimed_by FROM outbox").fetchall() == [("other_branch", "7", "me")]
